@@ -1,0 +1,20 @@
+// Command archway takes container workloads to arm64: it tells which
+// platforms images support, which workloads can run on arm64, and writes or
+// injects the placement that keeps every pod on a node that can run it.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/archwaydev/archway/internal/cli"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := cli.Execute(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs everything archway's tests need on a fresh Debian machine:
+# Debian packages with apt-get, Go tools with go install, and the
+# Kubernetes control-plane binaries built from the Go module proxy.
+# Idempotent: what is already there is kept.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+# docker-registry: the real registry (distribution 2.8) the registry tests start on loopback.
+command -v docker-registry >/dev/null 2>&1 || need_apt+=(docker-registry)
+# htpasswd: bcrypt password files for the registry's basic auth.
+command -v htpasswd >/dev/null 2>&1 || need_apt+=(apache2-utils)
+
+if ((${#need_apt[@]})); then
+  echo "test-deps: apt-get install ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+# docker-registry's package starts a system daemon on :5000; the tests start their own.
+if command -v systemctl >/dev/null 2>&1; then systemctl stop docker-registry >/dev/null 2>&1 || true; fi
+pkill -x docker-registry >/dev/null 2>&1 || true
