@@ -1,0 +1,338 @@
+package assess
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/archwaydev/archway/internal/platform"
+	"github.com/archwaydev/archway/internal/workload"
+)
+
+// Verdict is whether something can run on the target platform.
+type Verdict string
+
+// The three verdicts. There is no fourth: a failed lookup is Unknown.
+const (
+	Ready    Verdict = "ready"     // every image supports the platform
+	NotReady Verdict = "not-ready" // at least one image is known to lack it
+	Unknown  Verdict = "unknown"   // at least one image could not be looked up
+)
+
+// Verdicts lists the verdicts worst first, the order reports group by.
+var Verdicts = []Verdict{NotReady, Unknown, Ready}
+
+// ImageResult is what a lookup learned about one image reference. The
+// caller fills it from a registry.Result:
+//
+//	assess.ImageResult{Ref: r.Ref, Digest: r.Digest, Platforms: r.Platforms(),
+//		Err: r.Err, Cause: string(registry.CauseOf(r.Err))} // Cause only when r.Err != nil
+type ImageResult struct {
+	// Ref is the reference as written in the source.
+	Ref string
+	// Digest is the digest the reference resolved to; empty when unknown.
+	Digest string
+	// Platforms are the platforms the image supports; meaningful only
+	// when Err is nil.
+	Platforms platform.Set
+	// Err is the reason the lookup failed; nil when it succeeded.
+	Err error
+	// Cause is a short classification of Err, e.g. "unauthorized" or
+	// "not found"; empty when Err is nil or the cause is not known.
+	Cause string
+}
+
+// ContainerResult is the verdict for one container.
+type ContainerResult struct {
+	// Container is the container judged.
+	Container workload.Container
+	// Platform is the platform the container was judged against: its own
+	// pin when it has one, else the report's target.
+	Platform platform.Platform
+	// Pinned is true when Platform comes from the container's own pin.
+	Pinned bool
+	// Build is true for a build container, which runs on the build host
+	// and does not count towards the workload's verdict.
+	Build bool
+	// Verdict is the container's verdict.
+	Verdict Verdict
+	// Digest is the digest the image resolved to; empty when unknown.
+	Digest string
+	// Platforms are the platforms the image supports (empty when unknown).
+	Platforms platform.Set
+	// Err is the lookup error when the verdict is Unknown because the
+	// lookup failed; Cause classifies it.
+	Err   error
+	Cause string
+	// Reason says why the verdict is what it is, in one line.
+	Reason string
+}
+
+// WorkloadResult is the verdict for one workload.
+type WorkloadResult struct {
+	// Workload is the workload judged.
+	Workload workload.Workload
+	// Verdict is the workload's verdict.
+	Verdict Verdict
+	// Containers are the per-container verdicts, in the workload's order.
+	Containers []ContainerResult
+	// Pinned is true when the workload or one of its containers already
+	// constrains the architecture.
+	Pinned bool
+	// PinnedArchitectures are the architectures the pins allow: the
+	// workload's own (kubernetes.io/arch, ECS runtimePlatform) and its
+	// containers' pins; empty when not pinned.
+	PinnedArchitectures []string
+	// CouldMove is true when the pins exclude the target architecture
+	// although every image supports the target.
+	CouldMove bool
+	// Architectures are the linux architectures (kubernetes.io/arch
+	// values) every counted container's image supports; nil when any of
+	// them is unknown.
+	Architectures []string
+	// Reasons explain the verdict and the pin, one sentence each.
+	Reasons []string
+}
+
+// ImageVerdict is one distinct image and its verdict against the target.
+type ImageVerdict struct {
+	ImageResult
+	// Verdict is the image's verdict against the report's target (not
+	// against any container's pin).
+	Verdict Verdict
+	// Reason says why, in one line.
+	Reason string
+	// Workloads are the IDs of the workloads using the image, in order.
+	Workloads []string
+	// BuildOnly is true when only build containers use the image.
+	BuildOnly bool
+}
+
+// Report is the outcome of an assessment.
+type Report struct {
+	// Target is the platform the workloads were judged against.
+	Target platform.Platform
+	// Workloads are the per-workload verdicts, in input order.
+	Workloads []WorkloadResult
+	// Summary counts the verdicts.
+	Summary Summary
+	// Images are the distinct images, sorted by reference.
+	Images []ImageVerdict
+}
+
+// Assess judges every workload against target using images, the lookup
+// results keyed by image reference. An image missing from images is
+// unknown, never not ready.
+func Assess(ws []workload.Workload, images map[string]ImageResult, target platform.Platform) Report {
+	target = platform.Normalize(target)
+	r := Report{Target: target, Workloads: make([]WorkloadResult, 0, len(ws))}
+	for _, w := range ws {
+		r.Workloads = append(r.Workloads, assessWorkload(w, images, target))
+	}
+	r.Images = imageVerdicts(r.Workloads, images, target)
+	r.Summary = summarize(r.Workloads, r.Images)
+	return r
+}
+
+// judge returns the verdict of an image reference against p.
+func judge(ref string, images map[string]ImageResult, p platform.Platform) (ImageResult, Verdict, string) {
+	if ref == "" {
+		return ImageResult{}, Unknown, "no image reference"
+	}
+	img, ok := images[ref]
+	if !ok {
+		return ImageResult{Ref: ref}, Unknown, "image was not looked up"
+	}
+	if img.Err != nil {
+		return img, Unknown, "lookup failed: " + img.Err.Error()
+	}
+	if img.Platforms.Len() == 0 {
+		return img, Unknown, "the registry reported no platforms"
+	}
+	if img.Platforms.Supports(p) {
+		return img, Ready, "supports " + p.String()
+	}
+	return img, NotReady, fmt.Sprintf("lacks %s; supports %s", p, img.Platforms)
+}
+
+func assessContainer(c workload.Container, images map[string]ImageResult, target platform.Platform) ContainerResult {
+	cr := ContainerResult{Container: c, Platform: target, Build: !Counted(c.Kind)}
+	if !c.Platform.IsZero() {
+		cr.Platform, cr.Pinned = platform.Normalize(c.Platform), true
+	}
+	img, v, reason := judge(c.Image, images, cr.Platform)
+	cr.Verdict, cr.Reason = v, reason
+	cr.Digest, cr.Platforms = img.Digest, img.Platforms
+	if img.Err != nil {
+		cr.Err, cr.Cause = img.Err, img.Cause
+		cr.Platforms = platform.Set{}
+	}
+	if cr.Pinned {
+		cr.Reason += " (pinned to " + cr.Platform.String() + " by its source)"
+	}
+	if cr.Build {
+		cr.Reason += " (build stage: runs on the build host, not counted)"
+	}
+	return cr
+}
+
+func assessWorkload(w workload.Workload, images map[string]ImageResult, target platform.Platform) WorkloadResult {
+	wr := WorkloadResult{Workload: w}
+	counted := 0
+	var notReady, unknown []string
+	allKnown := true
+	var archs []string
+	for _, c := range w.Containers {
+		cr := assessContainer(c, images, target)
+		wr.Containers = append(wr.Containers, cr)
+		if cr.Build {
+			continue
+		}
+		counted++
+		line := fmt.Sprintf("%s %s (%s): %s", c.Kind, c.Name, c.Image, cr.Reason)
+		switch cr.Verdict {
+		case NotReady:
+			notReady = append(notReady, line)
+		case Unknown:
+			unknown = append(unknown, line)
+		}
+		if cr.Platforms.Len() == 0 {
+			allKnown = false
+		} else if counted == 1 {
+			archs = cr.Platforms.Architectures()
+		} else {
+			archs = intersect(archs, cr.Platforms.Architectures())
+		}
+		if cr.Pinned {
+			wr.Pinned = true
+			wr.PinnedArchitectures = addSorted(wr.PinnedArchitectures, cr.Platform.Architecture)
+		}
+	}
+	switch {
+	case len(notReady) > 0:
+		wr.Verdict = NotReady
+	case len(unknown) > 0:
+		wr.Verdict = Unknown
+	case counted == 0 && len(w.Containers) == 0:
+		wr.Verdict = Unknown
+		wr.Reasons = append(wr.Reasons, "no containers found")
+	default:
+		wr.Verdict = Ready
+		if counted == 0 {
+			wr.Reasons = append(wr.Reasons, "only build stages, which run on the build host")
+		}
+	}
+	wr.Reasons = append(wr.Reasons, notReady...)
+	wr.Reasons = append(wr.Reasons, unknown...)
+	if allKnown && counted > 0 {
+		wr.Architectures = archs
+		if wr.Architectures == nil {
+			wr.Architectures = []string{}
+		}
+	}
+
+	if w.PinnedArchitectures != nil {
+		wr.Pinned = true
+		for _, a := range w.PinnedArchitectures {
+			wr.PinnedArchitectures = addSorted(wr.PinnedArchitectures, a)
+		}
+		if len(w.PinnedArchitectures) == 0 {
+			wr.Reasons = append(wr.Reasons, "pinned to no architecture: no node can run it")
+		} else {
+			wr.Reasons = append(wr.Reasons, "pinned to "+workload.ArchLabel+" in ["+strings.Join(w.PinnedArchitectures, ", ")+"]")
+			wr.Reasons = append(wr.Reasons, pinConflicts(w.PinnedArchitectures, wr.Containers, target)...)
+		}
+	}
+	if wr.Pinned && !slices.Contains(wr.PinnedArchitectures, target.Architecture) && everySupports(wr.Containers, target) {
+		wr.CouldMove = true
+		pin := strings.Join(wr.PinnedArchitectures, ", ")
+		if pin == "" {
+			pin = "no architecture"
+		}
+		wr.Reasons = append(wr.Reasons, fmt.Sprintf("pinned to %s, but every image also supports %s: could move to %s",
+			pin, target, target.Architecture))
+	}
+	return wr
+}
+
+// pinConflicts reports the counted, unpinned containers whose known image
+// does not support an architecture the workload is pinned to.
+func pinConflicts(pins []string, crs []ContainerResult, target platform.Platform) []string {
+	var out []string
+	for _, a := range pins {
+		p := platform.Platform{OS: target.OS, Architecture: a}
+		for _, cr := range crs {
+			if cr.Build || cr.Pinned || cr.Platforms.Len() == 0 || cr.Platforms.Supports(p) {
+				continue
+			}
+			out = append(out, fmt.Sprintf("pinned to %s, but %s %s (%s) lacks %s", a, cr.Container.Kind, cr.Container.Name, cr.Container.Image, p))
+		}
+	}
+	return out
+}
+
+// everySupports reports whether every counted container's image is known
+// to support target; false when there are none.
+func everySupports(crs []ContainerResult, target platform.Platform) bool {
+	n := 0
+	for _, cr := range crs {
+		if cr.Build {
+			continue
+		}
+		n++
+		if !cr.Platforms.Supports(target) {
+			return false
+		}
+	}
+	return n > 0
+}
+
+func imageVerdicts(wrs []WorkloadResult, images map[string]ImageResult, target platform.Platform) []ImageVerdict {
+	byRef := map[string]*ImageVerdict{}
+	for _, wr := range wrs {
+		for _, cr := range wr.Containers {
+			ref := cr.Container.Image
+			if ref == "" {
+				continue
+			}
+			iv, ok := byRef[ref]
+			if !ok {
+				img, v, reason := judge(ref, images, target)
+				iv = &ImageVerdict{ImageResult: img, Verdict: v, Reason: reason, BuildOnly: true}
+				byRef[ref] = iv
+			}
+			if !cr.Build {
+				iv.BuildOnly = false
+			}
+			if id := wr.Workload.ID(); !slices.Contains(iv.Workloads, id) {
+				iv.Workloads = append(iv.Workloads, id)
+			}
+		}
+	}
+	out := make([]ImageVerdict, 0, len(byRef))
+	for _, iv := range byRef {
+		out = append(out, *iv)
+	}
+	slices.SortFunc(out, func(a, b ImageVerdict) int { return cmp.Compare(a.Ref, b.Ref) })
+	return out
+}
+
+func intersect(a, b []string) []string {
+	out := []string{}
+	for _, x := range a {
+		if slices.Contains(b, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func addSorted(s []string, v string) []string {
+	if slices.Contains(s, v) {
+		return s
+	}
+	s = append(s, v)
+	slices.Sort(s)
+	return s
+}
