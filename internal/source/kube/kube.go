@@ -1,0 +1,104 @@
+package kube
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/archwaydev/archway/internal/workload"
+)
+
+// IsManifestFile reports whether name has an extension this package reads
+// when walking a directory: .yaml, .yml or .json, in any case.
+func IsManifestFile(name string) bool {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".yaml", ".yml", ".json":
+		return true
+	}
+	return false
+}
+
+// Read reads the workloads of the manifest file at path, or of every
+// manifest file under the directory at path (recursively, in lexical
+// order, skipping directories whose name starts with a dot). Workloads are
+// returned in input order. Problems with single files or documents do not
+// stop the others: they come back joined in the error (see the package
+// doc); a path that cannot be opened at all is an error with no workloads.
+func Read(path string) ([]workload.Workload, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes manifests: %w", err)
+	}
+	if !info.IsDir() {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("kubernetes manifests: %w", err)
+		}
+		return Parse(path, data)
+	}
+	var out []workload.Workload
+	var errs []error
+	walkErr := filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			errs = append(errs, &Error{File: p, Err: err})
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			if p != path && strings.HasPrefix(d.Name(), ".") {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0 || !IsManifestFile(p) {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			errs = append(errs, &Error{File: p, Err: err})
+			return nil
+		}
+		ws, err := Parse(p, data)
+		out = append(out, ws...)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		return nil
+	})
+	if walkErr != nil {
+		errs = append(errs, walkErr)
+	}
+	return out, errors.Join(errs...)
+}
+
+// Parse reads the workloads of one YAML or JSON stream; name is the file
+// name (or any display name, such as a Helm template's) used in locations
+// and errors.
+func Parse(name string, data []byte) ([]workload.Workload, error) {
+	r := &reader{file: name}
+	for _, doc := range splitDocuments(data) {
+		if doc.err != nil {
+			r.errs = append(r.errs, &Error{File: name, Line: doc.line, Err: doc.err})
+			continue
+		}
+		if doc.root != nil {
+			r.object(doc.root, "", "")
+		}
+	}
+	return r.workloads, errors.Join(r.errs...)
+}
+
+// ParseReader is Parse over everything read from rd.
+func ParseReader(name string, rd io.Reader) ([]workload.Workload, error) {
+	data, err := io.ReadAll(rd)
+	if err != nil {
+		return nil, &Error{File: name, Err: err}
+	}
+	return Parse(name, data)
+}
