@@ -69,7 +69,13 @@ func ParseOptions(name string, data []byte, opts Options) (ws []workload.Workloa
 	// a "# check=" directive is present.
 	stages, metaArgs, err := instructions.Parse(res.AST, linter.New(&linter.Config{SkipAll: true}))
 	if err != nil {
-		return nil, errAt(name, errLine(err), err)
+		line := errLine(err)
+		// BuildKit says "dockerfile parse error on line N: ..."; the line
+		// is already in our prefix, so keep only what went wrong.
+		if inner := errors.Unwrap(err); inner != nil && strings.HasPrefix(err.Error(), "dockerfile parse error") {
+			err = inner
+		}
+		return nil, errAt(name, line, err)
 	}
 	if len(stages) == 0 {
 		return nil, errAt(name, 0, errors.New("no FROM instruction"))

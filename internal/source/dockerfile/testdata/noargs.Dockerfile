@@ -1,0 +1,2 @@
+# an instruction without arguments
+FROM
