@@ -1,0 +1,183 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"sync"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/singleflight"
+)
+
+// Client looks up the platforms of image references. Safe for concurrent
+// use; one Client shares its auth transports, connections, cache and
+// in-flight lookups among all callers.
+type Client struct {
+	o     *options
+	base  http.RoundTripper // retries and timeouts over the caller's transport
+	cache *cache
+
+	flight singleflight.Group            // in-flight lookups by canonical reference
+	pings  onceMap[*transport.Challenge] // by registry
+	scopes onceMap[*scope]               // by repository
+}
+
+// New returns a Client configured by opts.
+func New(opts ...Option) (*Client, error) {
+	o, err := makeOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	base := transport.NewUserAgent(&retryTransport{
+		inner:    o.transport,
+		attempts: o.attempts,
+		maxWait:  o.maxWait,
+		timeout:  o.requestTimeout,
+		log:      o.logger,
+	}, "archway")
+	dir := o.cacheDir
+	if o.noCache {
+		dir = ""
+	}
+	return &Client{o: o, base: base, cache: newCache(dir, o.tagTTL, o.logger)}, nil
+}
+
+// Lookup resolves one reference. It never returns an error: a failure is in
+// Result.Err, a *Error whose Cause says why, and then the platforms are
+// unknown (never "unsupported").
+func (c *Client) Lookup(ctx context.Context, ref string) Result {
+	r, err := c.parse(ref)
+	if err != nil {
+		return Result{Ref: ref, Err: &Error{Ref: ref, Cause: CauseBadReference, Err: err}}
+	}
+	key := r.Name()
+	v, _, _ := c.flight.Do(key, func() (any, error) {
+		return c.lookup(ctx, r), nil
+	})
+	res := v.(Result)
+	return withRef(res, ref)
+}
+
+// LookupAll looks up refs with bounded concurrency (WithJobs), each
+// distinct ref once; results[i] is for refs[i]. progress (may be nil) is
+// called after each distinct lookup completes with (done, total), never
+// concurrently.
+func (c *Client) LookupAll(ctx context.Context, refs []string, progress func(done, total int)) []Result {
+	slot := make(map[string]int, len(refs))
+	var uniq []string
+	for _, ref := range refs {
+		if _, ok := slot[ref]; !ok {
+			slot[ref] = len(uniq)
+			uniq = append(uniq, ref)
+		}
+	}
+	out := make([]Result, len(uniq))
+	var (
+		g    errgroup.Group
+		mu   sync.Mutex
+		done int
+	)
+	g.SetLimit(c.o.jobs)
+	for i, ref := range uniq {
+		g.Go(func() error {
+			out[i] = c.Lookup(ctx, ref)
+			mu.Lock()
+			defer mu.Unlock()
+			done++
+			if progress != nil {
+				progress(done, len(uniq))
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
+	results := make([]Result, len(refs))
+	for i, ref := range refs {
+		results[i] = withRef(out[slot[ref]], ref)
+	}
+	return results
+}
+
+// parse reads a reference with go-containerregistry's rules (Docker Hub
+// defaults, tag latest, name:tag@digest keeps the digest), marking
+// registries of WithInsecure as plain HTTP.
+func (c *Client) parse(ref string) (name.Reference, error) {
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		return nil, err
+	}
+	reg := r.Context().RegistryStr()
+	for _, in := range c.o.insecure {
+		if in == reg {
+			return name.ParseReference(ref, name.Insecure)
+		}
+	}
+	return r, nil
+}
+
+// withRef returns a copy of res for the caller's spelling of the reference,
+// with its own Entries slice and error.
+func withRef(res Result, ref string) Result {
+	res.Ref = ref
+	res.Entries = slices.Clone(res.Entries)
+	if e, ok := res.Err.(*Error); ok {
+		cp := *e
+		cp.Ref = ref
+		res.Err = &cp
+	}
+	return res
+}
+
+// fail builds a failed Result.
+func fail(r name.Reference, err error) Result {
+	e := classify(err)
+	e.Ref = r.String()
+	return Result{Name: r.Name(), Err: e}
+}
+
+// onceMap runs a function once per key and keeps its value; a failure is
+// shared with callers already waiting but not kept, so a later call tries
+// again.
+type onceMap[T any] struct {
+	mu sync.Mutex
+	m  map[string]*onceEntry[T]
+}
+
+type onceEntry[T any] struct {
+	done chan struct{}
+	val  T
+	err  error
+}
+
+func (m *onceMap[T]) get(ctx context.Context, key string, f func() (T, error)) (T, error) {
+	m.mu.Lock()
+	if m.m == nil {
+		m.m = map[string]*onceEntry[T]{}
+	}
+	e, ok := m.m[key]
+	if !ok {
+		e = &onceEntry[T]{done: make(chan struct{})}
+		m.m[key] = e
+		m.mu.Unlock()
+		e.val, e.err = f()
+		if e.err != nil {
+			m.mu.Lock()
+			delete(m.m, key)
+			m.mu.Unlock()
+		}
+		close(e.done)
+		return e.val, e.err
+	}
+	m.mu.Unlock()
+	select {
+	case <-e.done:
+		return e.val, e.err
+	case <-ctx.Done():
+		var zero T
+		return zero, fmt.Errorf("waiting for %s: %w", key, ctx.Err())
+	}
+}

@@ -1,0 +1,360 @@
+package registry
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/archwaydev/archway/internal/platform"
+)
+
+// manifestAccept is the Accept header of a manifest GET: every kind this
+// package reads.
+var manifestAccept = []string{
+	string(types.OCIImageIndex),
+	string(types.DockerManifestList),
+	string(types.OCIManifestSchema1),
+	string(types.DockerManifestSchema2),
+	string(types.DockerManifestSchema1Signed),
+	string(types.DockerManifestSchema1),
+}
+
+// attestationAnnotation marks buildx attestation manifests in an index.
+const attestationAnnotation = "vnd.docker.reference.type"
+
+// maxIndexDepth bounds how deeply nested indexes are followed.
+const maxIndexDepth = 4
+
+// lookup resolves r: from the cache when it can, else with one manifest GET
+// for an index and two (manifest + config) for a single-platform image.
+func (c *Client) lookup(ctx context.Context, r name.Reference) Result {
+	res := Result{Name: r.Name()}
+	want := "" // the digest the manifest must have
+	if d, ok := r.(name.Digest); ok {
+		want = d.DigestStr()
+	} else if d, ok := c.cache.tag(r.Name()); ok {
+		want = d
+	}
+	if want != "" {
+		if v, ok := c.cache.digest(want); ok {
+			c.o.logger.Debug("registry cache hit", "ref", r.Name(), "digest", want)
+			res.Digest, res.Kind, res.MediaType, res.Entries = v.Digest, v.Kind, v.MediaType, v.Entries
+			return res
+		}
+	}
+
+	s, err := c.scope(ctx, r.Context())
+	if err != nil {
+		return fail(r, err)
+	}
+	ident := r.Identifier()
+	if want != "" {
+		ident = want // a cached tag: fetch by digest, so the content is checked against it
+	}
+	m, err := c.manifest(ctx, s, ident, want)
+	if err != nil {
+		return fail(r, err)
+	}
+	entries, kind, err := c.platforms(ctx, s, m, 0)
+	if err != nil {
+		return fail(r, err)
+	}
+	c.cache.putDigest(cached{Digest: m.digest, Kind: kind, MediaType: string(m.mediaType), Entries: entries})
+	if _, isTag := r.(name.Tag); isTag {
+		c.cache.putTag(r.Name(), m.digest)
+	}
+	res.Digest, res.Kind, res.MediaType, res.Entries = m.digest, kind, string(m.mediaType), entries
+	return res
+}
+
+// fetched is a manifest as the registry served it, its digest verified.
+type fetched struct {
+	body      []byte
+	mediaType types.MediaType
+	digest    string
+}
+
+// manifest GETs a manifest by tag or digest and verifies its digest against
+// want (when set) and the registry's Docker-Content-Digest header.
+func (c *Client) manifest(ctx context.Context, s *scope, ident, want string) (fetched, error) {
+	body, hdr, err := c.get(ctx, s, "manifests", ident, manifestAccept)
+	if err != nil {
+		return fetched{}, err
+	}
+	mt := mediaTypeOf(body, types.MediaType(hdr.Get("Content-Type")))
+	digests := contentDigests(body, mt)
+	if want != "" && !contains(digests, want) {
+		return fetched{}, &Error{Cause: CauseDigestMismatch,
+			Err: fmt.Errorf("manifest %s has digest %s, want %s", ident, digests[0], want)}
+	}
+	if h := hdr.Get("Docker-Content-Digest"); h != "" && !contains(digests, h) {
+		return fetched{}, &Error{Cause: CauseDigestMismatch,
+			Err: fmt.Errorf("manifest %s has digest %s, registry says %s", ident, digests[0], h)}
+	}
+	d := digests[len(digests)-1]
+	if want != "" {
+		d = want
+	}
+	return fetched{body: body, mediaType: mt, digest: d}, nil
+}
+
+// platforms reads the platforms of a fetched manifest: from an index's
+// descriptors (following nested indexes), from a single-platform
+// manifest's config blob, or from a schema 1 manifest's architecture.
+func (c *Client) platforms(ctx context.Context, s *scope, m fetched, depth int) ([]Entry, Kind, error) {
+	switch {
+	case m.mediaType.IsIndex():
+		entries, err := c.indexPlatforms(ctx, s, m, depth)
+		return entries, KindIndex, err
+	case m.mediaType.IsImage():
+		p, err := c.imagePlatform(ctx, s, m)
+		if err != nil {
+			return nil, "", err
+		}
+		return []Entry{{Platform: p, Digest: m.digest}}, KindManifest, nil
+	case m.mediaType.IsSchema1():
+		p, err := schema1Platform(m.body)
+		if err != nil {
+			return nil, "", err
+		}
+		return []Entry{{Platform: p, Digest: m.digest}}, KindManifest, nil
+	}
+	return nil, "", &Error{Cause: CauseBadManifest, Err: fmt.Errorf("manifest %s: unsupported media type %q", m.digest, m.mediaType)}
+}
+
+func (c *Client) indexPlatforms(ctx context.Context, s *scope, m fetched, depth int) ([]Entry, error) {
+	idx, err := v1.ParseIndexManifest(bytes.NewReader(m.body))
+	if err != nil {
+		return nil, badManifest(m, err)
+	}
+	var entries []Entry
+	for _, d := range idx.Manifests {
+		if isAttestation(d) {
+			continue
+		}
+		p, ok := descPlatform(d)
+		switch {
+		case d.MediaType.IsIndex():
+			if depth >= maxIndexDepth {
+				return nil, &Error{Cause: CauseBadManifest, Err: fmt.Errorf("index %s: indexes nested deeper than %d", m.digest, maxIndexDepth)}
+			}
+			child, err := c.manifest(ctx, s, d.Digest.String(), d.Digest.String())
+			if err != nil {
+				return nil, err
+			}
+			if !child.mediaType.IsIndex() {
+				return nil, &Error{Cause: CauseBadManifest, Err: fmt.Errorf("index %s: entry %s is %s, not an index", m.digest, d.Digest, child.mediaType)}
+			}
+			nested, err := c.indexPlatforms(ctx, s, child, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			entries = append(entries, nested...)
+		case ok:
+			entries = append(entries, Entry{Platform: p, Digest: d.Digest.String()})
+		case d.MediaType.IsImage() || d.MediaType.IsSchema1():
+			// No platform in the index: read it from the image itself.
+			child, err := c.manifest(ctx, s, d.Digest.String(), d.Digest.String())
+			if err != nil {
+				return nil, err
+			}
+			nested, _, err := c.platforms(ctx, s, child, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			entries = append(entries, nested...)
+		default:
+			// Not an image (an artifact such as a signature): not a platform.
+		}
+	}
+	if len(entries) == 0 {
+		return nil, &Error{Cause: CauseBadManifest, Err: fmt.Errorf("index %s lists no platform", m.digest)}
+	}
+	return entries, nil
+}
+
+// imagePlatform reads a single-platform image's platform from its config
+// blob; it is never assumed.
+func (c *Client) imagePlatform(ctx context.Context, s *scope, m fetched) (platform.Platform, error) {
+	man, err := v1.ParseManifest(bytes.NewReader(m.body))
+	if err != nil {
+		return platform.Platform{}, badManifest(m, err)
+	}
+	cd := man.Config
+	if cd.MediaType != "" && !cd.MediaType.IsConfig() {
+		return platform.Platform{}, &Error{Cause: CauseBadManifest,
+			Err: fmt.Errorf("manifest %s: config media type %q is not an image config", m.digest, cd.MediaType)}
+	}
+	if cd.Digest.Algorithm != "sha256" || cd.Digest.Hex == "" {
+		return platform.Platform{}, &Error{Cause: CauseBadManifest,
+			Err: fmt.Errorf("manifest %s: config digest %q is not sha256", m.digest, cd.Digest)}
+	}
+	if cd.Size > c.o.maxBytes {
+		return platform.Platform{}, &Error{Cause: CauseTooLarge,
+			Err: fmt.Errorf("config %s is %d bytes, over the %d-byte cap", cd.Digest, cd.Size, c.o.maxBytes)}
+	}
+	body, _, err := c.get(ctx, s, "blobs", cd.Digest.String(), nil)
+	if err != nil {
+		return platform.Platform{}, err
+	}
+	if got := sha256Digest(body); got != cd.Digest.String() {
+		return platform.Platform{}, &Error{Cause: CauseDigestMismatch,
+			Err: fmt.Errorf("config blob has digest %s, want %s", got, cd.Digest)}
+	}
+	cfg, err := v1.ParseConfigFile(bytes.NewReader(body))
+	if err != nil {
+		return platform.Platform{}, &Error{Cause: CauseBadManifest, Err: fmt.Errorf("config %s: %w", cd.Digest, err)}
+	}
+	if cfg.OS == "" || cfg.Architecture == "" {
+		return platform.Platform{}, &Error{Cause: CauseBadManifest,
+			Err: fmt.Errorf("config %s names no platform (os %q, architecture %q)", cd.Digest, cfg.OS, cfg.Architecture)}
+	}
+	return platform.Normalize(platform.Platform{OS: cfg.OS, Architecture: cfg.Architecture,
+		Variant: cfg.Variant, OSVersion: cfg.OSVersion}), nil
+}
+
+// descPlatform is the platform an index entry declares, when it declares
+// both OS and architecture.
+func descPlatform(d v1.Descriptor) (platform.Platform, bool) {
+	if d.Platform == nil || d.Platform.OS == "" || d.Platform.Architecture == "" {
+		return platform.Platform{}, false
+	}
+	return platform.Normalize(platform.Platform{OS: d.Platform.OS, Architecture: d.Platform.Architecture,
+		Variant: d.Platform.Variant, OSVersion: d.Platform.OSVersion}), true
+}
+
+// isAttestation reports whether an index entry is an attestation (buildx
+// provenance or SBOM) rather than a platform.
+func isAttestation(d v1.Descriptor) bool {
+	if d.Annotations[attestationAnnotation] != "" {
+		return true
+	}
+	return d.Platform != nil && (d.Platform.OS == "unknown" || d.Platform.Architecture == "unknown")
+}
+
+// schema1Platform reads a Docker schema 1 manifest's architecture field.
+// Schema 1 cannot describe Windows images; the OS is read from the newest
+// history entry when it names one, else linux.
+func schema1Platform(body []byte) (platform.Platform, error) {
+	var m struct {
+		Architecture string `json:"architecture"`
+		History      []struct {
+			V1Compatibility string `json:"v1Compatibility"`
+		} `json:"history"`
+	}
+	if err := json.Unmarshal(body, &m); err != nil {
+		return platform.Platform{}, &Error{Cause: CauseBadManifest, Err: fmt.Errorf("schema 1 manifest: %w", err)}
+	}
+	if m.Architecture == "" {
+		return platform.Platform{}, &Error{Cause: CauseBadManifest, Err: fmt.Errorf("schema 1 manifest has no architecture")}
+	}
+	p := platform.Platform{OS: "linux", Architecture: m.Architecture}
+	if len(m.History) > 0 {
+		var h struct {
+			OS string `json:"os"`
+		}
+		if json.Unmarshal([]byte(m.History[0].V1Compatibility), &h) == nil && h.OS != "" {
+			p.OS = h.OS
+		}
+	}
+	return platform.Normalize(p), nil
+}
+
+// mediaTypeOf is the manifest's own mediaType field when it has one, else
+// the Content-Type header, else schema 1 when schemaVersion says so.
+func mediaTypeOf(body []byte, header types.MediaType) types.MediaType {
+	var probe struct {
+		SchemaVersion int             `json:"schemaVersion"`
+		MediaType     types.MediaType `json:"mediaType"`
+		Manifests     json.RawMessage `json:"manifests"`
+		Config        json.RawMessage `json:"config"`
+		Signatures    json.RawMessage `json:"signatures"`
+	}
+	_ = json.Unmarshal(body, &probe)
+	if probe.MediaType != "" {
+		return probe.MediaType
+	}
+	if mt, _, _ := strings.Cut(string(header), ";"); mt != "" && mt != "application/json" && mt != "application/octet-stream" && mt != "text/plain" {
+		return types.MediaType(strings.TrimSpace(mt))
+	}
+	switch {
+	case probe.SchemaVersion == 1 && probe.Signatures != nil:
+		return types.DockerManifestSchema1Signed
+	case probe.SchemaVersion == 1:
+		return types.DockerManifestSchema1
+	case probe.Manifests != nil:
+		return types.OCIImageIndex
+	case probe.Config != nil:
+		return types.OCIManifestSchema1
+	}
+	return header
+}
+
+// contentDigests are the digests a manifest body may rightly have: its
+// sha256, and for a signed schema 1 manifest the digest of its payload
+// without signatures (what registries report). The last is canonical.
+func contentDigests(body []byte, mt types.MediaType) []string {
+	ds := []string{sha256Digest(body)}
+	if mt == types.DockerManifestSchema1Signed {
+		if p, ok := schema1Payload(body); ok {
+			ds = append(ds, sha256Digest(p))
+		}
+	}
+	return ds
+}
+
+// schema1Payload strips the JWS signatures from a signed schema 1 manifest,
+// as the protected header's formatLength and formatTail describe.
+func schema1Payload(body []byte) ([]byte, bool) {
+	var m struct {
+		Signatures []struct {
+			Protected string `json:"protected"`
+		} `json:"signatures"`
+	}
+	if json.Unmarshal(body, &m) != nil || len(m.Signatures) == 0 {
+		return nil, false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(m.Signatures[0].Protected, "="))
+	if err != nil {
+		return nil, false
+	}
+	var h struct {
+		FormatLength int    `json:"formatLength"`
+		FormatTail   string `json:"formatTail"`
+	}
+	if json.Unmarshal(raw, &h) != nil || h.FormatLength <= 0 || h.FormatLength > len(body) {
+		return nil, false
+	}
+	tail, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(h.FormatTail, "="))
+	if err != nil {
+		return nil, false
+	}
+	return append(append([]byte{}, body[:h.FormatLength]...), tail...), true
+}
+
+func sha256Digest(b []byte) string {
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func badManifest(m fetched, err error) *Error {
+	return &Error{Cause: CauseBadManifest, Err: fmt.Errorf("manifest %s (%s): %w", m.digest, m.mediaType, err)}
+}
