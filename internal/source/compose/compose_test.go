@@ -1,0 +1,235 @@
+package compose
+
+import (
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/archwaydev/archway/internal/platform"
+	"github.com/archwaydev/archway/internal/workload"
+)
+
+const (
+	build   = workload.ContainerBuild
+	regular = workload.ContainerRegular
+)
+
+func at(file string, line, col int) workload.Location {
+	return workload.Location{File: filepath.FromSlash(file), Line: line, Column: col}
+}
+
+func svc(project, name string, loc workload.Location, pinned []string, cs ...workload.Container) workload.Workload {
+	if cs == nil {
+		cs = []workload.Container{}
+	}
+	return workload.Workload{
+		Source:              workload.SourceCompose,
+		Location:            loc,
+		Kind:                "Service",
+		Namespace:           project,
+		Name:                name,
+		Containers:          cs,
+		PinnedArchitectures: pinned,
+	}
+}
+
+func ctr(name string, kind workload.ContainerKind, image string, loc workload.Location, p platform.Platform) workload.Container {
+	return workload.Container{Name: name, Kind: kind, Image: image, Location: loc, Platform: p}
+}
+
+var (
+	none  platform.Platform
+	amd64 = platform.LinuxAMD64
+	arm64 = platform.LinuxARM64
+)
+
+func TestRead(t *testing.T) {
+	const shop = "testdata/shop/compose.yaml"
+	tests := []struct {
+		path string
+		want []workload.Workload
+	}{
+		{
+			path: shop,
+			want: []workload.Workload{
+				svc("shop", "api", at(shop, 7, 3), nil,
+					ctr("api", regular, "demo/api:2.1", at(shop, 8, 12), none)),
+				svc("shop", "queue", at(shop, 11, 3), nil,
+					ctr("queue", regular, "demo/queue:1.1", at(shop, 13, 12), none)),
+				svc("shop", "sidecar", at(shop, 15, 3), nil,
+					ctr("sidecar", regular, "demo/sidecar:1.0", at(shop, 4, 10), none)),
+				svc("shop", "web", at(shop, 18, 3), []string{"amd64"},
+					ctr("assets", build, "node:20", at("testdata/shop/web/Dockerfile", 1, 0), none),
+					ctr("stage-1", regular, "nginx:1.27-alpine", at("testdata/shop/web/Dockerfile", 4, 0), amd64)),
+				svc("shop", "worker", at(shop, 23, 3), nil,
+					ctr("release", regular, "demo/worker:1.0", at("testdata/shop/worker/docker/Worker.Dockerfile", 2, 0), none)),
+				svc("shop", "inline", at(shop, 33, 3), nil,
+					ctr("build", build, "golang:1.23", at(shop, 36, 0), none),
+					ctr("stage-1", regular, "demo/edge-agent:0.9", at(shop, 37, 0), none)),
+				svc("shop", "admin", at(shop, 39, 3), nil,
+					ctr("admin", regular, "demo/api:2.1", at(shop, 8, 12), none)),
+				svc("shop", "cache", at(shop, 44, 3), []string{"arm64"},
+					ctr("cache", regular, "${CACHE_IMAGE}", at(shop, 45, 12), arm64)),
+				svc("shop", "tools", at(shop, 48, 3), nil,
+					ctr("tools", regular, "${NOT_A_VAR}/tools:latest", at(shop, 49, 12), none)),
+			},
+		},
+		{
+			// An override file: services with only settings are skipped.
+			path: "testdata/shop/docker-compose.override.yml",
+			want: []workload.Workload{
+				svc("shop", "queue", at("testdata/shop/docker-compose.override.yml", 6, 3), nil,
+					ctr("queue", regular, "demo/queue:2.0", at("testdata/shop/docker-compose.override.yml", 7, 12), none)),
+			},
+		},
+		{
+			path: "testdata/named/compose.yaml",
+			want: []workload.Workload{
+				svc("edge_fleet", "sensor", at("testdata/named/compose.yaml", 3, 3), []string{"arm"},
+					ctr("sensor", regular, "demo/pi-sensor:1.0", at("testdata/named/compose.yaml", 4, 12), platform.MustParse("linux/arm/v7"))),
+				svc("edge_fleet", "gateway", at("testdata/named/compose.yaml", 6, 3), []string{"arm64"},
+					ctr("gateway", regular, "demo/edge-agent:0.9", at("testdata/named/compose.yaml", 7, 12), arm64)),
+				svc("edge_fleet", "fallback", at("testdata/named/compose.yaml", 9, 3), nil,
+					ctr("fallback", regular, "demo/dotnet-app:4.8", at("testdata/named/compose.yaml", 10, 12), none)),
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			got, err := Read(filepath.FromSlash(tt.path))
+			if err != nil {
+				t.Fatalf("Read: %v", err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Read(%s) mismatch (-want +got):\n%s", tt.path, diff)
+			}
+		})
+	}
+}
+
+// TestReadPartial: each bad service is its own error with its line; the
+// good services around them are still returned.
+func TestReadPartial(t *testing.T) {
+	path := filepath.FromSlash("testdata/errors/partial.yaml")
+	got, err := Read(path)
+	var names []string
+	for _, w := range got {
+		names = append(names, w.Name)
+	}
+	if diff := cmp.Diff([]string{"good", "good2"}, names); diff != "" {
+		t.Errorf("workloads (-want +got):\n%s", diff)
+	}
+	if err == nil {
+		t.Fatal("Read: no error")
+	}
+	var parts []string
+	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+		parts = append(parts, e.Error())
+	}
+	want := []string{
+		path + `: line 6: service badplatform: platform: "linux/sparc9": unknown architecture "sparc9"`,
+		path + `: line 7: service notmap: want a mapping`,
+		path + `: line 9: service nodockerfile: build: open ` + filepath.FromSlash("testdata/errors/nowhere/Dockerfile") + `: no such file or directory`,
+		path + `: line 11: service remote: build: remote context "https://github.com/example/app.git#main" cannot be read`,
+		path + `: line 13: service listimage: image: want a string`,
+		path + `: line 15: service badvar: image: invalid interpolation "demo/api:${TAG:-2.1": unterminated ${`,
+		path + `: line 17: service emptyimage: image: empty`,
+		path + `: line 18: service loop: extends: chain too long or circular`,
+	}
+	if diff := cmp.Diff(want, parts); diff != "" {
+		t.Errorf("errors (-want +got):\n%s", diff)
+	}
+}
+
+func TestReadErrors(t *testing.T) {
+	tests := []struct {
+		file       string
+		want       string
+		notCompose bool
+	}{
+		{file: "badyaml.yaml", want: "testdata/errors/badyaml.yaml: line 1: did not find expected key"}, // yaml.v3 reports the mapping's line
+		{file: "list.yaml", want: "testdata/errors/list.yaml: line 1: not a compose file: the top level is not a mapping", notCompose: true},
+		{file: "noservices.yaml", want: "testdata/errors/noservices.yaml: line 1: not a compose file: no services", notCompose: true},
+		{file: "empty.yaml", want: "testdata/errors/empty.yaml: ", notCompose: true},
+		{file: "missing.yaml", want: "compose: open testdata/errors/missing.yaml: no such file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			_, err := Read(filepath.Join("testdata", "errors", tt.file))
+			if err == nil || !strings.HasPrefix(err.Error(), filepath.FromSlash(tt.want)) {
+				t.Fatalf("Read error = %v, want prefix %q", err, tt.want)
+			}
+			if got := errors.Is(err, ErrNotCompose); got != tt.notCompose {
+				t.Errorf("errors.Is(err, ErrNotCompose) = %v, want %v", got, tt.notCompose)
+			}
+		})
+	}
+}
+
+// TestParseGarbage: bytes that are not YAML, or YAML shaped oddly, give an
+// error naming the file, never a panic.
+func TestParseGarbage(t *testing.T) {
+	inputs := map[string]string{
+		"binary":        "\x00\x01\xff\xfe",
+		"tabs":          "services:\n\tapi:\n\t\timage: x",
+		"alias loop":    "a: &a [*a]\nservices: *a",
+		"unknown alias": "services: *nope",
+		"scalar":        "just text",
+		"services list": "services: [api, web]",
+	}
+	for name, in := range inputs {
+		t.Run(name, func(t *testing.T) {
+			ws, err := Parse(name, []byte(in))
+			if err == nil {
+				t.Fatalf("Parse = %+v, nil; want an error", ws)
+			}
+			if !strings.HasPrefix(err.Error(), name+": ") {
+				t.Errorf("error %q does not name the file", err)
+			}
+		})
+	}
+}
+
+func TestInterpolate(t *testing.T) {
+	tests := []struct {
+		in       string
+		want     string
+		resolved bool
+		err      bool
+	}{
+		{in: "demo/api:2.1", want: "demo/api:2.1", resolved: true},
+		{in: "demo/api:${TAG:-2.1}", want: "demo/api:2.1", resolved: true},
+		{in: "demo/api:${TAG-2.1}", want: "demo/api:2.1", resolved: true},
+		{in: "${R:-${M:-demo}}/api:${T:-1}", want: "demo/api:1", resolved: true},
+		{in: "demo/api${SUFFIX:+-slim}:2.1", want: "demo/api:2.1", resolved: true},
+		{in: "$${HOME}/x", want: "${HOME}/x", resolved: true},
+		{in: "cost $5", want: "cost $5", resolved: true},
+		{in: "trailing $", want: "trailing $", resolved: true},
+		{in: "demo/api:${TAG:-}", want: "demo/api:", resolved: true},
+		{in: "demo/api:$TAG", want: "demo/api:$TAG"},
+		{in: "demo/api:${TAG}", want: "demo/api:${TAG}"},
+		{in: "demo/api:${TAG:?set TAG}", want: "demo/api:${TAG:?set TAG}"},
+		{in: "${A:-${B}}/x", want: "${A:-${B}}/x"},
+		{in: "demo/api:${TAG", err: true},
+		{in: "demo/api:${}", err: true},
+		{in: "demo/api:${1X}", err: true},
+		{in: "demo/api:${TAG/x/y}", err: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, resolved, err := interpolate(tt.in)
+			if (err != nil) != tt.err {
+				t.Fatalf("interpolate(%q) error = %v, want error %v", tt.in, err, tt.err)
+			}
+			if err != nil {
+				return
+			}
+			if got != tt.want || resolved != tt.resolved {
+				t.Errorf("interpolate(%q) = %q, %v; want %q, %v", tt.in, got, resolved, tt.want, tt.resolved)
+			}
+		})
+	}
+}
