@@ -139,6 +139,10 @@ func (p *placer) place(images map[string]ImageSupport) {
 		p.finding(fmt.Sprintf("existing %s constraints allow no architecture", workload.ArchLabel))
 		return
 	}
+	if sel := requiredSelector(p.spec); sel != nil && len(sel.NodeSelectorTerms) == 0 {
+		p.finding("required node affinity has no node-selector terms and matches no node: left as is")
+		return
+	}
 	if bad := p.conflictingTerm(allowed); bad != nil {
 		p.finding(fmt.Sprintf("existing node-selector term allows %s %v, but only %v runs every container: left as is", workload.ArchLabel, bad, allowed))
 		return
@@ -350,12 +354,19 @@ func Images(spec *corev1.PodSpec) []string {
 	return out
 }
 
-func requiredTerms(spec *corev1.PodSpec) []corev1.NodeSelectorTerm {
+func requiredSelector(spec *corev1.PodSpec) *corev1.NodeSelector {
 	a := spec.Affinity
-	if a == nil || a.NodeAffinity == nil || a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution == nil {
+	if a == nil || a.NodeAffinity == nil {
 		return nil
 	}
-	return a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms
+	return a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution
+}
+
+func requiredTerms(spec *corev1.PodSpec) []corev1.NodeSelectorTerm {
+	if sel := requiredSelector(spec); sel != nil {
+		return sel.NodeSelectorTerms
+	}
+	return nil
 }
 
 // termArchs returns the architectures one node-selector term allows, or nil
