@@ -145,7 +145,8 @@ func judge(ref string, images map[string]ImageResult, p platform.Platform) (Imag
 		return ImageResult{Ref: ref}, Unknown, "image was not looked up"
 	}
 	if img.Err != nil {
-		return img, Unknown, "lookup failed: " + img.Err.Error()
+		// Registry errors start with the reference, which is said already.
+		return img, Unknown, "lookup failed: " + strings.TrimPrefix(img.Err.Error(), ref+": ")
 	}
 	if img.Platforms.Len() == 0 {
 		return img, Unknown, "the registry reported no platforms"

@@ -88,7 +88,7 @@ func TestAssessWorkload(t *testing.T) {
 			name: "a failed lookup is unknown with its cause, never not ready",
 			w:    deploy(ctr(reg, "api", "multi:1"), ctr(reg, "private", "denied:1")),
 			want: got{Verdict: Unknown, Containers: []Verdict{Ready, Unknown},
-				Reasons: []string{"container private (denied:1): lookup failed: denied:1: unauthorized: authentication required"}},
+				Reasons: []string{"container private (denied:1): lookup failed: unauthorized: authentication required"}},
 		},
 		{
 			name: "an image that was not looked up is unknown",
@@ -114,7 +114,7 @@ func TestAssessWorkload(t *testing.T) {
 			want: got{Verdict: NotReady, Containers: []Verdict{Unknown, NotReady},
 				Reasons: []string{
 					"container legacy (amd:1): lacks linux/arm64; supports linux/amd64",
-					"container private (denied:1): lookup failed: denied:1: unauthorized: authentication required",
+					"container private (denied:1): lookup failed: unauthorized: authentication required",
 				}},
 		},
 		{
@@ -133,7 +133,7 @@ func TestAssessWorkload(t *testing.T) {
 			name: "an ephemeral container counts",
 			w:    deploy(ctr(reg, "api", "multi:1"), ctr(eph, "debug", "denied:1")),
 			want: got{Verdict: Unknown, Containers: []Verdict{Ready, Unknown},
-				Reasons: []string{"ephemeral debug (denied:1): lookup failed: denied:1: unauthorized: authentication required"}},
+				Reasons: []string{"ephemeral debug (denied:1): lookup failed: unauthorized: authentication required"}},
 		},
 		{
 			name: "a build stage is judged but does not count",

@@ -1,0 +1,83 @@
+package report
+
+import (
+	_ "embed"
+	"html/template"
+	"io"
+	"strings"
+
+	"github.com/archwaydev/archway/internal/assess"
+)
+
+//go:embed report.html.tmpl
+var htmlSource string
+
+var htmlTemplate = template.Must(template.New("report").Parse(htmlSource))
+
+type htmlData struct {
+	Title, Version, Target, Summary string
+	Workloads, Images               htmlCounts
+	Charts                          []htmlChart
+	Rows                            []htmlRow
+}
+
+type htmlCounts struct {
+	assess.Counts
+	ReadyPct, NotReadyPct, UnknownPct float64
+}
+
+type htmlChart struct {
+	Title string
+	Bars  []htmlBar
+}
+
+type htmlBar struct {
+	Label string
+	htmlCounts
+}
+
+type htmlRow struct {
+	Verdict, VerdictLabel        string
+	Rank                         int
+	ID, Namespace, Source, Where string
+	Images, Reasons              []string
+	Pin                          string
+}
+
+func newHTMLCounts(c assess.Counts) htmlCounts {
+	return htmlCounts{Counts: c,
+		ReadyPct: round1(c.Percent(assess.Ready)), NotReadyPct: round1(c.Percent(assess.NotReady)),
+		UnknownPct: round1(c.Percent(assess.Unknown))}
+}
+
+func renderHTML(w io.Writer, r assess.Report, o options) error {
+	d := htmlData{
+		Title: o.title, Version: o.toolVersion, Target: r.Target.String(), Summary: summaryLine(r),
+		Workloads: newHTMLCounts(r.Summary.Workloads), Images: newHTMLCounts(r.Summary.Images),
+	}
+	for _, g := range groupings(r) {
+		ch := htmlChart{Title: "By " + g.key}
+		for _, gr := range g.groups {
+			ch.Bars = append(ch.Bars, htmlBar{Label: groupKey(gr.Key), htmlCounts: newHTMLCounts(gr.Counts)})
+		}
+		d.Charts = append(d.Charts, ch)
+	}
+	rank := map[assess.Verdict]int{assess.NotReady: 0, assess.Unknown: 1, assess.Ready: 2}
+	for _, wr := range r.Workloads {
+		row := htmlRow{
+			Verdict: string(wr.Verdict), VerdictLabel: verdictLabel(wr.Verdict), Rank: rank[wr.Verdict],
+			ID: wr.Workload.ID(), Namespace: wr.Workload.Namespace, Source: string(wr.Workload.Source),
+			Where: o.where(wr.Workload.Location), Images: wr.Workload.Images(), Pin: pinNote(wr, r),
+		}
+		if wr.Verdict != assess.Ready {
+			row.Reasons = wr.Reasons
+		}
+		d.Rows = append(d.Rows, row)
+	}
+	var b strings.Builder
+	if err := htmlTemplate.Execute(&b, d); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

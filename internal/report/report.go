@@ -1,0 +1,208 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/archwaydev/archway/internal/assess"
+	"github.com/archwaydev/archway/internal/workload"
+)
+
+// Format is an output format.
+type Format string
+
+// The output formats.
+const (
+	Table    Format = "table"
+	JSON     Format = "json"
+	Markdown Format = "markdown"
+	HTML     Format = "html"
+	SARIF    Format = "sarif"
+)
+
+// Formats lists every format, in the order help text shows them.
+var Formats = []Format{Table, JSON, Markdown, HTML, SARIF}
+
+// ParseFormat reads a format name; "md" is markdown.
+func ParseFormat(s string) (Format, error) {
+	switch f := Format(strings.ToLower(strings.TrimSpace(s))); f {
+	case Table, JSON, Markdown, HTML, SARIF:
+		return f, nil
+	case "md":
+		return Markdown, nil
+	}
+	names := make([]string, len(Formats))
+	for i, f := range Formats {
+		names[i] = string(f)
+	}
+	return "", fmt.Errorf("report: unknown format %q (want one of %s)", s, strings.Join(names, ", "))
+}
+
+// Option changes how a report is rendered.
+type Option func(*options)
+
+type options struct {
+	color       bool
+	toolVersion string
+	baseDir     string
+	title       string
+}
+
+// WithColor colours the table format's verdicts with ANSI escapes; default
+// off. Other formats ignore it.
+func WithColor(on bool) Option { return func(o *options) { o.color = on } }
+
+// WithToolVersion sets the archway version written into SARIF and HTML;
+// default "dev".
+func WithToolVersion(v string) Option { return func(o *options) { o.toolVersion = v } }
+
+// WithBaseDir makes absolute file paths relative to dir in every format
+// (SARIF URIs are then relative to %SRCROOT%); default: paths are written
+// as the sources gave them.
+func WithBaseDir(dir string) Option { return func(o *options) { o.baseDir = dir } }
+
+// WithTitle sets the title of the HTML and Markdown reports; default
+// "archway: <target> readiness".
+func WithTitle(title string) Option { return func(o *options) { o.title = title } }
+
+// Render writes r to w in format.
+func Render(w io.Writer, format Format, r assess.Report, opts ...Option) error {
+	o := options{toolVersion: "dev"}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.title == "" {
+		o.title = "archway: " + r.Target.String() + " readiness"
+	}
+	var err error
+	switch format {
+	case Table:
+		err = renderTable(w, r, o)
+	case JSON:
+		err = renderJSON(w, r, o)
+	case Markdown:
+		err = renderMarkdown(w, r, o)
+	case HTML:
+		err = renderHTML(w, r, o)
+	case SARIF:
+		err = renderSARIF(w, r, o)
+	default:
+		return fmt.Errorf("report: unknown format %q", format)
+	}
+	if err != nil {
+		return fmt.Errorf("report: write %s: %w", format, err)
+	}
+	return nil
+}
+
+// path returns file as it is shown: relative to the base directory when
+// one is set and file is inside it, with forward slashes.
+func (o options) path(file string) string {
+	if o.baseDir != "" && filepath.IsAbs(file) {
+		if rel, err := filepath.Rel(o.baseDir, file); err == nil && !strings.HasPrefix(rel, "..") {
+			file = rel
+		}
+	}
+	return filepath.ToSlash(file)
+}
+
+// where formats a location as file:line:column, omitting what is unknown;
+// empty when there is no file.
+func (o options) where(l workload.Location) string {
+	if l.File == "" {
+		return ""
+	}
+	s := o.path(l.File)
+	if l.Line > 0 {
+		s += fmt.Sprintf(":%d", l.Line)
+		if l.Column > 0 {
+			s += fmt.Sprintf(":%d", l.Column)
+		}
+	}
+	return s
+}
+
+// verdictLabel is the human spelling of a verdict.
+func verdictLabel(v assess.Verdict) string {
+	switch v {
+	case assess.NotReady:
+		return "not ready"
+	case assess.Ready:
+		return "ready"
+	}
+	return string(v)
+}
+
+// byVerdict returns r's workloads with verdict v, in report order.
+func byVerdict(r assess.Report, v assess.Verdict) []assess.WorkloadResult {
+	var out []assess.WorkloadResult
+	for _, wr := range r.Workloads {
+		if wr.Verdict == v {
+			out = append(out, wr)
+		}
+	}
+	return out
+}
+
+// summaryLine is the one-line summary every text format shows.
+func summaryLine(r assess.Report) string {
+	c := r.Summary.Workloads
+	s := fmt.Sprintf("%d %s for %s: %d ready (%s), %d not ready (%s), %d unknown (%s)",
+		c.Total, plural(c.Total, "workload"), r.Target,
+		c.Ready, pct(c, assess.Ready), c.NotReady, pct(c, assess.NotReady), c.Unknown, pct(c, assess.Unknown))
+	if c.Pinned > 0 {
+		s += fmt.Sprintf("; %d pinned", c.Pinned)
+		if c.CouldMove > 0 {
+			s += fmt.Sprintf(", %d could move", c.CouldMove)
+		}
+	}
+	return s
+}
+
+// pct formats the share of v in c as a whole percentage.
+func pct(c assess.Counts, v assess.Verdict) string {
+	return fmt.Sprintf("%.0f%%", c.Percent(v))
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}
+
+// groupKey is how a namespace or source key is shown.
+func groupKey(k string) string {
+	if k == "" {
+		return "(none)"
+	}
+	return k
+}
+
+// pinNote describes a workload's pin in a few words; empty when unpinned.
+func pinNote(wr assess.WorkloadResult, r assess.Report) string {
+	if !wr.Pinned {
+		return ""
+	}
+	s := "pinned to " + strings.Join(wr.PinnedArchitectures, ",")
+	if len(wr.PinnedArchitectures) == 0 {
+		s = "pinned to no architecture"
+	}
+	if wr.CouldMove {
+		s += "; could move to " + r.Target.Architecture
+	}
+	return s
+}
+
+// groupBy is the summary's counts grouped by one key.
+type groupBy struct {
+	key    string // "namespace" or "source"
+	groups []assess.Group
+}
+
+// groupings returns the summary's groupings, namespace first.
+func groupings(r assess.Report) []groupBy {
+	return []groupBy{{"namespace", r.Summary.ByNamespace}, {"source", r.Summary.BySource}}
+}
