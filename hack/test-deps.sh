@@ -21,3 +21,9 @@ fi
 # docker-registry's package starts a system daemon on :5000; the tests start their own.
 if command -v systemctl >/dev/null 2>&1; then systemctl stop docker-registry >/dev/null 2>&1 || true; fi
 pkill -x docker-registry >/dev/null 2>&1 || true
+
+# The Kubernetes control plane internal/testenv starts: kube-apiserver and
+# kube-scheduler built from source (about 15 minutes the first time) and
+# Debian's etcd, cached under ${XDG_CACHE_HOME:-$HOME/.cache}/archway/k8s/<version>.
+k8s_bin_dir="$(bash hack/k8s-binaries.sh)"
+echo "test-deps: Kubernetes control plane in $k8s_bin_dir"
