@@ -117,6 +117,11 @@ func classify(err error) *Error {
 		cp := *e
 		return &cp
 	}
+	if isTLSError(err) {
+		// Before status codes: a ping's plain-HTTP fallback answering 400
+		// is not the story when the TLS attempt failed verification.
+		return &Error{Cause: CauseNetwork, Err: err}
+	}
 	var te *transport.Error
 	if errors.As(err, &te) {
 		return &Error{Cause: statusCause(te.StatusCode), StatusCode: te.StatusCode, Err: err}
@@ -138,15 +143,23 @@ func statusCause(code int) Cause {
 	return CauseUnknown
 }
 
-func errCause(err error) Cause {
+func isTLSError(err error) bool {
 	var (
-		ne   net.Error
-		op   *net.OpError
-		dns  *net.DNSError
 		cert *tls.CertificateVerificationError
 		ua   x509.UnknownAuthorityError
 		hn   x509.HostnameError
+		ci   x509.CertificateInvalidError
 		rh   tls.RecordHeaderError
+	)
+	return errors.As(err, &cert) || errors.As(err, &ua) || errors.As(err, &hn) ||
+		errors.As(err, &ci) || errors.As(err, &rh)
+}
+
+func errCause(err error) Cause {
+	var (
+		ne  net.Error
+		op  *net.OpError
+		dns *net.DNSError
 	)
 	switch {
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
@@ -155,8 +168,7 @@ func errCause(err error) Cause {
 		return CauseTimeout
 	case errors.Is(err, context.Canceled):
 		return CauseUnknown
-	case errors.As(err, &op), errors.As(err, &dns), errors.As(err, &cert), errors.As(err, &ua),
-		errors.As(err, &hn), errors.As(err, &rh),
+	case errors.As(err, &op), errors.As(err, &dns), isTLSError(err),
 		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return CauseNetwork
 	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"),

@@ -64,11 +64,20 @@ func (c *Client) lookup(ctx context.Context, r name.Reference) Result {
 	if err != nil {
 		return fail(r, err)
 	}
-	entries, kind, err := c.platforms(ctx, s, m, 0)
-	if err != nil {
-		return fail(r, err)
+	var (
+		entries []Entry
+		kind    Kind
+	)
+	if v, ok := c.cache.digest(m.digest); ok {
+		// A tag that moved to content already known: no config GET.
+		entries, kind = v.Entries, v.Kind
+	} else {
+		entries, kind, err = c.platforms(ctx, s, m, 0)
+		if err != nil {
+			return fail(r, err)
+		}
+		c.cache.putDigest(cached{Digest: m.digest, Kind: kind, MediaType: string(m.mediaType), Entries: entries})
 	}
-	c.cache.putDigest(cached{Digest: m.digest, Kind: kind, MediaType: string(m.mediaType), Entries: entries})
 	if _, isTag := r.(name.Tag); isTag {
 		c.cache.putTag(r.Name(), m.digest)
 	}
