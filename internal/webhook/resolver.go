@@ -1,0 +1,143 @@
+package webhook
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/archwaydev/archway/internal/registry"
+)
+
+// LookupFunc looks up the platforms of one image reference.
+// (*registry.Client).Lookup satisfies it.
+type LookupFunc func(ctx context.Context, ref string) registry.Result
+
+// ResolverOptions configure a Resolver. Zero fields take the defaults.
+type ResolverOptions struct {
+	// CacheSize is the number of entries the in-memory LRU holds; default 4096.
+	CacheSize int
+	// TagTTL is how long a lookup by tag is reused; default 5m. Lookups by
+	// digest are immutable and kept until evicted.
+	TagTTL time.Duration
+	// ErrorTTL is how long a failed lookup is reused, so a registry outage
+	// does not turn every admission into a request; default 10s.
+	ErrorTTL time.Duration
+	// LookupTimeout bounds one registry lookup, which runs on after the
+	// admission that started it has given up so that the next admission
+	// finds the answer cached; default 30s.
+	LookupTimeout time.Duration
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// Resolver answers lookups from an in-memory cache and makes at most one
+// registry request at a time per reference and credentials, however many
+// admissions ask. Safe for concurrent use.
+type Resolver struct {
+	lookup  LookupFunc
+	opts    ResolverOptions
+	cache   *lru[registry.Result]
+	group   singleflight.Group
+	metrics *Metrics
+}
+
+// NewResolver returns a Resolver over lookup. m may be nil.
+func NewResolver(lookup LookupFunc, opts ResolverOptions, m *Metrics) *Resolver {
+	if opts.CacheSize <= 0 {
+		opts.CacheSize = 4096
+	}
+	if opts.TagTTL <= 0 {
+		opts.TagTTL = 5 * time.Minute
+	}
+	if opts.ErrorTTL <= 0 {
+		opts.ErrorTTL = 10 * time.Second
+	}
+	if opts.LookupTimeout <= 0 {
+		opts.LookupTimeout = 30 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Resolver{lookup: lookup, opts: opts, cache: newLRU[registry.Result](opts.CacheSize), metrics: m}
+}
+
+// Resolve returns what the registry says about ref. authKey identifies the
+// credentials in ctx (see WithKeychain): successful results are shared by
+// everyone, since an image's platforms do not depend on who asks, but
+// lookups in flight and failures are shared only by callers with the same
+// authKey. When ctx ends first, Resolve returns a timeout Result while the
+// lookup goes on to fill the cache.
+func (r *Resolver) Resolve(ctx context.Context, ref, authKey string) registry.Result {
+	parsed, err := name.ParseReference(ref)
+	if err != nil {
+		return registry.Result{Ref: ref, Err: &registry.Error{Ref: ref, Cause: registry.CauseBadReference, Err: err}}
+	}
+	key := parsed.Name()
+	errKey := key + "\x00" + authKey
+	now := r.opts.Now()
+	if res, ok := r.cache.get(key, now); ok {
+		r.hit()
+		res.Ref = ref
+		return res
+	}
+	if res, ok := r.cache.get(errKey, now); ok {
+		r.hit()
+		res.Ref = ref
+		return res
+	}
+	r.miss()
+	_, byDigest := parsed.(name.Digest)
+	ch := r.group.DoChan(errKey, func() (any, error) {
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.LookupTimeout)
+		defer cancel()
+		start := time.Now()
+		res := r.lookup(lctx, ref)
+		r.observe(time.Since(start), res.Err)
+		switch {
+		case res.Err != nil:
+			r.cache.add(errKey, res, r.opts.Now().Add(r.opts.ErrorTTL))
+		case byDigest:
+			r.cache.add(key, res, time.Time{})
+		default:
+			r.cache.add(key, res, r.opts.Now().Add(r.opts.TagTTL))
+		}
+		return res, nil
+	})
+	select {
+	case out := <-ch:
+		res := out.Val.(registry.Result)
+		res.Ref = ref
+		return res
+	case <-ctx.Done():
+		return registry.Result{Ref: ref, Err: &registry.Error{
+			Ref: ref, Cause: registry.CauseTimeout, Err: fmt.Errorf("admission budget exhausted: %w", context.Cause(ctx)),
+		}}
+	}
+}
+
+func (r *Resolver) hit() {
+	if r.metrics != nil {
+		r.metrics.CacheHits.Inc()
+	}
+}
+
+func (r *Resolver) miss() {
+	if r.metrics != nil {
+		r.metrics.CacheMisses.Inc()
+	}
+}
+
+func (r *Resolver) observe(d time.Duration, err error) {
+	if r.metrics == nil {
+		return
+	}
+	result := "ok"
+	if err != nil {
+		result = "error"
+		r.metrics.RegistryErrors.WithLabelValues(string(registry.CauseOf(err))).Inc()
+	}
+	r.metrics.LookupDuration.WithLabelValues(result).Observe(d.Seconds())
+}
