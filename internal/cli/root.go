@@ -82,6 +82,8 @@ Start with 'archway demo': it runs on built-in example images, no network needed
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
 	root.AddCommand(
 		newVersionCmd(),
+		newCheckCmd(),
+		newDemoCmd(),
 	)
 	return root
 }

@@ -1,0 +1,253 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/spf13/cobra"
+
+	"github.com/archwaydev/archway/internal/platform"
+	"github.com/archwaydev/archway/internal/registry"
+	"github.com/archwaydev/archway/internal/report"
+)
+
+// checkOptions are archway check's flags.
+type checkOptions struct {
+	platforms     string
+	files         []string
+	jobs          int
+	cacheTTL      time.Duration
+	noCache       bool
+	insecure      []string
+	username      string
+	passwordStdin bool
+	registryAuth  string
+	timeout       time.Duration
+	output        string
+	verbose       bool
+}
+
+// imageLookup is what check needs from the registry: *registry.Client.
+type imageLookup interface {
+	LookupAll(ctx context.Context, refs []string, progress func(done, total int)) []registry.Result
+}
+
+var _ imageLookup = (*registry.Client)(nil)
+
+func newCheckCmd() *cobra.Command {
+	o := checkOptions{}
+	cmd := &cobra.Command{
+		Use:   "check [flags] IMAGE...",
+		Short: "Tell whether images support arm64 (or any platform)",
+		Long: `check asks each image's registry which platforms the image supports and says,
+for each, whether it runs on the target platform(s): supported, unsupported,
+or unknown when the lookup failed (never guessed).
+
+Images come from the arguments and from -f files (one reference a line, '#'
+starts a comment, '-' reads stdin). Output is a table on a terminal and JSON
+otherwise; -o forces either. Credentials come from ~/.docker/config.json and
+its credential helpers (ECR, GCR, ACR, ...), or --username/--password-stdin.
+
+Exit status (decided after every image is reported):
+  0  every image supports every target platform
+  1  at least one image is unsupported (a definite "no" wins over unknown)
+  2  no image is unsupported, but at least one could not be told
+  3  usage error (bad flag, bad reference, unreadable -f file)
+  4  archway itself failed`,
+		Example: `  # Does nginx run on Graviton?
+  archway check nginx:1.27
+
+  # Every listed platform must be supported
+  archway check --platform linux/arm64,linux/amd64 ghcr.io/org/app:2.0 quay.io/org/tool:1.4
+
+  # Everything running in a cluster
+  kubectl get pods -A -o jsonpath='{..image}' | tr ' ' '\n' | sort -u | archway check -f -
+
+  # JSON for scripts
+  archway check -o json -f images.txt | jq -r '.images[] | select(.verdict != "supported") | .ref'
+
+  # Explicit credentials for a private registry
+  echo "$TOKEN" | archway check --username me --password-stdin registry.example.com/team/app:1.0`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runCheck(cmd, args, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.platforms, "platform", "linux/arm64", "target platform(s), os/arch[/variant], comma-separated; every one must be supported")
+	f.StringArrayVarP(&o.files, "file", "f", nil, "read image references from `FILE`, one a line ('-' for stdin); repeatable")
+	f.IntVar(&o.jobs, "jobs", registry.DefaultJobs, "lookups to run at once")
+	f.DurationVar(&o.cacheTTL, "cache-ttl", registry.DefaultTagTTL, "how long a cached tag → digest answer is trusted")
+	f.BoolVar(&o.noCache, "no-cache", false, "do not read or write the on-disk cache")
+	f.StringArrayVar(&o.insecure, "insecure-registry", nil, "use plain HTTP for this registry `HOST[:PORT]`; repeatable")
+	f.StringVar(&o.username, "username", "", "user name for the registry of the first image (or --registry-auth)")
+	f.BoolVar(&o.passwordStdin, "password-stdin", false, "read the password or token for --username from stdin")
+	f.StringVar(&o.registryAuth, "registry-auth", "", "registry `HOST` that --username applies to (default: the first image's)")
+	f.DurationVar(&o.timeout, "timeout", 10*time.Minute, "give up on lookups still running after this long (0: no limit)")
+	f.StringVarP(&o.output, "output", "o", "", "output format: table or json (default: table on a terminal, else json)")
+	f.BoolVarP(&o.verbose, "verbose", "v", false, "show each platform's manifest digest in the table")
+	return cmd
+}
+
+// runCheck validates the flags, looks the images up and reports.
+func runCheck(cmd *cobra.Command, args []string, o checkOptions) error {
+	targets, err := parseTargets(o.platforms)
+	if err != nil {
+		return usageError(err)
+	}
+	format, err := outputFormat(o.output, cmd.OutOrStdout())
+	if err != nil {
+		return usageError(err)
+	}
+	if err := o.validate(); err != nil {
+		return usageError(err)
+	}
+	inputs, err := readImageInputs(args, o.files, cmd.InOrStdin())
+	if err != nil {
+		return usageError(err)
+	}
+	if len(inputs) == 0 {
+		return usageError(errors.New("check: no images given: pass IMAGE arguments or -f FILE (see 'archway check --help')"))
+	}
+	opts, err := o.registryOptions(inputs[0].ref, cmd.InOrStdin())
+	if err != nil {
+		return usageError(err)
+	}
+	client, err := registry.New(opts...)
+	if err != nil {
+		return withCode(ExitError, fmt.Errorf("check: %w", err))
+	}
+	ctx := cmd.Context()
+	if o.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.timeout)
+		defer cancel()
+	}
+	refs := make([]string, len(inputs))
+	for i, in := range inputs {
+		refs[i] = in.ref
+	}
+	rep := checkImages(ctx, client, refs, targets, report.NewProgress(cmd.ErrOrStderr(), isTerminal(cmd.ErrOrStderr())))
+	if err := rep.write(cmd.OutOrStdout(), format, o.verbose); err != nil {
+		return withCode(ExitError, fmt.Errorf("check: writing the report: %w", err))
+	}
+	if code := rep.exitCode(); code != ExitOK {
+		return withCode(code, nil)
+	}
+	return nil
+}
+
+// checkImages looks refs up and judges them against targets.
+func checkImages(ctx context.Context, l imageLookup, refs []string, targets []platform.Platform, progress func(done, total int)) checkReport {
+	return newCheckReport(targets, l.LookupAll(ctx, refs, progress))
+}
+
+// write renders the report in format ("table" or "json").
+func (r checkReport) write(w io.Writer, format string, verbose bool) error {
+	if format == "json" {
+		return r.writeJSON(w)
+	}
+	return r.writeTable(w, verbose)
+}
+
+// parseTargets reads the --platform list.
+func parseTargets(s string) ([]platform.Platform, error) {
+	ps, err := platform.ParseList(s)
+	if err != nil {
+		return nil, fmt.Errorf("--platform %q: %w", s, err)
+	}
+	for _, p := range ps {
+		if p.IsUnknown() {
+			return nil, fmt.Errorf("--platform %q: %s is not a platform an image can run on", s, p)
+		}
+	}
+	return ps, nil
+}
+
+// outputFormat resolves -o: "table" or "json", and when empty, table on a
+// terminal and JSON otherwise.
+func outputFormat(flag string, stdout io.Writer) (string, error) {
+	switch flag {
+	case "table", "json":
+		return flag, nil
+	case "":
+		if isTerminal(stdout) {
+			return "table", nil
+		}
+		return "json", nil
+	}
+	return "", fmt.Errorf("-o %q: want table or json", flag)
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func (o checkOptions) validate() error {
+	switch {
+	case o.jobs < 1:
+		return fmt.Errorf("--jobs must be at least 1, got %d", o.jobs)
+	case o.cacheTTL < 0:
+		return fmt.Errorf("--cache-ttl must not be negative, got %s", o.cacheTTL)
+	case o.timeout < 0:
+		return fmt.Errorf("--timeout must not be negative, got %s", o.timeout)
+	case o.username != "" && !o.passwordStdin:
+		return errors.New("--username needs --password-stdin (passwords on the command line leak into shell history)")
+	case o.passwordStdin && o.username == "":
+		return errors.New("--password-stdin needs --username")
+	case o.registryAuth != "" && o.username == "":
+		return errors.New("--registry-auth needs --username and --password-stdin")
+	}
+	if o.passwordStdin {
+		for _, f := range o.files {
+			if f == "-" {
+				return errors.New("--password-stdin and -f - both read stdin; put the images in a file")
+			}
+		}
+	}
+	return nil
+}
+
+// registryOptions turns the flags into registry client options, reading
+// the password from stdin when asked. firstRef picks the registry that
+// --username applies to when --registry-auth is not given.
+func (o checkOptions) registryOptions(firstRef string, stdin io.Reader) ([]registry.Option, error) {
+	opts := []registry.Option{registry.WithJobs(o.jobs), registry.WithTagTTL(o.cacheTTL)}
+	if o.noCache {
+		opts = append(opts, registry.WithoutCache())
+	}
+	if len(o.insecure) > 0 {
+		opts = append(opts, registry.WithInsecure(o.insecure...))
+	}
+	if o.username == "" {
+		return opts, nil
+	}
+	host := o.registryAuth
+	if host == "" {
+		ref, err := name.ParseReference(firstRef)
+		if err != nil {
+			return nil, fmt.Errorf("bad image reference %q: %w", firstRef, err)
+		}
+		host = ref.Context().RegistryStr()
+	}
+	pass, err := io.ReadAll(io.LimitReader(stdin, 1<<20))
+	if err != nil {
+		return nil, fmt.Errorf("--password-stdin: %w", err)
+	}
+	password := strings.TrimRight(string(pass), "\r\n")
+	if password == "" {
+		return nil, errors.New("--password-stdin: stdin was empty")
+	}
+	return append(opts, registry.WithBasicAuth(host, o.username, password)), nil
+}
