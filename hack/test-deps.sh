@@ -11,6 +11,8 @@ need_apt=()
 command -v docker-registry >/dev/null 2>&1 || need_apt+=(docker-registry)
 # htpasswd: bcrypt password files for the registry's basic auth.
 command -v htpasswd >/dev/null 2>&1 || need_apt+=(apache2-utils)
+# chromium: the headless browser internal/report's HTML test drives with chromedp.
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 
 if ((${#need_apt[@]})); then
   echo "test-deps: apt-get install ${need_apt[*]}"
