@@ -47,8 +47,8 @@ type JSONCounts struct {
 	ReadyPercent    float64 `json:"readyPercent"`
 	NotReadyPercent float64 `json:"notReadyPercent"`
 	UnknownPercent  float64 `json:"unknownPercent"`
-	Pinned          int     `json:"pinned,omitempty"`
-	CouldMove       int     `json:"couldMove,omitempty"`
+	Pinned          int     `json:"pinned"`    // workloads only; 0 for images and containers
+	CouldMove       int     `json:"couldMove"` // workloads only; 0 for images and containers
 }
 
 // JSONGroup is the counts of one namespace ("" for none) or source kind.

@@ -50,6 +50,11 @@ func renderMarkdown(w io.Writer, r assess.Report, o options) error {
 		}
 		b.WriteString("\n</details>\n\n")
 	}
+	if len(r.Workloads) == 0 {
+		b.WriteString("No workloads found.\n")
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
 	b.WriteString("<details><summary>By namespace and source</summary>\n\n")
 	for _, g := range groupings(r) {
 		fmt.Fprintf(&b, "| %s | Workloads | Ready | Not ready | Unknown | Pinned |\n|---|--:|--:|--:|--:|--:|\n", strings.ToUpper(g.key[:1])+g.key[1:])

@@ -31,6 +31,9 @@ func renderTable(w io.Writer, r assess.Report, o options) error {
 		c := map[assess.Verdict]string{assess.NotReady: ansiRed, assess.Unknown: ansiYellow, assess.Ready: ansiGreen}[v]
 		return ansiBold + c + s + ansiReset
 	}
+	if len(r.Workloads) == 0 {
+		b.WriteString("No workloads found.\n\n")
+	}
 	for _, v := range assess.Verdicts {
 		wrs := byVerdict(r, v)
 		if len(wrs) == 0 {
