@@ -94,18 +94,18 @@ func (c *Client) get(ctx context.Context, s *scope, kind, ref string, accept []s
 	if err := transport.CheckError(resp, http.StatusOK); err != nil {
 		return nil, nil, err
 	}
-	max := c.o.maxBytes
+	max, what := c.o.maxBytes, strings.TrimSuffix(kind, "s")
 	if resp.ContentLength > max {
 		return nil, nil, &Error{Cause: CauseTooLarge,
-			Err: fmt.Errorf("%s %s is %d bytes, over the %d-byte cap", kind, ref, resp.ContentLength, max)}
+			Err: fmt.Errorf("%s %s is %d bytes, over the %d-byte cap", what, ref, resp.ContentLength, max)}
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading %s %s: %w", kind, ref, err)
+		return nil, nil, fmt.Errorf("reading %s %s: %w", what, ref, err)
 	}
 	if int64(len(b)) > max {
 		return nil, nil, &Error{Cause: CauseTooLarge,
-			Err: fmt.Errorf("%s %s is over the %d-byte cap", kind, ref, max)}
+			Err: fmt.Errorf("%s %s is over the %d-byte cap", what, ref, max)}
 	}
 	return b, resp.Header, nil
 }

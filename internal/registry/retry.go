@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -59,6 +60,9 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		if err != nil {
 			cancel()
+			if ctx.Err() == context.DeadlineExceeded && req.Context().Err() == nil {
+				err = fmt.Errorf("request timed out after %s: %w", t.timeout, err)
+			}
 			return nil, err
 		}
 		resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}

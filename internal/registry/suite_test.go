@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -155,7 +156,7 @@ func runSuite(t *testing.T, tg target) {
 	}
 	results := c.LookupAll(context.Background(), refs, nil)
 	for i, w := range ws {
-		t.Run(w.ref, func(t *testing.T) {
+		t.Run(strings.TrimPrefix(w.ref, tg.host+"/"), func(t *testing.T) {
 			checkResult(t, results[i], w)
 		})
 	}
