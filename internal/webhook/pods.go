@@ -61,9 +61,8 @@ type PodPlacerOptions struct {
 	Budget time.Duration
 	// Jobs bounds the concurrent lookups of one admission; default 8.
 	Jobs int
-	// Keychains supplies the pod's pull secrets; nil uses only the registry
-	// client's own keychain.
-	Keychains KeychainSource
+	// Lookups gives the registry lookup for a pod's credentials. Required.
+	Lookups Lookups
 	// Metrics receives the counts; nil records nothing.
 	Metrics *Metrics
 	// Logger receives one line per admission; nil discards.
@@ -80,8 +79,8 @@ var _ Handler = (*PodPlacer)(nil)
 
 // NewPodPlacer returns a PodPlacer.
 func NewPodPlacer(opts PodPlacerOptions) (*PodPlacer, error) {
-	if opts.Resolver == nil {
-		return nil, errors.New("pod placer: no resolver")
+	if opts.Resolver == nil || opts.Lookups == nil {
+		return nil, errors.New("pod placer: no resolver or lookups")
 	}
 	if opts.Mode == "" {
 		opts.Mode = ModeEnforce
@@ -133,15 +132,15 @@ func (p *PodPlacer) Handle(ctx context.Context, req Request) Response {
 
 	ctx, cancel := context.WithTimeoutCause(ctx, p.opts.Budget, errBudget)
 	defer cancel()
-	creds := credentialsOf(req.Namespace, &pod.Spec)
-	ctx = withPodKeychain(ctx, p.opts.Keychains, creds, log)
+	creds := CredentialsOf(req.Namespace, &pod.Spec)
+	lookup, authKey := p.opts.Lookups.For(creds), creds.Key()
 	refs := placement.Images(&pod.Spec)
 	results := make([]registry.Result, len(refs))
 	var g errgroup.Group
 	g.SetLimit(p.opts.Jobs)
 	for i, ref := range refs {
 		g.Go(func() error {
-			results[i] = p.opts.Resolver.Resolve(ctx, ref, creds.key())
+			results[i] = p.opts.Resolver.Resolve(ctx, ref, authKey, lookup)
 			return nil
 		})
 	}

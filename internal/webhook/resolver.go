@@ -37,15 +37,14 @@ type ResolverOptions struct {
 // registry request at a time per reference and credentials, however many
 // admissions ask. Safe for concurrent use.
 type Resolver struct {
-	lookup  LookupFunc
 	opts    ResolverOptions
 	cache   *lru[registry.Result]
 	group   singleflight.Group
 	metrics *Metrics
 }
 
-// NewResolver returns a Resolver over lookup. m may be nil.
-func NewResolver(lookup LookupFunc, opts ResolverOptions, m *Metrics) *Resolver {
+// NewResolver returns a Resolver. m may be nil.
+func NewResolver(opts ResolverOptions, m *Metrics) *Resolver {
 	if opts.CacheSize <= 0 {
 		opts.CacheSize = 4096
 	}
@@ -61,16 +60,16 @@ func NewResolver(lookup LookupFunc, opts ResolverOptions, m *Metrics) *Resolver 
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Resolver{lookup: lookup, opts: opts, cache: newLRU[registry.Result](opts.CacheSize), metrics: m}
+	return &Resolver{opts: opts, cache: newLRU[registry.Result](opts.CacheSize), metrics: m}
 }
 
-// Resolve returns what the registry says about ref. authKey identifies the
-// credentials in ctx (see WithKeychain): successful results are shared by
+// Resolve returns what lookup says about ref. authKey identifies the
+// credentials lookup uses (Credentials.Key): successful results are shared by
 // everyone, since an image's platforms do not depend on who asks, but
 // lookups in flight and failures are shared only by callers with the same
 // authKey. When ctx ends first, Resolve returns a timeout Result while the
 // lookup goes on to fill the cache.
-func (r *Resolver) Resolve(ctx context.Context, ref, authKey string) registry.Result {
+func (r *Resolver) Resolve(ctx context.Context, ref, authKey string, lookup LookupFunc) registry.Result {
 	parsed, err := name.ParseReference(ref)
 	if err != nil {
 		return registry.Result{Ref: ref, Err: &registry.Error{Ref: ref, Cause: registry.CauseBadReference, Err: err}}
@@ -94,7 +93,7 @@ func (r *Resolver) Resolve(ctx context.Context, ref, authKey string) registry.Re
 		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.LookupTimeout)
 		defer cancel()
 		start := time.Now()
-		res := r.lookup(lctx, ref)
+		res := safeLookup(lctx, lookup, ref)
 		r.observe(time.Since(start), res.Err)
 		switch {
 		case res.Err != nil:
@@ -140,4 +139,15 @@ func (r *Resolver) observe(d time.Duration, err error) {
 		r.metrics.RegistryErrors.WithLabelValues(string(registry.CauseOf(err))).Inc()
 	}
 	r.metrics.LookupDuration.WithLabelValues(result).Observe(d.Seconds())
+}
+
+// safeLookup calls lookup, turning a panic into a failed Result: a panic in
+// a singleflight.DoChan function would crash the process.
+func safeLookup(ctx context.Context, lookup LookupFunc, ref string) (res registry.Result) {
+	defer func() {
+		if v := recover(); v != nil {
+			res = registry.Result{Ref: ref, Err: &registry.Error{Ref: ref, Cause: registry.CauseUnknown, Err: fmt.Errorf("lookup panicked: %v", v)}}
+		}
+	}()
+	return lookup(ctx, ref)
 }

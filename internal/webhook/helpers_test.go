@@ -1,0 +1,37 @@
+package webhook_test
+
+import (
+	"testing"
+
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/archwaydev/archway/internal/webhook"
+)
+
+func runtimeRaw(b []byte) runtime.RawExtension { return runtime.RawExtension{Raw: b} }
+
+// counter returns the value of the counter name{label=value} (0 if absent).
+func counter(t *testing.T, m *webhook.Metrics, name, label, value string) float64 {
+	t.Helper()
+	families, err := m.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, metric := range f.GetMetric() {
+			match := label == ""
+			for _, l := range metric.GetLabel() {
+				if l.GetName() == label && l.GetValue() == value {
+					match = true
+				}
+			}
+			if match {
+				return metric.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
+}
