@@ -36,8 +36,8 @@ const (
 
 var unknownPlatform = v1.Platform{OS: "unknown", Architecture: "unknown"}
 
-// build returns the entry as a v1.Image or a v1.ImageIndex.
-func (e entry) build() (mutate.Appendable, error) {
+// build returns the spec as a v1.Image or a v1.ImageIndex.
+func (e Spec) build() (mutate.Appendable, error) {
 	if e.Kind == KindManifest {
 		return e.image(e.Platforms[0])
 	}
@@ -49,7 +49,7 @@ func (e entry) build() (mutate.Appendable, error) {
 		}
 		adds = append(adds, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: v1Platform(p)}})
 	}
-	if e.attest {
+	if e.Attest {
 		// buildx appends one attestation manifest per platform image,
 		// after all the platform images.
 		for _, a := range adds {
@@ -68,15 +68,15 @@ func (e entry) build() (mutate.Appendable, error) {
 		}
 	}
 	idx := e.index(adds)
-	if e.nested {
+	if e.Nested {
 		idx = e.index([]mutate.IndexAddendum{{Add: idx}})
 	}
 	return idx, nil
 }
 
-func (e entry) index(adds []mutate.IndexAddendum) v1.ImageIndex {
+func (e Spec) index(adds []mutate.IndexAddendum) v1.ImageIndex {
 	mt := types.OCIImageIndex
-	if e.format == formatDocker {
+	if e.Docker {
 		mt = types.DockerManifestList
 	}
 	return mutate.AppendManifests(mutate.IndexMediaType(empty.Index, mt), adds...)
@@ -85,9 +85,9 @@ func (e entry) index(adds []mutate.IndexAddendum) v1.ImageIndex {
 // image builds the single-platform image of e for p: one layer holding a
 // release file and a program whose header matches p, and a config whose
 // os/architecture/variant are p's.
-func (e entry) image(p platform.Platform) (v1.Image, error) {
+func (e Spec) image(p platform.Platform) (v1.Image, error) {
 	manifestType, configType, layerType := types.OCIManifestSchema1, types.OCIConfigJSON, types.OCILayer
-	if e.format == formatDocker {
+	if e.Docker {
 		manifestType, configType, layerType = types.DockerManifestSchema2, types.DockerConfigJSON, types.DockerLayer
 	}
 	content, err := e.layerTar(p)
@@ -127,7 +127,7 @@ func (e entry) image(p platform.Platform) (v1.Image, error) {
 // attestation builds a buildx-style attestation manifest for subject: an
 // OCI manifest whose config says unknown/unknown and whose one layer is an
 // in-toto provenance statement about subject.
-func (e entry) attestation(subject v1.Image) (v1.Image, error) {
+func (e Spec) attestation(subject v1.Image) (v1.Image, error) {
 	d, err := subject.Digest()
 	if err != nil {
 		return nil, err
@@ -166,9 +166,9 @@ func (e entry) attestation(subject v1.Image) (v1.Image, error) {
 	return mutate.ConfigMediaType(img, types.OCIConfigJSON), nil
 }
 
-func (e entry) programName() string { return e.Repo[strings.LastIndex(e.Repo, "/")+1:] }
+func (e Spec) programName() string { return e.Repo[strings.LastIndex(e.Repo, "/")+1:] }
 
-func (e entry) programPath(p platform.Platform) string {
+func (e Spec) programPath(p platform.Platform) string {
 	if p.OS == "windows" {
 		return `C:\app\` + e.programName() + ".exe"
 	}
@@ -178,7 +178,7 @@ func (e entry) programPath(p platform.Platform) string {
 // layerTar returns the uncompressed layer of e for p: /etc/demo-release
 // and a program file that starts with an executable header for p (an ELF
 // header with p's machine on linux, an MZ stub on windows).
-func (e entry) layerTar(p platform.Platform) ([]byte, error) {
+func (e Spec) layerTar(p platform.Platform) ([]byte, error) {
 	release := fmt.Sprintf("NAME=%s\nVERSION=%s\nPLATFORM=%s\n", e.Repo, e.Tag, p)
 	var prog []byte
 	progPath := strings.TrimPrefix(e.programPath(p), "/")

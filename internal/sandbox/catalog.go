@@ -31,22 +31,17 @@ type Image struct {
 // "127.0.0.1:5000/demo/api:2.1".
 func (i Image) Ref(host string) string { return host + "/" + i.Repo + ":" + i.Tag }
 
-// format is the media-type family an entry is pushed with.
-type format int
-
-const (
-	formatOCI    format = iota // OCI image index / manifest / config
-	formatDocker               // Docker manifest list / schema 2 / container config
-)
-
-// entry is a catalogue image and how to build it.
-type entry struct {
+// Spec is an Image and how it is built.
+type Spec struct {
 	Image
-	format format
-	// attest adds a buildx-style attestation manifest per platform.
-	attest bool
-	// nested wraps the platform images in an inner index.
-	nested bool
+	// Docker uses Docker media types (manifest list, schema 2 manifest,
+	// container config, gzip layer) instead of OCI ones.
+	Docker bool
+	// Attest adds a buildx-style attestation manifest per platform image
+	// (indexes only).
+	Attest bool
+	// Nested wraps the platform images in an inner index (indexes only).
+	Nested bool
 }
 
 var (
@@ -56,18 +51,18 @@ var (
 	windowsAMD64 = platform.Platform{OS: "windows", Architecture: "amd64", OSVersion: "10.0.20348.2700"}
 )
 
-// entries is the catalogue, in a fixed order.
-func entries() []entry {
+// Specs returns the catalogue with how each image is built, in a fixed order.
+func Specs() []Spec {
 	ps := func(p ...platform.Platform) []platform.Platform { return p }
-	return []entry{
-		{Image: Image{"demo/api", "2.1", KindIndex, ps(linuxAMD64, linuxARM64)}, attest: true},
-		{Image: Image{"demo/worker", "1.0", KindIndex, ps(linuxAMD64, linuxARM64, linuxARMv7)}, format: formatDocker},
+	return []Spec{
+		{Image: Image{"demo/api", "2.1", KindIndex, ps(linuxAMD64, linuxARM64)}, Attest: true},
+		{Image: Image{"demo/worker", "1.0", KindIndex, ps(linuxAMD64, linuxARM64, linuxARMv7)}, Docker: true},
 		{Image: Image{"demo/sidecar", "1.0", KindIndex, ps(linuxAMD64, linuxARM64)}},
 		{Image: Image{"demo/legacy-billing", "3.2", KindManifest, ps(linuxAMD64)}},
-		{Image: Image{"demo/edge-agent", "0.9", KindManifest, ps(linuxARM64)}, format: formatDocker},
+		{Image: Image{"demo/edge-agent", "0.9", KindManifest, ps(linuxARM64)}, Docker: true},
 		{Image: Image{"demo/pi-sensor", "1.0", KindManifest, ps(linuxARMv7)}},
 		{Image: Image{"demo/dotnet-app", "4.8", KindIndex, ps(linuxAMD64, windowsAMD64)}},
-		{Image: Image{"demo/nested", "1.0", KindIndex, ps(linuxAMD64, linuxARM64)}, nested: true},
+		{Image: Image{"demo/nested", "1.0", KindIndex, ps(linuxAMD64, linuxARM64)}, Nested: true},
 		{Image: Image{"demo/queue", "1.0", KindManifest, ps(linuxAMD64)}},
 		{Image: Image{"demo/queue", "1.1", KindManifest, ps(linuxAMD64)}},
 		{Image: Image{"demo/queue", "2.0", KindIndex, ps(linuxAMD64, linuxARM64)}},
@@ -77,7 +72,7 @@ func entries() []entry {
 
 // Catalog returns the catalogue's images, in a fixed order.
 func Catalog() []Image {
-	es := entries()
+	es := Specs()
 	out := make([]Image, len(es))
 	for i, e := range es {
 		out[i] = e.Image

@@ -269,7 +269,7 @@ func TestMissingIsNotPushed(t *testing.T) {
 // fixed content, so its digests never change between runs.
 func TestDigestsStable(t *testing.T) {
 	var b strings.Builder
-	for _, e := range entries() {
+	for _, e := range Specs() {
 		obj, err := e.build()
 		if err != nil {
 			t.Fatal(err)
@@ -303,5 +303,26 @@ func TestSeedUnreachable(t *testing.T) {
 	cancel()
 	if _, err := Seed(ctx, "127.0.0.1:1"); err == nil {
 		t.Fatal("Seed to a closed port succeeded")
+	}
+}
+
+func TestPushRejectsBadSpecs(t *testing.T) {
+	tests := []struct {
+		name string
+		spec Spec
+		want string
+	}{
+		{"manifest with two platforms", Spec{Image: Image{"x/a", "1", KindManifest, []platform.Platform{linuxAMD64, linuxARM64}}}, "exactly one platform"},
+		{"index without platforms", Spec{Image: Image{"x/b", "1", KindIndex, nil}}, "at least one platform"},
+		{"unknown kind", Spec{Image: Image{"x/c", "1", "chart", []platform.Platform{linuxAMD64}}}, `unknown kind "chart"`},
+		{"no ELF machine", Spec{Image: Image{"x/d", "1", KindManifest, []platform.Platform{{OS: "linux", Architecture: "s390x"}}}}, "no ELF machine"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Push(t.Context(), "127.0.0.1:1", tt.spec)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Push: err = %v, want it to contain %q", err, tt.want)
+			}
+		})
 	}
 }
