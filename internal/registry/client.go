@@ -58,8 +58,13 @@ func (c *Client) Lookup(ctx context.Context, ref string) Result {
 	v, _, _ := c.flight.Do(key, func() (any, error) {
 		return c.lookup(ctx, r), nil
 	})
-	res := v.(Result)
-	return withRef(res, ref)
+	res := withRef(v.(Result), ref)
+	if res.Err != nil {
+		c.o.logger.Debug("registry lookup failed", "ref", ref, "cause", CauseOf(res.Err), "err", res.Err)
+	} else {
+		c.o.logger.Debug("registry lookup", "ref", ref, "digest", res.Digest, "platforms", res.Platforms().String())
+	}
+	return res
 }
 
 // LookupAll looks up refs with bounded concurrency (WithJobs), each
