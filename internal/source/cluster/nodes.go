@@ -1,0 +1,68 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/archwaydev/archway/internal/workload"
+)
+
+// UnknownArch is the ByArch key of nodes that report no architecture.
+const UnknownArch = "unknown"
+
+// Census counts a cluster's nodes.
+type Census struct {
+	// Nodes is the number of nodes.
+	Nodes int
+	// ByArch counts nodes by CPU architecture: the kubernetes.io/arch
+	// label, else the deprecated beta label, else the architecture the
+	// kubelet reports, else UnknownArch.
+	ByArch map[string]int
+	// Taints counts nodes by taint, written as corev1.Taint.ToString does:
+	// "key=value:Effect", or "key:Effect" when the value is empty.
+	Taints map[string]int
+}
+
+// Nodes lists the cluster's nodes and counts them.
+func Nodes(ctx context.Context, client kubernetes.Interface) (Census, error) {
+	c := Census{ByArch: map[string]int{}, Taints: map[string]int{}}
+	err := pages(ctx, func(o metav1.ListOptions) (string, error) {
+		l, err := client.CoreV1().Nodes().List(ctx, o)
+		if err != nil {
+			return "", err
+		}
+		for i := range l.Items {
+			c.add(&l.Items[i])
+		}
+		return l.Continue, nil
+	})
+	if err != nil {
+		return Census{}, fmt.Errorf("cluster: list nodes: %w", err)
+	}
+	return c, nil
+}
+
+func (c *Census) add(n *corev1.Node) {
+	c.Nodes++
+	c.ByArch[NodeArch(n)]++
+	for _, t := range n.Spec.Taints {
+		c.Taints[t.ToString()]++
+	}
+}
+
+// NodeArch returns the CPU architecture of n (see Census.ByArch).
+func NodeArch(n *corev1.Node) string {
+	for _, key := range []string{workload.ArchLabel, "beta.kubernetes.io/arch"} {
+		if a := n.Labels[key]; a != "" {
+			return a
+		}
+	}
+	if a := n.Status.NodeInfo.Architecture; a != "" {
+		return a
+	}
+	return UnknownArch
+}
