@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -42,103 +44,75 @@ type lister struct {
 
 var listers = []lister{
 	{"apps/Deployment", func(ctx context.Context, c kubernetes.Interface, ns string, add func(object)) error {
-		return pages(ctx, func(o metav1.ListOptions) (string, error) {
-			l, err := c.AppsV1().Deployments(ns).List(ctx, o)
-			if err != nil {
-				return "", err
-			}
+		return each(ctx, c.AppsV1().Deployments(ns).List, func(l *appsv1.DeploymentList) {
 			for _, x := range l.Items {
 				add(object{"apps/v1", "Deployment", x.ObjectMeta, x.Spec.Template.Spec})
 			}
-			return l.Continue, nil
 		})
 	}},
 	{"apps/StatefulSet", func(ctx context.Context, c kubernetes.Interface, ns string, add func(object)) error {
-		return pages(ctx, func(o metav1.ListOptions) (string, error) {
-			l, err := c.AppsV1().StatefulSets(ns).List(ctx, o)
-			if err != nil {
-				return "", err
-			}
+		return each(ctx, c.AppsV1().StatefulSets(ns).List, func(l *appsv1.StatefulSetList) {
 			for _, x := range l.Items {
 				add(object{"apps/v1", "StatefulSet", x.ObjectMeta, x.Spec.Template.Spec})
 			}
-			return l.Continue, nil
 		})
 	}},
 	{"apps/DaemonSet", func(ctx context.Context, c kubernetes.Interface, ns string, add func(object)) error {
-		return pages(ctx, func(o metav1.ListOptions) (string, error) {
-			l, err := c.AppsV1().DaemonSets(ns).List(ctx, o)
-			if err != nil {
-				return "", err
-			}
+		return each(ctx, c.AppsV1().DaemonSets(ns).List, func(l *appsv1.DaemonSetList) {
 			for _, x := range l.Items {
 				add(object{"apps/v1", "DaemonSet", x.ObjectMeta, x.Spec.Template.Spec})
 			}
-			return l.Continue, nil
 		})
 	}},
 	{"apps/ReplicaSet", func(ctx context.Context, c kubernetes.Interface, ns string, add func(object)) error {
-		return pages(ctx, func(o metav1.ListOptions) (string, error) {
-			l, err := c.AppsV1().ReplicaSets(ns).List(ctx, o)
-			if err != nil {
-				return "", err
-			}
+		return each(ctx, c.AppsV1().ReplicaSets(ns).List, func(l *appsv1.ReplicaSetList) {
 			for _, x := range l.Items {
 				add(object{"apps/v1", "ReplicaSet", x.ObjectMeta, x.Spec.Template.Spec})
 			}
-			return l.Continue, nil
 		})
 	}},
 	{"batch/CronJob", func(ctx context.Context, c kubernetes.Interface, ns string, add func(object)) error {
-		return pages(ctx, func(o metav1.ListOptions) (string, error) {
-			l, err := c.BatchV1().CronJobs(ns).List(ctx, o)
-			if err != nil {
-				return "", err
-			}
+		return each(ctx, c.BatchV1().CronJobs(ns).List, func(l *batchv1.CronJobList) {
 			for _, x := range l.Items {
 				add(object{"batch/v1", "CronJob", x.ObjectMeta, x.Spec.JobTemplate.Spec.Template.Spec})
 			}
-			return l.Continue, nil
 		})
 	}},
 	{"batch/Job", func(ctx context.Context, c kubernetes.Interface, ns string, add func(object)) error {
-		return pages(ctx, func(o metav1.ListOptions) (string, error) {
-			l, err := c.BatchV1().Jobs(ns).List(ctx, o)
-			if err != nil {
-				return "", err
-			}
+		return each(ctx, c.BatchV1().Jobs(ns).List, func(l *batchv1.JobList) {
 			for _, x := range l.Items {
 				add(object{"batch/v1", "Job", x.ObjectMeta, x.Spec.Template.Spec})
 			}
-			return l.Continue, nil
 		})
 	}},
 	{"/ReplicationController", func(ctx context.Context, c kubernetes.Interface, ns string, add func(object)) error {
-		return pages(ctx, func(o metav1.ListOptions) (string, error) {
-			l, err := c.CoreV1().ReplicationControllers(ns).List(ctx, o)
-			if err != nil {
-				return "", err
-			}
+		return each(ctx, c.CoreV1().ReplicationControllers(ns).List, func(l *corev1.ReplicationControllerList) {
 			for _, x := range l.Items {
 				if x.Spec.Template != nil {
 					add(object{"v1", "ReplicationController", x.ObjectMeta, x.Spec.Template.Spec})
 				}
 			}
-			return l.Continue, nil
 		})
 	}},
 	{"/Pod", func(ctx context.Context, c kubernetes.Interface, ns string, add func(object)) error {
-		return pages(ctx, func(o metav1.ListOptions) (string, error) {
-			l, err := c.CoreV1().Pods(ns).List(ctx, o)
-			if err != nil {
-				return "", err
-			}
+		return each(ctx, c.CoreV1().Pods(ns).List, func(l *corev1.PodList) {
 			for _, x := range l.Items {
 				add(object{"v1", "Pod", x.ObjectMeta, x.Spec})
 			}
-			return l.Continue, nil
 		})
 	}},
+}
+
+// each lists all pages of a kind and hands each page to add.
+func each[L metav1.ListInterface](ctx context.Context, list func(context.Context, metav1.ListOptions) (L, error), add func(L)) error {
+	return pages(ctx, func(o metav1.ListOptions) (string, error) {
+		l, err := list(ctx, o)
+		if err != nil {
+			return "", err
+		}
+		add(l)
+		return l.GetContinue(), nil
+	})
 }
 
 // pages calls list with a page size and each continue token it returns
