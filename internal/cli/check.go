@@ -6,10 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
-	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/spf13/cobra"
 
 	"github.com/archwaydev/archway/internal/platform"
@@ -19,18 +16,11 @@ import (
 
 // checkOptions are archway check's flags.
 type checkOptions struct {
-	platforms     string
-	files         []string
-	jobs          int
-	cacheTTL      time.Duration
-	noCache       bool
-	insecure      []string
-	username      string
-	passwordStdin bool
-	registryAuth  string
-	timeout       time.Duration
-	output        string
-	verbose       bool
+	platforms string
+	files     []string
+	reg       registryFlags
+	output    string
+	verbose   bool
 }
 
 // imageLookup is what check needs from the registry: *registry.Client.
@@ -81,14 +71,7 @@ Exit status (decided after every image is reported):
 	f := cmd.Flags()
 	f.StringVar(&o.platforms, "platform", "linux/arm64", "target platform(s), os/arch[/variant], comma-separated; every one must be supported")
 	f.StringArrayVarP(&o.files, "file", "f", nil, "read image references from `FILE`, one a line ('-' for stdin); repeatable")
-	f.IntVar(&o.jobs, "jobs", registry.DefaultJobs, "lookups to run at once")
-	f.DurationVar(&o.cacheTTL, "cache-ttl", registry.DefaultTagTTL, "how long a cached tag → digest answer is trusted")
-	f.BoolVar(&o.noCache, "no-cache", false, "do not read or write the on-disk cache")
-	f.StringArrayVar(&o.insecure, "insecure-registry", nil, "use plain HTTP for this registry `HOST[:PORT]`; repeatable")
-	f.StringVar(&o.username, "username", "", "user name for the registry of the first image (or --registry-auth)")
-	f.BoolVar(&o.passwordStdin, "password-stdin", false, "read the password or token for --username from stdin")
-	f.StringVar(&o.registryAuth, "registry-auth", "", "registry `HOST` that --username applies to (default: the first image's)")
-	f.DurationVar(&o.timeout, "timeout", 10*time.Minute, "give up on lookups still running after this long (0: no limit)")
+	addRegistryFlags(f, &o.reg, "the first image")
 	f.StringVarP(&o.output, "output", "o", "", "output format: table or json (default: table on a terminal, else json)")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "show each platform's manifest digest in the table")
 	return cmd
@@ -114,20 +97,12 @@ func runCheck(cmd *cobra.Command, args []string, o checkOptions) error {
 	if len(inputs) == 0 {
 		return usageError(errors.New("check: no images given: pass IMAGE arguments or -f FILE (see 'archway check --help')"))
 	}
-	opts, err := o.registryOptions(inputs[0].ref, cmd.InOrStdin())
+	client, err := o.reg.client(inputs[0].ref, cmd.InOrStdin())
 	if err != nil {
-		return usageError(err)
+		return err
 	}
-	client, err := registry.New(opts...)
-	if err != nil {
-		return withCode(ExitError, fmt.Errorf("check: %w", err))
-	}
-	ctx := cmd.Context()
-	if o.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, o.timeout)
-		defer cancel()
-	}
+	ctx, cancel := o.reg.withTimeout(cmd.Context())
+	defer cancel()
 	refs := make([]string, len(inputs))
 	for i, in := range inputs {
 		refs[i] = in.ref
@@ -195,21 +170,10 @@ func isTerminal(w io.Writer) bool {
 }
 
 func (o checkOptions) validate() error {
-	switch {
-	case o.jobs < 1:
-		return fmt.Errorf("--jobs must be at least 1, got %d", o.jobs)
-	case o.cacheTTL < 0:
-		return fmt.Errorf("--cache-ttl must not be negative, got %s", o.cacheTTL)
-	case o.timeout < 0:
-		return fmt.Errorf("--timeout must not be negative, got %s", o.timeout)
-	case o.username != "" && !o.passwordStdin:
-		return errors.New("--username needs --password-stdin (passwords on the command line leak into shell history)")
-	case o.passwordStdin && o.username == "":
-		return errors.New("--password-stdin needs --username")
-	case o.registryAuth != "" && o.username == "":
-		return errors.New("--registry-auth needs --username and --password-stdin")
+	if err := o.reg.validate(); err != nil {
+		return err
 	}
-	if o.passwordStdin {
+	if o.reg.passwordStdin {
 		for _, f := range o.files {
 			if f == "-" {
 				return errors.New("--password-stdin and -f - both read stdin; put the images in a file")
@@ -217,37 +181,4 @@ func (o checkOptions) validate() error {
 		}
 	}
 	return nil
-}
-
-// registryOptions turns the flags into registry client options, reading
-// the password from stdin when asked. firstRef picks the registry that
-// --username applies to when --registry-auth is not given.
-func (o checkOptions) registryOptions(firstRef string, stdin io.Reader) ([]registry.Option, error) {
-	opts := []registry.Option{registry.WithJobs(o.jobs), registry.WithTagTTL(o.cacheTTL)}
-	if o.noCache {
-		opts = append(opts, registry.WithoutCache())
-	}
-	if len(o.insecure) > 0 {
-		opts = append(opts, registry.WithInsecure(o.insecure...))
-	}
-	if o.username == "" {
-		return opts, nil
-	}
-	host := o.registryAuth
-	if host == "" {
-		ref, err := name.ParseReference(firstRef)
-		if err != nil {
-			return nil, fmt.Errorf("bad image reference %q: %w", firstRef, err)
-		}
-		host = ref.Context().RegistryStr()
-	}
-	pass, err := io.ReadAll(io.LimitReader(stdin, 1<<20))
-	if err != nil {
-		return nil, fmt.Errorf("--password-stdin: %w", err)
-	}
-	password := strings.TrimRight(string(pass), "\r\n")
-	if password == "" {
-		return nil, errors.New("--password-stdin: stdin was empty")
-	}
-	return append(opts, registry.WithBasicAuth(host, o.username, password)), nil
 }
