@@ -1,0 +1,125 @@
+package rewrite
+
+import (
+	"errors"
+	"fmt"
+
+	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/archwaydev/archway/internal/platform"
+	"github.com/archwaydev/archway/internal/source/compose"
+	"github.com/archwaydev/archway/internal/workload"
+)
+
+// composeFile is a Compose file; its services are read by package
+// source/compose (extends, merge keys and default-only interpolation
+// included) and edited here as yaml.Node.
+type composeFile struct {
+	docs     []*document
+	services []composeService
+	notes    []string
+}
+
+type composeService struct {
+	Target
+	pin platform.Platform
+}
+
+// loadCompose recognises a Compose file: one document whose top level is a
+// mapping with services and no Kubernetes kind.
+func loadCompose(name string, data []byte, docs []*document) (*composeFile, bool, error) {
+	var nonEmpty []*document
+	for _, d := range docs {
+		if d.root != nil {
+			nonEmpty = append(nonEmpty, d)
+		}
+	}
+	if len(nonEmpty) != 1 {
+		return nil, false, nil
+	}
+	root := resolve(nonEmpty[0].root.Content[0])
+	if root.Kind != yaml.MappingNode || get(root, "services") == nil || get(root, "kind") != nil || get(root, "apiVersion") != nil {
+		return nil, false, nil
+	}
+	c := &composeFile{docs: docs}
+	ws, err := compose.Parse(name, data)
+	if err != nil {
+		if errors.Is(err, compose.ErrNotCompose) {
+			return nil, false, nil
+		}
+		// Problems with some services (a build context that cannot be
+		// read) do not stop the others from being placed.
+		c.notes = append(c.notes, err.Error())
+	}
+	for _, w := range ws {
+		if len(w.Containers) != 1 || w.Containers[0].Kind != workload.ContainerRegular || w.Containers[0].Name != w.Name {
+			continue // a build: its image is the result, not something to look up
+		}
+		if svc := get(get(root, "services"), w.Name); svc == nil || get(svc, "build") != nil {
+			continue
+		}
+		c.services = append(c.services, composeService{
+			Target: Target{Kind: w.Kind, Namespace: w.Namespace, Name: w.Name, Line: w.Location.Line, Images: []string{w.Containers[0].Image}},
+			pin:    w.Containers[0].Platform,
+		})
+	}
+	return c, true, nil
+}
+
+func (c *composeFile) targets() []Target {
+	out := make([]Target, len(c.services))
+	for i, s := range c.services {
+		out[i] = s.Target
+	}
+	return out
+}
+
+func (c *composeFile) doc() *document {
+	for _, d := range c.docs {
+		if d.root != nil {
+			return d
+		}
+	}
+	return nil
+}
+
+// apply pins every service whose image is single-platform to that platform,
+// so it runs (emulated, or failing clearly) the same on every host.
+func (c *composeFile) apply(images map[string]Image, _ Options) ([]Change, error) {
+	var out []Change
+	d := c.doc()
+	for _, s := range c.services {
+		ch := Change{Target: s.Target}
+		ref := s.Images[0]
+		if skip := unknownImage(s.Images, images); skip != "" {
+			ch.Skipped = skip
+			out = append(out, ch)
+			continue
+		}
+		var linux []platform.Platform
+		for _, p := range platform.NewSet(images[ref].Platforms...).List() {
+			if p.OS == "linux" {
+				linux = append(linux, p)
+			}
+		}
+		set := platform.NewSet(linux...)
+		switch {
+		case !s.pin.IsZero():
+			if !set.Supports(s.pin) {
+				ch.Findings = append(ch.Findings, fmt.Sprintf("platform: %s, but image %s supports %s: left as is", s.pin, ref, set))
+			}
+		case len(linux) == 0:
+			ch.Findings = append(ch.Findings, fmt.Sprintf("image %s has no linux platform", ref))
+		case len(linux) == 1:
+			svc := walk(d.root, keys("services", s.Name), true)
+			setKey(svc, "platform", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: linux[0].String()})
+			d.changed = true
+			ch.Changed = true
+			ch.Summary = append(ch.Summary, "platform: "+linux[0].String())
+		}
+		out = append(out, ch)
+	}
+	return out, nil
+}
+
+func (c *composeFile) encode() ([]byte, error) { return encodeYAML(c.docs) }

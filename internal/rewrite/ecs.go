@@ -1,0 +1,168 @@
+package rewrite
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/archwaydev/archway/internal/platform"
+)
+
+// ecsFile is a file of ECS task definitions.
+type ecsFile struct {
+	root  *yaml.Node
+	style jsonStyle
+	defs  []ecsDef
+}
+
+type ecsDef struct {
+	Target
+	steps []step // from the document node to the task definition
+}
+
+// isECS reports whether a JSON document holds ECS task definitions: an
+// object with containerDefinitions, describe-task-definition output
+// ({"taskDefinition": {...}}), an array of those, or a bare array of
+// container definitions.
+func isECS(doc *yaml.Node) bool {
+	root := doc.Content[0]
+	if taskDefSteps(root) != nil {
+		return true
+	}
+	if root.Kind == yaml.SequenceNode && len(root.Content) > 0 {
+		first := resolve(root.Content[0])
+		return taskDefSteps(first) != nil || (get(first, "image") != nil && get(first, "kind") == nil)
+	}
+	return false
+}
+
+// taskDefSteps returns the path from n to its task definition, or nil.
+func taskDefSteps(n *yaml.Node) []step {
+	if get(n, "containerDefinitions") != nil {
+		return []step{}
+	}
+	if td := get(n, "taskDefinition"); td != nil && get(td, "containerDefinitions") != nil {
+		return keys("taskDefinition")
+	}
+	return nil
+}
+
+func (e *ecsFile) targets() []Target {
+	if e.defs == nil {
+		e.find()
+	}
+	out := make([]Target, len(e.defs))
+	for i, d := range e.defs {
+		out[i] = d.Target
+	}
+	return out
+}
+
+func (e *ecsFile) find() {
+	e.defs = []ecsDef{}
+	root := e.root.Content[0]
+	add := func(at []step) {
+		td := walk(e.root, at, false)
+		family := str(td, "family")
+		if rev := str(td, "revision"); rev != "" {
+			family += ":" + rev
+		}
+		t := Target{Kind: "TaskDefinition", Name: family, Line: td.Line}
+		if cds := get(td, "containerDefinitions"); cds != nil {
+			for _, c := range cds.Content {
+				if img := str(resolve(c), "image"); img != "" && !slices.Contains(t.Images, img) {
+					t.Images = append(t.Images, img)
+				}
+			}
+		}
+		e.defs = append(e.defs, ecsDef{Target: t, steps: at})
+	}
+	if s := taskDefSteps(root); s != nil {
+		add(s)
+		return
+	}
+	if root.Kind != yaml.SequenceNode {
+		return
+	}
+	for i, item := range root.Content {
+		if s := taskDefSteps(resolve(item)); s != nil {
+			add(append([]step{{index: i}}, s...))
+		}
+	}
+}
+
+// ecsArch maps a target architecture to runtimePlatform.cpuArchitecture.
+var ecsArch = map[string]string{"arm64": "ARM64", "amd64": "X86_64"}
+
+func (e *ecsFile) apply(images map[string]Image, opts Options) ([]Change, error) {
+	e.targets()
+	target := opts.Platform
+	if target.IsZero() {
+		target = platform.LinuxARM64
+	}
+	target = platform.Normalize(target)
+	want, ok := ecsArch[target.Architecture]
+	if !ok || target.OS != "linux" {
+		return nil, fmt.Errorf("ecs: target platform %s: want linux/arm64 or linux/amd64", target)
+	}
+	var out []Change
+	if len(e.defs) == 0 {
+		out = append(out, Change{
+			Target:   Target{Kind: "ContainerDefinitions", Line: e.root.Content[0].Line},
+			Findings: []string{"bare container definitions: set runtime_platform (Terraform) or RuntimePlatform (CloudFormation) where the task definition is declared"},
+		})
+	}
+	for _, d := range e.defs {
+		c := Change{Target: d.Target}
+		out = append(out, c)
+		ch := &out[len(out)-1]
+		if s := unknownImage(d.Images, images); s != "" {
+			ch.Skipped = s
+			continue
+		}
+		var missing []string
+		for _, ref := range d.Images {
+			if !platform.NewSet(images[ref].Platforms...).Supports(target) {
+				missing = append(missing, ref)
+			}
+		}
+		td := walk(e.root, d.steps, false)
+		rp := get(td, "runtimePlatform")
+		cur, osFamily := str(rp, "cpuArchitecture"), str(rp, "operatingSystemFamily")
+		if len(missing) > 0 {
+			ch.Findings = append(ch.Findings, fmt.Sprintf("not every image supports %s (%s): cpuArchitecture left as is", target, strings.Join(missing, ", ")))
+			continue
+		}
+		if osFamily != "" && osFamily != "LINUX" {
+			ch.Findings = append(ch.Findings, fmt.Sprintf("operatingSystemFamily is %s, not LINUX: left as is", osFamily))
+			continue
+		}
+		if cur == want && osFamily == "LINUX" {
+			continue
+		}
+		td = walk(e.root, d.steps, true)
+		rpNode := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+		if i := keyIndex(td, "runtimePlatform"); i >= 0 {
+			rpNode = materialize(&td.Content[i+1])
+			if rpNode.Kind != yaml.MappingNode {
+				rpNode = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+				td.Content[i+1] = rpNode
+			}
+		} else {
+			td.Content = append(td.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "runtimePlatform"}, rpNode)
+		}
+		setKey(rpNode, "cpuArchitecture", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: want})
+		setKey(rpNode, "operatingSystemFamily", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "LINUX"})
+		ch.Changed = true
+		if cur == "" {
+			ch.Summary = append(ch.Summary, "runtimePlatform.cpuArchitecture "+want)
+		} else {
+			ch.Summary = append(ch.Summary, fmt.Sprintf("runtimePlatform.cpuArchitecture %s → %s", cur, want))
+		}
+	}
+	return out, nil
+}
+
+func (e *ecsFile) encode() ([]byte, error) { return encodeJSON(e.root.Content[0], e.style) }

@@ -1,0 +1,205 @@
+package rewrite
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
+
+	yaml "go.yaml.in/yaml/v3"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/archwaydev/archway/internal/placement"
+)
+
+// podSpecPaths says where the built-in kinds keep their pod spec.
+var podSpecPaths = map[string][]string{
+	"Pod":                   {"spec"},
+	"PodTemplate":           {"template", "spec"},
+	"Deployment":            {"spec", "template", "spec"},
+	"ReplicaSet":            {"spec", "template", "spec"},
+	"StatefulSet":           {"spec", "template", "spec"},
+	"DaemonSet":             {"spec", "template", "spec"},
+	"Job":                   {"spec", "template", "spec"},
+	"ReplicationController": {"spec", "template", "spec"},
+	"CronJob":               {"spec", "jobTemplate", "spec", "template", "spec"},
+}
+
+// genericPodSpecPaths are tried for other kinds (Argo Rollout, Knative
+// Service and Configuration, other custom resources embedding a pod
+// template); a path counts when its mapping has "containers".
+var genericPodSpecPaths = [][]string{
+	{"spec", "template", "spec"},
+	{"spec", "jobTemplate", "spec", "template", "spec"},
+	{"template", "spec"},
+	{"spec"},
+}
+
+// kubeFile is a Kubernetes manifest stream.
+type kubeFile struct {
+	docs      []*document
+	json      bool
+	jsonStyle jsonStyle
+	pods      []*podTarget
+}
+
+type podTarget struct {
+	Target
+	doc   *document
+	steps []step // from the document node to the pod spec
+	spec  *corev1.PodSpec
+}
+
+func (k *kubeFile) targets() []Target {
+	out := make([]Target, len(k.pods))
+	for i, p := range k.pods {
+		out[i] = p.Target
+	}
+	return out
+}
+
+// find locates every pod spec of the stream.
+func (k *kubeFile) find() error {
+	for _, d := range k.docs {
+		if d.root == nil {
+			continue
+		}
+		if err := k.object(d, nil, "", ""); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (k *kubeFile) object(d *document, at []step, defaultAPIVersion, defaultKind string) error {
+	n := walk(d.root, at, false)
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	kind := str(n, "kind")
+	if kind == "" {
+		kind = defaultKind
+	}
+	if kind == "" {
+		return nil
+	}
+	if items := get(n, "items"); strings.HasSuffix(kind, "List") && items != nil && items.Kind == yaml.SequenceNode {
+		itemKind := ""
+		if kind != "List" {
+			itemKind = strings.TrimSuffix(kind, "List")
+		}
+		for i := range items.Content {
+			if err := k.object(d, append(append(clone(at), step{key: "items"}), step{index: i}), "", itemKind); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var path []string
+	if p, ok := podSpecPaths[kind]; ok {
+		path = p
+	} else {
+		for _, p := range genericPodSpecPaths {
+			if s := walk(d.root, append(clone(at), keys(p...)...), false); s != nil && get(s, "containers") != nil {
+				path = p
+				break
+			}
+		}
+	}
+	if path == nil {
+		return nil
+	}
+	steps := append(clone(at), keys(path...)...)
+	specNode := walk(d.root, steps, false)
+	if specNode == nil || specNode.Kind != yaml.MappingNode {
+		return nil
+	}
+	meta := get(n, "metadata")
+	name := str(meta, "name")
+	if name == "" {
+		name = str(meta, "generateName")
+	}
+	spec, err := decodePodSpec(specNode)
+	if err != nil {
+		return fmt.Errorf("line %d: %s %s: %s: %w", specNode.Line, kind, name, strings.Join(path, "."), err)
+	}
+	k.pods = append(k.pods, &podTarget{
+		Target: Target{Kind: kind, Namespace: str(meta, "namespace"), Name: name, Line: n.Line, Images: placement.Images(spec)},
+		doc:    d, steps: steps, spec: spec,
+	})
+	return nil
+}
+
+func clone(s []step) []step { return append([]step(nil), s...) }
+
+// decodePodSpec converts a pod spec node to the API type through JSON, as
+// the API server reads it.
+func decodePodSpec(n *yaml.Node) (*corev1.PodSpec, error) {
+	var v any
+	if err := n.Decode(&v); err != nil {
+		return nil, err
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("converting to JSON: %w", err)
+	}
+	var spec corev1.PodSpec
+	if err := json.Unmarshal(data, &spec); err != nil {
+		return nil, err
+	}
+	return &spec, nil
+}
+
+func (k *kubeFile) apply(images map[string]Image, opts Options) ([]Change, error) {
+	sup := supports(images)
+	var out []Change
+	for _, p := range k.pods {
+		o := placement.Place(p.spec, sup, opts.Placement)
+		if o.Changed {
+			if err := p.write(o.Spec); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, changeFrom(p.Target, o))
+	}
+	return out, nil
+}
+
+// write merges the placed scheduling fields into the pod spec node.
+func (p *podTarget) write(placed corev1.PodSpec) error {
+	fields := []struct {
+		key       string
+		old, new  any
+		isPresent bool
+	}{
+		{"nodeSelector", p.spec.NodeSelector, placed.NodeSelector, placed.NodeSelector != nil},
+		{"affinity", p.spec.Affinity, placed.Affinity, placed.Affinity != nil},
+		{"tolerations", p.spec.Tolerations, placed.Tolerations, placed.Tolerations != nil},
+	}
+	var spec *yaml.Node
+	for _, f := range fields {
+		if reflect.DeepEqual(f.old, f.new) || !f.isPresent {
+			continue
+		}
+		value, err := toNode(f.new)
+		if err != nil {
+			return fmt.Errorf("%s: %s: %w", p.ID(), f.key, err)
+		}
+		if spec == nil {
+			spec = walk(p.doc.root, p.steps, true)
+		}
+		if i := keyIndex(spec, f.key); i >= 0 {
+			expandAliasesInto(p.doc.root, resolve(spec.Content[i+1]))
+		}
+		setKey(spec, f.key, value)
+		p.doc.changed = true
+	}
+	return nil
+}
+
+func (k *kubeFile) encode() ([]byte, error) {
+	if k.json {
+		return encodeJSON(k.docs[0].root.Content[0], k.jsonStyle)
+	}
+	return encodeYAML(k.docs)
+}

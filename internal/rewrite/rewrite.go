@@ -1,0 +1,241 @@
+package rewrite
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/archwaydev/archway/internal/placement"
+	"github.com/archwaydev/archway/internal/platform"
+)
+
+// Format is the kind of file.
+type Format string
+
+// The formats rewrite understands.
+const (
+	FormatKubernetes Format = "kubernetes" // Kubernetes manifests, YAML or JSON
+	FormatECS        Format = "ecs"        // ECS task definitions (JSON)
+	FormatCompose    Format = "compose"    // Compose files
+)
+
+// Image is what the registry said about one image reference.
+type Image struct {
+	// Platforms are the platforms the image supports.
+	Platforms []platform.Platform
+	// Err is non-nil when the lookup failed: the platforms are unknown.
+	Err error
+}
+
+// support converts img to what placement needs: its linux architectures.
+func (img Image) support() placement.ImageSupport {
+	return placement.ImageSupport{Architectures: platform.NewSet(img.Platforms...).Architectures(), Err: img.Err}
+}
+
+// Options configure Apply.
+type Options struct {
+	// Placement configures the placement of Kubernetes pod specs.
+	Placement placement.Options
+	// Platform is the target of ECS task definitions; the zero value means
+	// linux/arm64.
+	Platform platform.Platform
+}
+
+// Target is one thing in a file that can be placed: a Kubernetes object
+// with a pod spec, an ECS task definition, a Compose service.
+type Target struct {
+	// Kind is the object's kind ("Deployment", "TaskDefinition", "Service").
+	Kind string
+	// Namespace and Name identify it; either may be empty.
+	Namespace, Name string
+	// Line is the 1-based line where it starts.
+	Line int
+	// Images are the distinct image references it runs, init and
+	// ephemeral containers included.
+	Images []string
+}
+
+// ID is a short human name: kind/namespace/name.
+func (t Target) ID() string {
+	s := t.Kind
+	if t.Namespace != "" {
+		s += "/" + t.Namespace
+	}
+	if t.Name != "" {
+		s += "/" + t.Name
+	}
+	return s
+}
+
+// Change reports what Apply did (or would do) to one target.
+type Change struct {
+	Target
+	// Changed reports whether the target was modified.
+	Changed bool
+	// Summary holds human lines of what was done.
+	Summary []string
+	// Findings are problems left for a person.
+	Findings []string
+	// Skipped is non-empty when the target was left untouched because an
+	// image is unknown; it names the image and the cause.
+	Skipped string
+}
+
+// Result is the outcome of Apply on one file.
+type Result struct {
+	// Data is the new content of the file (the original bytes when nothing
+	// changed).
+	Data []byte
+	// Changed reports whether Data differs from the input.
+	Changed bool
+	// Changes has one entry per target, in file order.
+	Changes []Change
+	// Notes are file-level problems that did not stop the rewrite.
+	Notes []string
+}
+
+// File is a parsed input file.
+type File struct {
+	// Name is the file name used in messages.
+	Name string
+	// Format is the kind of file.
+	Format Format
+	// JSON reports whether the file is JSON (and is written back as JSON).
+	JSON bool
+
+	data    []byte
+	targets []Target
+	notes   []string
+}
+
+// ErrNoTargets is returned by Parse for input that holds nothing archway
+// can place (no Kubernetes workload, task definition or Compose service).
+var ErrNoTargets = errors.New("nothing to place")
+
+// Parse reads a file: its format is detected from the content. A file that
+// does not parse is an error naming the file (and line when known).
+func Parse(name string, data []byte) (*File, error) {
+	f := &File{Name: name, data: data}
+	h, err := f.load()
+	if err != nil {
+		return nil, err
+	}
+	f.targets = h.targets()
+	return f, nil
+}
+
+// Targets returns the placeable things in f, in file order.
+func (f *File) Targets() []Target { return slices.Clone(f.targets) }
+
+// Images returns the distinct image references of every target, in order.
+func (f *File) Images() []string {
+	var out []string
+	for _, t := range f.targets {
+		for _, img := range t.Images {
+			if !slices.Contains(out, img) {
+				out = append(out, img)
+			}
+		}
+	}
+	return out
+}
+
+// Apply places every target of f with the given image support and returns
+// the new content. images should hold every reference of f.Images(); a
+// missing one counts as unknown. f itself is not modified.
+func (f *File) Apply(images map[string]Image, opts Options) (Result, error) {
+	h, err := f.load()
+	if err != nil {
+		return Result{}, err
+	}
+	changes, err := h.apply(images, opts)
+	if err != nil {
+		return Result{}, fmt.Errorf("%s: %w", f.Name, err)
+	}
+	res := Result{Data: f.data, Changes: changes, Notes: slices.Clone(f.notes)}
+	if slices.ContainsFunc(changes, func(c Change) bool { return c.Changed }) {
+		data, err := h.encode()
+		if err != nil {
+			return Result{}, fmt.Errorf("%s: %w", f.Name, err)
+		}
+		res.Data = data
+		res.Changed = !bytes.Equal(data, f.data)
+	}
+	return res, nil
+}
+
+// handler is one file format's parsed state; load parses afresh, so Apply
+// never changes what Parse saw.
+type handler interface {
+	targets() []Target
+	apply(images map[string]Image, opts Options) ([]Change, error)
+	encode() ([]byte, error)
+}
+
+func (f *File) load() (handler, error) {
+	trimmed := bytes.TrimLeft(bytes.TrimPrefix(f.data, bom), " \t\r\n")
+	if len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') {
+		f.JSON = true
+		root, err := parseJSON(f.Name, f.data)
+		if err != nil {
+			return nil, err
+		}
+		if isECS(root) {
+			f.Format = FormatECS
+			return &ecsFile{root: root, style: detectJSONStyle(f.data)}, nil
+		}
+		f.Format = FormatKubernetes
+		k := &kubeFile{json: true, jsonStyle: detectJSONStyle(f.data), docs: []*document{{raw: f.data, root: root}}}
+		if err := k.find(); err != nil {
+			return nil, fmt.Errorf("%s: %w", f.Name, err)
+		}
+		return k, nil
+	}
+	docs, err := splitYAML(f.Name, f.data)
+	if err != nil {
+		return nil, err
+	}
+	if c, ok, err := loadCompose(f.Name, f.data, docs); ok || err != nil {
+		if err != nil {
+			return nil, err
+		}
+		f.Format = FormatCompose
+		f.notes = c.notes
+		return c, nil
+	}
+	f.Format = FormatKubernetes
+	k := &kubeFile{docs: docs}
+	if err := k.find(); err != nil {
+		return nil, fmt.Errorf("%s: %w", f.Name, err)
+	}
+	return k, nil
+}
+
+// changeFrom turns a placement outcome into a Change.
+func changeFrom(t Target, o placement.Outcome) Change {
+	return Change{Target: t, Changed: o.Changed, Summary: o.Summary, Findings: o.Findings, Skipped: o.Skipped}
+}
+
+// unknownImage returns the Skipped text for the first image of refs whose
+// support is unknown, or "".
+func unknownImage(refs []string, images map[string]Image) string {
+	for _, ref := range refs {
+		img, ok := images[ref]
+		switch {
+		case !ok:
+			return fmt.Sprintf("image %s: unknown: no lookup result", ref)
+		case img.Err != nil:
+			return fmt.Sprintf("image %s: unknown: %v", ref, img.Err)
+		}
+	}
+	return ""
+}
+
+func supports(images map[string]Image) map[string]placement.ImageSupport {
+	out := make(map[string]placement.ImageSupport, len(images))
+	for ref, img := range images {
+		out[ref] = img.support()
+	}
+	return out
+}

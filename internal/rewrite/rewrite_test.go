@@ -1,0 +1,123 @@
+package rewrite
+
+import (
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/archwaydev/archway/internal/placement"
+	"github.com/archwaydev/archway/internal/platform"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+var testImages = map[string]Image{
+	"example.com/multi:1":  {Platforms: []platform.Platform{platform.LinuxAMD64, platform.LinuxARM64, {OS: "unknown", Architecture: "unknown"}}},
+	"example.com/amd:1":    {Platforms: []platform.Platform{platform.LinuxAMD64}},
+	"example.com/arm:1":    {Platforms: []platform.Platform{platform.LinuxARM64}},
+	"example.com/v7:1":     {Platforms: []platform.Platform{platform.MustParse("linux/arm/v7")}},
+	"example.com/broken:1": {Err: errors.New("registry: example.com/broken:1: not found")},
+}
+
+// optionsFor gives each golden input its options; the file comment says which.
+func optionsFor(name string) Options {
+	o := Options{Placement: placement.Options{ArmTaint: &corev1.Taint{Key: "arm", Value: "true", Effect: corev1.TaintEffectNoSchedule}}}
+	if strings.HasPrefix(name, "nodeselector-prefer") {
+		o.Placement.Style = placement.StyleNodeSelector
+		o.Placement.Prefer = map[string]int32{"arm64": 80}
+	}
+	return o
+}
+
+func TestGolden(t *testing.T) {
+	inputs, err := filepath.Glob("testdata/*.in.*")
+	if err != nil || len(inputs) == 0 {
+		t.Fatalf("no golden inputs: %v", err)
+	}
+	for _, in := range inputs {
+		base := filepath.Base(in)
+		name, ext, _ := strings.Cut(base, ".in.")
+		t.Run(name, func(t *testing.T) {
+			data, err := os.ReadFile(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := Parse(in, data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts := optionsFor(name)
+			res, err := f.Apply(testImages, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			report := renderChanges(res)
+			checkGolden(t, filepath.Join("testdata", name+".golden."+ext), res.Data)
+			checkGolden(t, filepath.Join("testdata", name+".changes.txt"), []byte(report))
+
+			// Placing the placed file again changes nothing.
+			f2, err := Parse(in, res.Data)
+			if err != nil {
+				t.Fatalf("the output does not parse: %v", err)
+			}
+			res2, err := f2.Apply(testImages, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res2.Changed {
+				t.Errorf("not idempotent:\n%s", cmp.Diff(string(res.Data), string(res2.Data)))
+			}
+			if !res.Changed && string(res.Data) != string(data) {
+				t.Error("unchanged file not returned byte for byte")
+			}
+		})
+	}
+}
+
+func renderChanges(res Result) string {
+	var b strings.Builder
+	for _, c := range res.Changes {
+		b.WriteString(c.ID())
+		if c.Changed {
+			b.WriteString(" changed")
+		}
+		b.WriteString(" images=" + strings.Join(c.Images, ","))
+		b.WriteString("\n")
+		for _, s := range c.Summary {
+			b.WriteString("  + " + s + "\n")
+		}
+		for _, s := range c.Findings {
+			b.WriteString("  ! " + s + "\n")
+		}
+		if c.Skipped != "" {
+			b.WriteString("  ? " + c.Skipped + "\n")
+		}
+	}
+	for _, n := range res.Notes {
+		b.WriteString("note: " + n + "\n")
+	}
+	return b.String()
+}
+
+func checkGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update)", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
+	}
+}
