@@ -22,7 +22,10 @@ if ((${#need_apt[@]})); then
 fi
 # docker-registry's package starts a system daemon on :5000; the tests start their own.
 if command -v systemctl >/dev/null 2>&1; then systemctl stop docker-registry >/dev/null 2>&1 || true; fi
-pkill -x docker-registry >/dev/null 2>&1 || true
+# Only the package's daemon (its pidfile), never the registries running tests start.
+if [[ -f /var/run/docker-registry.pid ]]; then
+  start-stop-daemon --stop --quiet --pidfile /var/run/docker-registry.pid >/dev/null 2>&1 || true
+fi
 
 # The Kubernetes control plane internal/testenv starts: kube-apiserver and
 # kube-scheduler built from source (about 15 minutes the first time) and
