@@ -195,7 +195,7 @@ func TestPodPlacer(t *testing.T) {
 			wantAnnotation: "skipped (lookup of UPPER/case::x failed: bad reference)", wantWarning: "placement skipped", wantOutcome: webhook.OutcomeSkipped},
 		{name: "audit: annotation and warnings, no placement", pod: pod(arm64Only), mode: webhook.ModeAudit, wantPatch: true,
 			wantAnnotation: "audit (would: required kubernetes.io/arch In [arm64]; toleration arm=true:NoSchedule)",
-			wantWarning: "archway audit: would required kubernetes.io/arch In [arm64]", wantOutcome: webhook.OutcomeAudit},
+			wantWarning:    "archway audit: would required kubernetes.io/arch In [arm64]", wantOutcome: webhook.OutcomeAudit},
 		{name: "opted out by annotation", pod: optedOut, wantAnnotation: webhook.AnnotationDisabled, wantOutcome: webhook.OutcomeDisabled},
 		{name: "update passes through", pod: pod(amd64Only), op: admissionv1.Update, wantOutcome: webhook.OutcomeIgnored},
 	}

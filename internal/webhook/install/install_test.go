@@ -1,0 +1,300 @@
+package install_test
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/archwaydev/archway/internal/webhook/install"
+)
+
+// objects decodes every YAML document strictly into its typed struct
+// (unknown fields fail); cert-manager objects, whose Go types archway does
+// not import, are decoded into maps.
+type objects struct {
+	kinds    []string
+	ns       []*corev1.Namespace
+	sas      []*corev1.ServiceAccount
+	secrets  []*corev1.Secret
+	services []*corev1.Service
+	deploys  []*appsv1.Deployment
+	pdbs     []*policyv1.PodDisruptionBudget
+	roles    []*rbacv1.ClusterRole
+	bindings []*rbacv1.ClusterRoleBinding
+	hooks    []*admissionregistrationv1.MutatingWebhookConfiguration
+	certMgr  []map[string]any
+}
+
+func decode(t *testing.T, manifest string) *objects {
+	t.Helper()
+	var o objects
+	for _, doc := range strings.Split(manifest, "\n---\n") {
+		doc = strings.TrimPrefix(doc, "---\n")
+		if strings.TrimSpace(doc) == "" {
+			continue
+		}
+		var tm metav1.TypeMeta
+		if err := yaml.Unmarshal([]byte(doc), &tm); err != nil {
+			t.Fatalf("decode type: %v\n%s", err, doc)
+		}
+		o.kinds = append(o.kinds, tm.Kind)
+		var target any
+		switch tm.APIVersion + " " + tm.Kind {
+		case "v1 Namespace":
+			v := &corev1.Namespace{}
+			o.ns, target = append(o.ns, v), v
+		case "v1 ServiceAccount":
+			v := &corev1.ServiceAccount{}
+			o.sas, target = append(o.sas, v), v
+		case "v1 Secret":
+			v := &corev1.Secret{}
+			o.secrets, target = append(o.secrets, v), v
+		case "v1 Service":
+			v := &corev1.Service{}
+			o.services, target = append(o.services, v), v
+		case "apps/v1 Deployment":
+			v := &appsv1.Deployment{}
+			o.deploys, target = append(o.deploys, v), v
+		case "policy/v1 PodDisruptionBudget":
+			v := &policyv1.PodDisruptionBudget{}
+			o.pdbs, target = append(o.pdbs, v), v
+		case "rbac.authorization.k8s.io/v1 ClusterRole":
+			v := &rbacv1.ClusterRole{}
+			o.roles, target = append(o.roles, v), v
+		case "rbac.authorization.k8s.io/v1 ClusterRoleBinding":
+			v := &rbacv1.ClusterRoleBinding{}
+			o.bindings, target = append(o.bindings, v), v
+		case "admissionregistration.k8s.io/v1 MutatingWebhookConfiguration":
+			v := &admissionregistrationv1.MutatingWebhookConfiguration{}
+			o.hooks, target = append(o.hooks, v), v
+		case "cert-manager.io/v1 Issuer", "cert-manager.io/v1 Certificate":
+			v := map[string]any{}
+			if err := yaml.Unmarshal([]byte(doc), &v); err != nil {
+				t.Fatalf("decode %s: %v", tm.Kind, err)
+			}
+			o.certMgr = append(o.certMgr, v)
+			continue
+		default:
+			t.Fatalf("unexpected object %s %s", tm.APIVersion, tm.Kind)
+		}
+		if err := yaml.UnmarshalStrict([]byte(doc), target); err != nil {
+			t.Fatalf("strict decode %s: %v\n%s", tm.Kind, err, doc)
+		}
+	}
+	return &o
+}
+
+func TestManifestsSelfContained(t *testing.T) {
+	manifest, err := install.Manifests(install.Options{
+		Namespace: "placement",
+		Image:     "registry.example.test/archway:1.2.3",
+		Values:    map[string]any{"armTaint": "arm=true:NoSchedule", "mode": "audit"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := decode(t, manifest)
+	want := []string{"Namespace", "PodDisruptionBudget", "ServiceAccount", "Secret", "ClusterRole", "ClusterRoleBinding", "Service", "Deployment", "MutatingWebhookConfiguration"}
+	if diff := cmp.Diff(want, o.kinds); diff != "" {
+		t.Fatalf("kinds (-want +got):\n%s", diff)
+	}
+	if got := o.ns[0]; got.Name != "placement" || got.Labels["archway.dev/placement"] != "disabled" {
+		t.Errorf("namespace %s labels %v", got.Name, got.Labels)
+	}
+
+	// The Secret's certificate is signed by the caBundle's CA for the Service's name.
+	sec := o.secrets[0]
+	if sec.Type != corev1.SecretTypeTLS || sec.Namespace != "placement" {
+		t.Errorf("secret type %s namespace %s", sec.Type, sec.Namespace)
+	}
+	if _, err := tls.X509KeyPair(sec.Data["tls.crt"], sec.Data["tls.key"]); err != nil {
+		t.Fatalf("secret key pair: %v", err)
+	}
+	hook := o.hooks[0]
+	if len(hook.Webhooks) != 1 {
+		t.Fatalf("%d webhooks", len(hook.Webhooks))
+	}
+	wh := hook.Webhooks[0]
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(wh.ClientConfig.CABundle) {
+		t.Fatalf("caBundle is not PEM: %q", wh.ClientConfig.CABundle)
+	}
+	block, _ := pem.Decode(sec.Data["tls.crt"])
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cert.Verify(x509.VerifyOptions{Roots: pool, DNSName: "archway.placement.svc", CurrentTime: time.Now()}); err != nil {
+		t.Errorf("serving certificate does not verify against caBundle: %v", err)
+	}
+
+	// The webhook configuration fails open and skips what it must.
+	if *wh.FailurePolicy != admissionregistrationv1.Ignore || *wh.SideEffects != admissionregistrationv1.SideEffectClassNone || *wh.TimeoutSeconds != 5 {
+		t.Errorf("failurePolicy %v sideEffects %v timeout %v", *wh.FailurePolicy, *wh.SideEffects, *wh.TimeoutSeconds)
+	}
+	if diff := cmp.Diff([]string{"v1"}, wh.AdmissionReviewVersions); diff != "" {
+		t.Errorf("admissionReviewVersions: %s", diff)
+	}
+	svc := wh.ClientConfig.Service
+	if svc == nil || svc.Name != "archway" || svc.Namespace != "placement" || *svc.Path != "/mutate" {
+		t.Errorf("service ref %+v", svc)
+	}
+	rule := wh.Rules[0]
+	if diff := cmp.Diff([]admissionregistrationv1.OperationType{admissionregistrationv1.Create}, rule.Operations); diff != "" || !slices.Equal(rule.Resources, []string{"pods"}) {
+		t.Errorf("rule %+v", rule)
+	}
+	wantNS := []metav1.LabelSelectorRequirement{
+		{Key: "kubernetes.io/metadata.name", Operator: metav1.LabelSelectorOpNotIn, Values: []string{"placement", "kube-system"}},
+		{Key: "archway.dev/placement", Operator: metav1.LabelSelectorOpNotIn, Values: []string{"disabled"}},
+	}
+	if diff := cmp.Diff(wantNS, wh.NamespaceSelector.MatchExpressions); diff != "" {
+		t.Errorf("namespaceSelector (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(wantNS[1:], wh.ObjectSelector.MatchExpressions); diff != "" {
+		t.Errorf("objectSelector (-want +got):\n%s", diff)
+	}
+
+	// The Deployment runs two hardened replicas of the given image.
+	d := o.deploys[0]
+	if *d.Spec.Replicas != 2 {
+		t.Errorf("replicas %d", *d.Spec.Replicas)
+	}
+	pod := d.Spec.Template.Spec
+	c := pod.Containers[0]
+	if c.Image != "registry.example.test/archway:1.2.3" {
+		t.Errorf("image %s", c.Image)
+	}
+	if pod.SecurityContext == nil || !*pod.SecurityContext.RunAsNonRoot || !*c.SecurityContext.ReadOnlyRootFilesystem || *c.SecurityContext.AllowPrivilegeEscalation {
+		t.Errorf("security context %+v %+v", pod.SecurityContext, c.SecurityContext)
+	}
+	if c.Resources.Requests.Cpu().IsZero() || c.Resources.Requests.Memory().IsZero() {
+		t.Errorf("resource requests %v", c.Resources.Requests)
+	}
+	for _, arg := range []string{"webhook", "--mode=audit", "--arm-taint=arm=true:NoSchedule", "--tls-cert-file=/etc/archway/tls/tls.crt", "--budget=2s"} {
+		if !slices.Contains(c.Args, arg) {
+			t.Errorf("args %v lack %s", c.Args, arg)
+		}
+	}
+	if pod.ServiceAccountName != o.sas[0].Name || pod.Volumes[0].Secret.SecretName != sec.Name {
+		t.Errorf("service account %s volume %+v", pod.ServiceAccountName, pod.Volumes[0])
+	}
+	if d.Spec.Template.Labels["archway.dev/placement"] != "disabled" {
+		t.Error("the webhook's own pods are not opted out")
+	}
+	if c.ReadinessProbe.HTTPGet.Path != "/readyz" || c.LivenessProbe.HTTPGet.Path != "/healthz" {
+		t.Errorf("probes %+v %+v", c.ReadinessProbe, c.LivenessProbe)
+	}
+	if got := o.pdbs[0].Spec.MinAvailable.IntValue(); got != 1 {
+		t.Errorf("pdb minAvailable %d", got)
+	}
+	if diff := cmp.Diff(d.Spec.Selector.MatchLabels, o.services[0].Spec.Selector); diff != "" {
+		t.Errorf("service selector != deployment selector: %s", diff)
+	}
+
+	// RBAC: get secrets and serviceaccounts, bound to the webhook's account.
+	wantRules := []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets", "serviceaccounts"}, Verbs: []string{"get"}}}
+	if diff := cmp.Diff(wantRules, o.roles[0].Rules); diff != "" {
+		t.Errorf("rules (-want +got):\n%s", diff)
+	}
+	if s := o.bindings[0].Subjects[0]; s.Name != o.sas[0].Name || s.Namespace != "placement" {
+		t.Errorf("binding subject %+v", s)
+	}
+}
+
+func TestChart(t *testing.T) {
+	tests := []struct {
+		name      string
+		namespace string
+		values    map[string]any
+		wantErr   string
+		check     func(t *testing.T, o *objects)
+	}{
+		{
+			name:      "cert-manager issues the certificate and injects the CA",
+			namespace: "tools",
+			values:    map[string]any{"certManager": map[string]any{"enabled": true}},
+			check: func(t *testing.T, o *objects) {
+				if len(o.secrets) != 0 || len(o.certMgr) != 2 {
+					t.Fatalf("%d secrets, %d cert-manager objects", len(o.secrets), len(o.certMgr))
+				}
+				i := slices.IndexFunc(o.certMgr, func(m map[string]any) bool { return m["kind"] == "Certificate" })
+				if i < 0 {
+					t.Fatal("no Certificate")
+				}
+				cert := o.certMgr[i]
+				spec := cert["spec"].(map[string]any)
+				if cert["kind"] != "Certificate" || spec["secretName"] != "rel-archway-tls" ||
+					!slices.Contains(spec["dnsNames"].([]any), any("rel-archway.tools.svc")) {
+					t.Errorf("certificate %v", cert)
+				}
+				hook := o.hooks[0]
+				if hook.Annotations["cert-manager.io/inject-ca-from"] != "tools/rel-archway" || hook.Webhooks[0].ClientConfig.CABundle != nil {
+					t.Errorf("annotations %v caBundle %q", hook.Annotations, hook.Webhooks[0].ClientConfig.CABundle)
+				}
+				if o.deploys[0].Spec.Template.Spec.Volumes[0].Secret.SecretName != "rel-archway-tls" {
+					t.Errorf("volume %+v", o.deploys[0].Spec.Template.Spec.Volumes[0])
+				}
+			},
+		},
+		{
+			name:      "pre-created secret",
+			namespace: "tools",
+			values:    map[string]any{"tls": map[string]any{"existingSecret": "my-tls", "caBundle": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"}, "excludeNamespaces": []any{"kube-system", "monitoring"}},
+			check: func(t *testing.T, o *objects) {
+				if len(o.secrets) != 0 || len(o.certMgr) != 0 {
+					t.Fatalf("%d secrets, %d cert-manager objects", len(o.secrets), len(o.certMgr))
+				}
+				if o.deploys[0].Spec.Template.Spec.Volumes[0].Secret.SecretName != "my-tls" {
+					t.Errorf("volume %+v", o.deploys[0].Spec.Template.Spec.Volumes[0])
+				}
+				wh := o.hooks[0].Webhooks[0]
+				if !strings.HasPrefix(string(wh.ClientConfig.CABundle), "-----BEGIN CERTIFICATE-----") {
+					t.Errorf("caBundle %q", wh.ClientConfig.CABundle)
+				}
+				if got := wh.NamespaceSelector.MatchExpressions[0].Values; !slices.Equal(got, []string{"tools", "kube-system", "monitoring"}) {
+					t.Errorf("excluded namespaces %v", got)
+				}
+			},
+		},
+		{
+			name:      "no TLS configured",
+			namespace: "tools",
+			values:    map[string]any{},
+			wantErr:   "set certManager.enabled=true",
+		},
+		{
+			name:      "caBundle without a certificate",
+			namespace: "tools",
+			values:    map[string]any{"tls": map[string]any{"caBundle": "x"}},
+			wantErr:   "set tls.existingSecret or both tls.crt and tls.key",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			manifest, err := install.Render("rel", tc.namespace, tc.values)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, decode(t, manifest))
+		})
+	}
+}
