@@ -130,6 +130,7 @@ func normalizeProject(s string) string {
 // fields are the parts of a service archway reads.
 type fields struct {
 	image, build, platform *yaml.Node
+	buildKey               *yaml.Node // for the line of errors in a build mapping
 }
 
 // service reads one service. ok is false for a service that is no
@@ -174,7 +175,7 @@ func (f *file) service(key *yaml.Node, project string) (workload.Workload, bool,
 	case fs.build != nil:
 		cs, err := f.build(name, fs.build)
 		if err != nil {
-			return fail(fs.build, err)
+			return fail(fs.buildKey, err)
 		}
 		for _, c := range cs {
 			if c.Kind != workload.ContainerBuild && c.Platform.IsZero() {
@@ -225,7 +226,7 @@ func (f *file) fields(name string, depth int) (fields, error) {
 	}
 	var fs fields
 	_, fs.image = lookup(svc, "image", 0)
-	_, fs.build = lookup(svc, "build", 0)
+	fs.buildKey, fs.build = lookup(svc, "build", 0)
 	_, fs.platform = lookup(svc, "platform", 0)
 	_, ext := lookup(svc, "extends", 0)
 	if ext == nil {
@@ -248,7 +249,7 @@ func (f *file) fields(name string, depth int) (fields, error) {
 	// Like Compose, image and build replace each other: a service that
 	// sets one does not inherit the other.
 	if fs.image == nil && fs.build == nil {
-		fs.image, fs.build = parent.image, parent.build
+		fs.image, fs.build, fs.buildKey = parent.image, parent.build, parent.buildKey
 	}
 	if fs.platform == nil {
 		fs.platform = parent.platform
@@ -290,11 +291,15 @@ func (f *file) build(service string, n *yaml.Node) ([]workload.Container, error)
 		}
 		return cs, nil
 	}
+	context := b.context
+	if !filepath.IsAbs(context) {
+		context = filepath.Join(f.dir, context)
+	}
 	path := b.dockerfile
 	if !filepath.IsAbs(path) {
-		path = filepath.Join(f.dir, b.context, path)
+		path = filepath.Join(context, path)
 	}
-	data, err := os.ReadFile(path)
+	data, err := readDockerfile(path)
 	if err != nil {
 		return nil, fmt.Errorf("build: %w", err)
 	}
@@ -303,6 +308,34 @@ func (f *file) build(service string, n *yaml.Node) ([]workload.Container, error)
 		return nil, fmt.Errorf("build: %w", err)
 	}
 	return ws[0].Containers, nil
+}
+
+// maxDockerfile bounds the Dockerfile a compose file makes archway read.
+const maxDockerfile = 4 << 20
+
+// readDockerfile reads a regular file of at most maxDockerfile bytes: the
+// path comes from the compose file, which may name anything.
+func readDockerfile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxDockerfile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxDockerfile {
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, maxDockerfile)
+	}
+	return data, nil
 }
 
 // inlineLine maps a line of a dockerfile_inline value to the compose file.
@@ -437,12 +470,18 @@ func resolve(n *yaml.Node, depth int) *yaml.Node {
 }
 
 // lookup finds key in mapping m, then in what m merges with "<<"; the
-// mapping's own keys win, as in YAML merge semantics.
+// mapping's own keys win, as in YAML merge semantics. Each mapping is
+// visited once, so aliases merged many times cannot blow up the work.
 func lookup(m *yaml.Node, key string, depth int) (k, v *yaml.Node) {
+	return lookupSeen(m, key, depth, map[*yaml.Node]bool{})
+}
+
+func lookupSeen(m *yaml.Node, key string, depth int, seen map[*yaml.Node]bool) (k, v *yaml.Node) {
 	m = resolve(m, depth)
-	if m == nil || m.Kind != yaml.MappingNode || depth > maxDepth {
+	if m == nil || m.Kind != yaml.MappingNode || depth > maxDepth || seen[m] {
 		return nil, nil
 	}
+	seen[m] = true
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		if m.Content[i].Tag != "!!merge" && m.Content[i].Value == key {
 			return m.Content[i], resolve(m.Content[i+1], depth)
@@ -458,7 +497,7 @@ func lookup(m *yaml.Node, key string, depth int) (k, v *yaml.Node) {
 			sources = merged.Content
 		}
 		for _, src := range sources {
-			if k, v := lookup(src, key, depth+1); v != nil {
+			if k, v := lookupSeen(src, key, depth+1, seen); v != nil {
 				return k, v
 			}
 		}

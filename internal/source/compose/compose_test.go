@@ -2,6 +2,7 @@ package compose
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -138,6 +139,7 @@ func TestReadPartial(t *testing.T) {
 		path + `: line 15: service badvar: image: invalid interpolation "demo/api:${TAG:-2.1": unterminated ${`,
 		path + `: line 17: service emptyimage: image: empty`,
 		path + `: line 18: service loop: extends: chain too long or circular`,
+		path + `: line 21: service device: build: /dev/zero: not a regular file`,
 	}
 	if diff := cmp.Diff(want, parts); diff != "" {
 		t.Errorf("errors (-want +got):\n%s", diff)
@@ -232,4 +234,22 @@ func TestInterpolate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzParse: no input makes Parse panic, and every error names the file.
+func FuzzParse(f *testing.F) {
+	for _, p := range []string{"shop/compose.yaml", "named/compose.yaml", "errors/partial.yaml", "errors/badyaml.yaml"} {
+		data, err := os.ReadFile(filepath.Join("testdata", filepath.FromSlash(p)))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte("a: &a {<<: [*a, *a]}\nservices: {x: {<<: *a}}"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, err := Parse("fuzz.yaml", data)
+		if err != nil && !strings.Contains(err.Error(), "fuzz.yaml: ") {
+			t.Errorf("error %q does not name the file", err)
+		}
+	})
 }

@@ -212,3 +212,20 @@ func TestParseGarbage(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParse: no input makes Parse panic, and every error names the file.
+func FuzzParse(f *testing.F) {
+	for _, p := range []string{"multistage.Dockerfile", "copyfrom.Dockerfile", "escape.Dockerfile", "heredoc.Dockerfile", "unresolved.Dockerfile"} {
+		data, err := os.ReadFile(filepath.Join("testdata", p))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, err := Parse("fuzz.Dockerfile", data)
+		if err != nil && !strings.HasPrefix(err.Error(), "fuzz.Dockerfile: ") {
+			t.Errorf("error %q does not name the file", err)
+		}
+	})
+}

@@ -2,6 +2,7 @@ package ecs
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -185,4 +186,21 @@ func TestLines(t *testing.T) {
 			t.Errorf("at(%d) = %d:%d, want %d:%d", tt.off, line, col, tt.line, tt.col)
 		}
 	}
+}
+
+// FuzzParse: no input makes Parse panic, and every error names the file.
+func FuzzParse(f *testing.F) {
+	for _, p := range []string{"describe.json", "register.json", "array.json", "containers.json", "minified.json", "errors/partial.json"} {
+		data, err := os.ReadFile(filepath.Join("testdata", filepath.FromSlash(p)))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, err := Parse("fuzz.json", data)
+		if err != nil && !strings.Contains(err.Error(), "fuzz.json: ") {
+			t.Errorf("error %q does not name the file", err)
+		}
+	})
 }
