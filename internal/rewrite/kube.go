@@ -37,6 +37,7 @@ var genericPodSpecPaths = [][]string{
 
 // kubeFile is a Kubernetes manifest stream.
 type kubeFile struct {
+	name      string
 	docs      []*document
 	json      bool
 	jsonStyle jsonStyle
@@ -119,12 +120,14 @@ func (k *kubeFile) object(d *document, at []step, defaultAPIVersion, defaultKind
 	if name == "" {
 		name = str(meta, "generateName")
 	}
+	t := Target{Kind: kind, Namespace: str(meta, "namespace"), Name: name, Line: n.Line}
 	spec, err := decodePodSpec(specNode)
 	if err != nil {
-		return fmt.Errorf("line %d: %s %s: %s: %w", specNode.Line, kind, name, strings.Join(path, "."), err)
+		return fmt.Errorf("%s:%d: %s: %s: %w", k.name, specNode.Line, t.ID(), strings.Join(path, "."), err)
 	}
+	t.Images = placement.Images(spec)
 	k.pods = append(k.pods, &podTarget{
-		Target: Target{Kind: kind, Namespace: str(meta, "namespace"), Name: name, Line: n.Line, Images: placement.Images(spec)},
+		Target: t,
 		doc:    d, steps: steps, spec: spec,
 	})
 	return nil

@@ -199,6 +199,9 @@ func merge(slot **yaml.Node, nw *yaml.Node) {
 		return
 	}
 	old := materialize(slot)
+	if len(old.Content) == 0 {
+		old.Style &^= yaml.FlowStyle // "[]" or "{}" says nothing about the style wanted
+	}
 	switch {
 	case old.Kind == yaml.MappingNode && nw.Kind == yaml.MappingNode:
 		for i := 0; i+1 < len(nw.Content); i += 2 {

@@ -186,9 +186,9 @@ func (f *File) load() (handler, error) {
 			return &ecsFile{root: root, style: detectJSONStyle(f.data)}, nil
 		}
 		f.Format = FormatKubernetes
-		k := &kubeFile{json: true, jsonStyle: detectJSONStyle(f.data), docs: []*document{{raw: f.data, root: root}}}
+		k := &kubeFile{name: f.Name, json: true, jsonStyle: detectJSONStyle(f.data), docs: []*document{{raw: f.data, root: root}}}
 		if err := k.find(); err != nil {
-			return nil, fmt.Errorf("%s: %w", f.Name, err)
+			return nil, err
 		}
 		return k, nil
 	}
@@ -205,9 +205,9 @@ func (f *File) load() (handler, error) {
 		return c, nil
 	}
 	f.Format = FormatKubernetes
-	k := &kubeFile{docs: docs}
+	k := &kubeFile{name: f.Name, docs: docs}
 	if err := k.find(); err != nil {
-		return nil, fmt.Errorf("%s: %w", f.Name, err)
+		return nil, err
 	}
 	return k, nil
 }

@@ -73,6 +73,7 @@ func TestGolden(t *testing.T) {
 			if res2.Changed {
 				t.Errorf("not idempotent:\n%s", cmp.Diff(string(res.Data), string(res2.Data)))
 			}
+			checkSemantics(t, in, data, res.Data, opts)
 			if !res.Changed && string(res.Data) != string(data) {
 				t.Error("unchanged file not returned byte for byte")
 			}
@@ -119,5 +120,35 @@ func checkGolden(t *testing.T, path string, got []byte) {
 	}
 	if diff := cmp.Diff(string(want), string(got)); diff != "" {
 		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
+	}
+}
+
+// checkSemantics decodes every pod spec of the output and compares it with
+// what placement computed from the input: the file says what Place said.
+func checkSemantics(t *testing.T, name string, in, out []byte, opts Options) {
+	t.Helper()
+	before, after := &File{Name: name, data: in}, &File{Name: name, data: out}
+	hb, err := before.load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ha, err := after.load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, ok := hb.(*kubeFile)
+	if !ok {
+		return
+	}
+	ka := ha.(*kubeFile)
+	if len(kb.pods) != len(ka.pods) {
+		t.Fatalf("%d pod specs before, %d after", len(kb.pods), len(ka.pods))
+	}
+	sup := supports(testImages)
+	for i, p := range kb.pods {
+		want := placement.Place(p.spec, sup, opts.Placement).Spec
+		if diff := cmp.Diff(want, *ka.pods[i].spec); diff != "" {
+			t.Errorf("%s: the written pod spec is not the placed one (-placed +written):\n%s", p.ID(), diff)
+		}
 	}
 }

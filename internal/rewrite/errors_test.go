@@ -1,0 +1,121 @@
+package rewrite
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name, data, want string
+	}{
+		{"bad.yaml", "apiVersion: v1\nkind: Pod\n---\nkind: Pod\nspec: [\n", "bad.yaml:5:"},
+		{"bad.json", "{\n  \"kind\": \"Pod\",\n  \"spec\": {\n}\n", "bad.json:"},
+		{"badspec.yaml", "kind: Pod\nspec:\n  containers: 3\n", "badspec.yaml:3: Pod: spec: json: cannot unmarshal"},
+		{"tab.yaml", "kind: Pod\nspec:\n\tcontainers: []\n", "tab.yaml:3:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse(tt.name, []byte(tt.data))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Parse error = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestApplyKeepsUnknownFile(t *testing.T) {
+	// A stream whose images are all unknown comes back byte for byte.
+	data, err := os.ReadFile("testdata/kube-multidoc.in.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := Parse("x.yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := f.Apply(nil, optionsFor("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Changed || string(res.Data) != string(data) {
+		t.Fatal("a file with unknown images changed")
+	}
+	for _, c := range res.Changes {
+		if !strings.Contains(c.Skipped, "unknown: no lookup result") {
+			t.Errorf("%s: Skipped = %q", c.ID(), c.Skipped)
+		}
+	}
+}
+
+func TestApplyStyles(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{
+			name: "crlf and bom kept",
+			in:   "\xef\xbb\xbfkind: Pod\r\nspec:\r\n  containers:\r\n  - image: example.com/amd:1\r\n",
+			want: "\xef\xbb\xbfkind: Pod\r\nspec:\r\n  containers:\r\n  - image: example.com/amd:1\r\n  affinity:\r\n    nodeAffinity:\r\n      requiredDuringSchedulingIgnoredDuringExecution:\r\n        nodeSelectorTerms:\r\n        - matchExpressions:\r\n          - key: kubernetes.io/arch\r\n            operator: In\r\n            values:\r\n            - amd64\r\n",
+		},
+		{
+			name: "aliased pod spec is copied, anchor stays",
+			in:   "kind: List\nitems:\n- kind: Pod\n  spec: &s\n    containers:\n    - image: example.com/multi:1\n- kind: Pod\n  spec: *s\n",
+			want: "kind: List\nitems:\n- kind: Pod\n  spec: &s\n    containers:\n    - image: example.com/multi:1\n    tolerations:\n    - key: arm\n      operator: Equal\n      value: \"true\"\n      effect: NoSchedule\n- kind: Pod\n  spec:\n    containers:\n    - image: example.com/multi:1\n    tolerations:\n    - key: arm\n      operator: Equal\n      value: \"true\"\n      effect: NoSchedule\n",
+		},
+		{
+			name: "compact json stays compact",
+			in:   `{"kind":"Pod","spec":{"containers":[{"image":"example.com/amd:1"}]}}`,
+			want: `{"kind":"Pod","spec":{"containers":[{"image":"example.com/amd:1"}],"affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchExpressions":[{"key":"kubernetes.io/arch","operator":"In","values":["amd64"]}]}]}}}}}`,
+		},
+		{
+			name: "empty tolerations list and null nodeSelector are filled",
+			in:   "kind: Pod\nspec:\n  nodeSelector:\n  tolerations: []\n  containers:\n  - image: example.com/arm:1\n",
+			want: "kind: Pod\nspec:\n  nodeSelector:\n  tolerations:\n  - key: arm\n    operator: Equal\n    value: \"true\"\n    effect: NoSchedule\n  containers:\n  - image: example.com/arm:1\n  affinity:\n    nodeAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n        nodeSelectorTerms:\n        - matchExpressions:\n          - key: kubernetes.io/arch\n            operator: In\n            values:\n            - arm64\n",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := Parse("x", []byte(tt.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := f.Apply(testImages, optionsFor("x"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := string(res.Data); got != tt.want {
+				t.Errorf("got:\n%q\nwant:\n%q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestWriteFile(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "m.yaml")
+	if err := os.WriteFile(p, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFile(p, []byte("new")); err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Mode().Perm() != 0o600 {
+		t.Errorf("mode = %v, want 0600", info.Mode().Perm())
+	}
+	if b, _ := os.ReadFile(p); string(b) != "new" {
+		t.Errorf("content = %q", b)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("temporary files left behind: %v", entries)
+	}
+	if err := WriteFile(filepath.Join(dir, "missing", "x.yaml"), []byte("x")); err == nil {
+		t.Error("WriteFile into a missing directory: want error")
+	}
+}
