@@ -2,8 +2,10 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"runtime/debug"
 	"slices"
 	"sync"
 
@@ -54,17 +56,44 @@ func (c *Client) Lookup(ctx context.Context, ref string) Result {
 	if err != nil {
 		return Result{Ref: ref, Err: &Error{Ref: ref, Cause: CauseBadReference, Err: err}}
 	}
-	key := r.Name()
-	v, _, _ := c.flight.Do(key, func() (any, error) {
-		return c.lookup(ctx, r), nil
-	})
-	res := withRef(v.(Result), ref)
+	res := withRef(c.shared(ctx, r), ref)
 	if res.Err != nil {
 		c.o.logger.Debug("registry lookup failed", "ref", ref, "cause", CauseOf(res.Err), "err", res.Err)
 	} else {
 		c.o.logger.Debug("registry lookup", "ref", ref, "digest", res.Digest, "platforms", res.Platforms().String())
 	}
 	return res
+}
+
+// shared runs one lookup per canonical reference at a time: concurrent
+// callers share it. A caller whose ctx ends first stops waiting; a caller
+// that got the failure of another caller's cancelled ctx tries once more.
+func (c *Client) shared(ctx context.Context, r name.Reference) Result {
+	for try := 0; ; try++ {
+		ch := c.flight.DoChan(r.Name(), func() (any, error) { return c.safeLookup(ctx, r), nil })
+		select {
+		case <-ctx.Done():
+			return fail(r, ctx.Err())
+		case v := <-ch:
+			res := v.Val.(Result)
+			if try == 0 && errors.Is(res.Err, context.Canceled) && ctx.Err() == nil {
+				continue
+			}
+			return res
+		}
+	}
+}
+
+// safeLookup is lookup that turns a panic (a bug, or input no test
+// foresaw) into a failed Result.
+func (c *Client) safeLookup(ctx context.Context, r name.Reference) (res Result) {
+	defer func() {
+		if p := recover(); p != nil {
+			c.o.logger.Error("registry lookup panicked", "ref", r.Name(), "panic", p, "stack", string(debug.Stack()))
+			res = fail(r, fmt.Errorf("internal error: %v", p))
+		}
+	}()
+	return c.lookup(ctx, r)
 }
 
 // LookupAll looks up refs with bounded concurrency (WithJobs), each

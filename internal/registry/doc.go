@@ -6,4 +6,34 @@
 //
 // A lookup never turns a failure into "unsupported": a failed lookup is a
 // Result with Err set, whose Cause says why.
+//
+// What a lookup reads:
+//   - An index (OCI image index or Docker manifest list): the platforms of
+//     its descriptors, in order. Attestations (unknown/unknown, or the
+//     vnd.docker.reference.type annotation) are not platforms; Windows
+//     entries keep their OS and os.version; nested indexes are followed; an
+//     entry that declares no platform is read from its own config.
+//   - A single-platform manifest (OCI or Docker schema 2): the platform in
+//     its config blob, never assumed. Docker schema 1: its architecture.
+//
+// The request budget, per Client: one /v2/ ping per registry, one bearer
+// token per repository pull scope (go-containerregistry's transport.Ping,
+// Exchange and FromToken; the transport is kept and reused), then one
+// manifest GET per index image and two (manifest, config blob) per
+// single-platform image. No HEAD requests. Identical references, and
+// spellings of the same canonical reference, are looked up once.
+//
+// The cache (WithCacheDir, default os.UserCacheDir()/archway) maps a
+// manifest digest to its platforms forever (content-addressed) and a tag to
+// a digest for WithTagTTL (default 1h): a digest reference whose platforms
+// are cached is answered with no request at all. Cache files are written
+// atomically; unreadable or corrupt ones are ignored.
+//
+// Every manifest's digest is checked against the digest asked for (the
+// reference's, or an index entry's) and the registry's Docker-Content-Digest
+// header, and a config blob against its descriptor. Manifests and configs
+// over WithMaxManifestBytes are refused without being read whole. 429, 5xx
+// and connection resets are retried (WithRetry) with backoff and jitter,
+// honouring Retry-After up to the cap; each request is bounded by
+// WithRequestTimeout and by the caller's ctx.
 package registry
