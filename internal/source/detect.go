@@ -1,0 +1,232 @@
+package source
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/archwaydev/archway/internal/source/kube"
+)
+
+// chartFile names a Helm chart's metadata file.
+const chartFile = "Chart.yaml"
+
+// kustomizationFiles are the names kustomize accepts for its file.
+var kustomizationFiles = []string{"kustomization.yaml", "kustomization.yml", "Kustomization"}
+
+// composeFiles are the default compose file names.
+var composeFiles = []string{"compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"}
+
+// Detect tells which kind of input path is:
+//
+//   - a directory with a kustomization file is Kustomize, one with a
+//     Chart.yaml is Helm, any other is Directory;
+//   - Chart.yaml is Helm and a kustomization file is Kustomize (for their
+//     directory); a .tgz or .tar.gz holding <name>/Chart.yaml is Helm;
+//   - Dockerfile, Containerfile, *.Dockerfile and Dockerfile.* (but not
+//     *.dockerignore) are Dockerfile;
+//   - compose.yaml, docker-compose.yml and their variants
+//     (docker-compose.override.yml, compose.prod.yaml, ...) are Compose;
+//   - JSON with containerDefinitions or taskDefinition (or an array of
+//     those, or of container definitions) is ECS; JSON with apiVersion and
+//     kind is Kubernetes;
+//   - YAML with a document holding apiVersion and kind is Kubernetes; YAML
+//     with a top-level services mapping is Compose.
+//
+// Anything else is an error wrapping ErrUnknownKind. JSON that does not
+// parse is a *kube.Error naming the file and line; YAML that does not
+// parse is Kubernetes, so that package reports the bad document with its
+// line and still reads the good ones.
+func Detect(p string) (Kind, error) {
+	info, err := os.Stat(p)
+	if err != nil {
+		return "", err
+	}
+	if info.IsDir() {
+		return dirKind(p), nil
+	}
+	return detectFile(p)
+}
+
+// dirKind is the kind of directory dir.
+func dirKind(dir string) Kind {
+	for _, name := range kustomizationFiles {
+		if isFile(filepath.Join(dir, name)) {
+			return Kustomize
+		}
+	}
+	if isFile(filepath.Join(dir, chartFile)) {
+		return Helm
+	}
+	return Directory
+}
+
+func isFile(p string) bool {
+	info, err := os.Stat(p)
+	return err == nil && !info.IsDir()
+}
+
+// detectFile is the kind of regular file p.
+func detectFile(p string) (Kind, error) {
+	base := filepath.Base(p)
+	lower := strings.ToLower(base)
+	ext := strings.ToLower(filepath.Ext(base))
+	switch {
+	case base == chartFile:
+		return Helm, nil
+	case slices.Contains(kustomizationFiles, base):
+		return Kustomize, nil
+	case isDockerfileName(lower):
+		return Dockerfile, nil
+	case isComposeName(lower):
+		return Compose, nil
+	case strings.HasSuffix(lower, ".tgz") || strings.HasSuffix(lower, ".tar.gz"):
+		if isChartArchive(p) {
+			return Helm, nil
+		}
+	case ext == ".json":
+		return detectJSON(p)
+	case ext == ".yaml" || ext == ".yml":
+		return detectYAML(p)
+	}
+	return "", fmt.Errorf("%s: %w", p, ErrUnknownKind)
+}
+
+func isDockerfileName(lower string) bool {
+	if strings.HasSuffix(lower, ".dockerignore") {
+		return false
+	}
+	return lower == "dockerfile" || lower == "containerfile" ||
+		strings.HasSuffix(lower, ".dockerfile") || strings.HasPrefix(lower, "dockerfile.")
+}
+
+func isComposeName(lower string) bool {
+	if slices.Contains(composeFiles, lower) {
+		return true
+	}
+	ext := path.Ext(lower)
+	if ext != ".yaml" && ext != ".yml" {
+		return false
+	}
+	return strings.HasPrefix(lower, "compose.") || strings.HasPrefix(lower, "docker-compose.")
+}
+
+// isChartArchive reports whether the gzipped tar at p holds a chart: a
+// top-level directory with a Chart.yaml.
+func isChartArchive(p string) bool {
+	f, err := os.Open(p)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		return false
+	}
+	tr := tar.NewReader(gz)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			return false
+		}
+		parts := strings.Split(strings.TrimPrefix(path.Clean(h.Name), "./"), "/")
+		if len(parts) == 2 && parts[1] == chartFile {
+			return true
+		}
+	}
+}
+
+// detectJSON tells ECS task definitions from Kubernetes objects.
+func detectJSON(p string) (Kind, error) {
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return "", err
+	}
+	var v any
+	if err := json.Unmarshal(data, &v); err != nil {
+		e := &kube.Error{File: p, Err: err}
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			e.Line = lineAt(data, se.Offset)
+		}
+		return "", e
+	}
+	objs, isArray := v.([]any)
+	if !isArray {
+		objs = []any{v}
+	}
+	for _, o := range objs {
+		m, ok := o.(map[string]any)
+		if !ok {
+			break
+		}
+		switch {
+		case has(m, "containerDefinitions"), has(m, "taskDefinition"):
+			return ECS, nil
+		case has(m, "apiVersion") && has(m, "kind"):
+			return Kubernetes, nil
+		case isArray && has(m, "image") && has(m, "name"):
+			return ECS, nil // a bare array of container definitions
+		}
+	}
+	return "", fmt.Errorf("%s: %w", p, ErrUnknownKind)
+}
+
+func has(m map[string]any, key string) bool {
+	_, ok := m[key]
+	return ok
+}
+
+// lineAt is the 1-based line of byte offset off in data.
+func lineAt(data []byte, off int64) int {
+	off = min(max(off, 0), int64(len(data)))
+	return bytes.Count(data[:off], []byte("\n")) + 1
+}
+
+// detectYAML tells Kubernetes manifests from compose files.
+func detectYAML(p string) (Kind, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	dec := yaml.NewDecoder(f)
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			// Let the Kubernetes reader report it with its line; it also
+			// reads the good documents around a bad one.
+			return Kubernetes, nil
+		}
+		if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+			continue
+		}
+		keys := map[string]*yaml.Node{}
+		m := doc.Content[0]
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			keys[m.Content[i].Value] = m.Content[i+1]
+		}
+		if keys["apiVersion"] != nil && keys["kind"] != nil {
+			return Kubernetes, nil
+		}
+		if s := keys["services"]; s != nil && s.Kind == yaml.MappingNode {
+			return Compose, nil
+		}
+	}
+	return "", fmt.Errorf("%s: %w", p, ErrUnknownKind)
+}

@@ -1,0 +1,185 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/archwaydev/archway/internal/source/compose"
+	"github.com/archwaydev/archway/internal/source/dockerfile"
+	"github.com/archwaydev/archway/internal/source/ecs"
+	"github.com/archwaydev/archway/internal/source/helm"
+	"github.com/archwaydev/archway/internal/source/kube"
+	"github.com/archwaydev/archway/internal/source/kustomize"
+	"github.com/archwaydev/archway/internal/workload"
+)
+
+// Kind is a kind of input.
+type Kind string
+
+// The input kinds Read understands.
+const (
+	Kubernetes Kind = "kubernetes" // YAML or JSON manifests, a file or a directory of them
+	Helm       Kind = "helm"       // a chart directory or packaged .tgz
+	Kustomize  Kind = "kustomize"  // a directory with a kustomization file
+	ECS        Kind = "ecs"        // ECS task definition JSON
+	Compose    Kind = "compose"    // a compose file
+	Dockerfile Kind = "dockerfile" // a Dockerfile
+	Directory  Kind = "directory"  // a plain directory, walked and detected per file
+)
+
+// Kinds lists every Kind, in the order above.
+func Kinds() []Kind {
+	return []Kind{Kubernetes, Helm, Kustomize, ECS, Compose, Dockerfile, Directory}
+}
+
+// ParseKind reads a kind name as a user writes it (e.g. a --kind flag);
+// "k8s" is accepted for kubernetes, and "" or "auto" give "" (detect).
+func ParseKind(s string) (Kind, error) {
+	switch k := Kind(strings.ToLower(strings.TrimSpace(s))); k {
+	case "", "auto":
+		return "", nil
+	case "k8s":
+		return Kubernetes, nil
+	default:
+		if slices.Contains(Kinds(), k) {
+			return k, nil
+		}
+	}
+	return "", fmt.Errorf("unknown input kind %q (want one of %v)", s, Kinds())
+}
+
+// ErrUnknownKind is wrapped by Detect's error for a file of no known kind.
+var ErrUnknownKind = errors.New("not a known kind of input")
+
+// Options change how Read reads.
+type Options struct {
+	// Kind, when set, overrides detection.
+	Kind Kind
+	// Helm renders charts. Values files and --set values apply only when
+	// the input itself is a chart; charts found while walking a directory
+	// are rendered with their own values (ReleaseName, Namespace and
+	// KubeVersion still apply).
+	Helm helm.Options
+	// Dockerfile holds the target stage and build arguments for a
+	// Dockerfile input (not for Dockerfiles found in a directory walk).
+	Dockerfile dockerfile.Options
+}
+
+// Read reads the workloads of the input at path, of opts.Kind or else of
+// the kind Detect finds. See the package doc for how problems are
+// reported.
+func Read(ctx context.Context, path string, opts Options) ([]workload.Workload, error) {
+	kind := opts.Kind
+	if kind == "" {
+		var err error
+		if kind, err = Detect(path); err != nil {
+			return nil, err
+		}
+	}
+	switch kind {
+	case Kubernetes:
+		return kube.Read(path)
+	case Helm:
+		return helm.Read(ctx, chartPath(path), opts.Helm)
+	case Kustomize:
+		return kustomize.Read(kustomizationDir(path))
+	case ECS:
+		return ecs.Read(path)
+	case Compose:
+		return compose.Read(path)
+	case Dockerfile:
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("dockerfile: %w", err)
+		}
+		return dockerfile.ParseOptions(path, data, opts.Dockerfile)
+	case Directory:
+		return readDir(ctx, path, opts)
+	}
+	return nil, fmt.Errorf("%s: unknown input kind %q", path, kind)
+}
+
+// chartPath is the chart for a helm input: the directory of a Chart.yaml
+// named directly, else path itself.
+func chartPath(path string) string {
+	if filepath.Base(path) == chartFile {
+		return filepath.Dir(path)
+	}
+	return path
+}
+
+// kustomizationDir is the directory of a kustomize input: the directory of
+// a kustomization file named directly, else path itself.
+func kustomizationDir(path string) string {
+	if slices.Contains(kustomizationFiles, filepath.Base(path)) {
+		return filepath.Dir(path)
+	}
+	return path
+}
+
+// readDir walks root and reads every input under it (see the package doc).
+func readDir(ctx context.Context, root string, opts Options) ([]workload.Workload, error) {
+	walkHelm := helm.Options{ReleaseName: opts.Helm.ReleaseName, Namespace: opts.Helm.Namespace, KubeVersion: opts.Helm.KubeVersion}
+	var out []workload.Workload
+	var errs []error
+	read := func(p string, kind Kind) {
+		var ws []workload.Workload
+		var err error
+		if kind == Helm {
+			ws, err = helm.Read(ctx, chartPath(p), walkHelm)
+		} else {
+			ws, err = Read(ctx, p, Options{Kind: kind})
+		}
+		out = append(out, ws...)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	walkErr := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return ctxErr
+		}
+		if err != nil {
+			errs = append(errs, err)
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			if p == root {
+				return nil
+			}
+			if strings.HasPrefix(d.Name(), ".") {
+				return fs.SkipDir
+			}
+			if kind := dirKind(p); kind != Directory {
+				read(p, kind)
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		kind, err := detectFile(p)
+		switch {
+		case errors.Is(err, ErrUnknownKind):
+		case err != nil:
+			errs = append(errs, err)
+		default:
+			read(p, kind)
+		}
+		return nil
+	})
+	if walkErr != nil {
+		errs = append(errs, walkErr)
+	}
+	return out, errors.Join(errs...)
+}

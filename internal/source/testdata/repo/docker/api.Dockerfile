@@ -1,0 +1,4 @@
+FROM golang:1.23 AS build
+RUN go build -o /api .
+FROM gcr.io/distroless/static:nonroot
+COPY --from=build /api /api
