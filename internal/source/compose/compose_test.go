@@ -253,3 +253,22 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestIsComposeFileName(t *testing.T) {
+	for name, want := range map[string]bool{
+		"compose.yaml":                 true,
+		"compose.yml":                  true,
+		"docker-compose.yml":           true,
+		"deploy/docker-compose.yaml":   true,
+		"compose.override.yaml":        true,
+		"docker-compose.prod.test.yml": true,
+		"compose.json":                 false,
+		"my-compose.yaml":              false,
+		"compose.yaml.bak":             false,
+		"k8s/deployment.yaml":          false,
+	} {
+		if got := IsComposeFileName(name); got != want {
+			t.Errorf("IsComposeFileName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

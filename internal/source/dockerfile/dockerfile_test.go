@@ -229,3 +229,25 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestIsDockerfileName(t *testing.T) {
+	for name, want := range map[string]bool{
+		"Dockerfile":                 true,
+		"app/Dockerfile":             true,
+		"Containerfile":              true,
+		"Dockerfile.prod":            true,
+		"build/api.Dockerfile":       true,
+		"api.dockerfile":             true,
+		"Dockerfile.dockerignore":    false,
+		".dockerignore":              false,
+		"Dockerfiles/README.md":      false,
+		"compose.yaml":               false,
+		"mydockerfile":               false,
+		"dockerfile-generator.go":    false,
+		"testdata/simple.Dockerfile": true,
+	} {
+		if got := IsDockerfileName(name); got != want {
+			t.Errorf("IsDockerfileName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
