@@ -20,7 +20,8 @@ import (
 // in-flight lookups among all callers.
 type Client struct {
 	o     *options
-	base  http.RoundTripper // retries and timeouts over the caller's transport
+	base  http.RoundTripper // user agent, retries and timeouts over the caller's transport
+	retry *retryTransport
 	cache *cache
 
 	flight singleflight.Group            // in-flight lookups by canonical reference
@@ -34,18 +35,19 @@ func New(opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	base := transport.NewUserAgent(&retryTransport{
+	retry := &retryTransport{
 		inner:    o.transport,
 		attempts: o.attempts,
 		maxWait:  o.maxWait,
 		timeout:  o.requestTimeout,
 		log:      o.logger,
-	}, "archway")
+	}
+	base := transport.NewUserAgent(retry, "archway")
 	dir := o.cacheDir
 	if o.noCache {
 		dir = ""
 	}
-	return &Client{o: o, base: base, cache: newCache(dir, o.tagTTL, o.logger)}, nil
+	return &Client{o: o, base: base, retry: retry, cache: newCache(dir, o.tagTTL, o.logger)}, nil
 }
 
 // Lookup resolves one reference. It never returns an error: a failure is in

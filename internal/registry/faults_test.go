@@ -118,6 +118,19 @@ func stall(w http.ResponseWriter, r *http.Request, n int) bool {
 	return true
 }
 
+// cutBody sends the headers and half of a 1000-byte body, then lets then
+// do the rest (stall, reset).
+func cutBody(then fault) fault {
+	return func(w http.ResponseWriter, r *http.Request, n int) bool {
+		w.Header().Set("Content-Type", string(types.DockerManifestSchema2))
+		w.Header().Set("Content-Length", "1000")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte(`{"schemaVersion":2,` + strings.Repeat(" ", 480)))
+		w.(http.Flusher).Flush()
+		return then(w, r, n)
+	}
+}
+
 // body answers 200 with the given content type, body and headers.
 func body(mt, b string, hdr ...string) fault {
 	return func(w http.ResponseWriter, r *http.Request, n int) bool {
@@ -208,6 +221,16 @@ func TestFaults(t *testing.T) {
 	img("fault/blob-timeout:v1")
 	fs.on("fault/blob-timeout", "blobs", stall)
 	add("fault/blob-timeout:v1", registry.CauseTimeout, nil)
+
+	img("fault/body-stall:v1")
+	fs.on("fault/body-stall", "manifests", cutBody(stall))
+	add("fault/body-stall:v1", registry.CauseTimeout, nil)
+	img("fault/body-reset-once:v1")
+	fs.on("fault/body-reset-once", "manifests", firstN(1, cutBody(reset)))
+	add("fault/body-reset-once:v1", "", wantHits("fault/body-reset-once", "manifests", 2))
+	img("fault/body-reset:v1")
+	fs.on("fault/body-reset", "manifests", cutBody(reset))
+	add("fault/body-reset:v1", registry.CauseNetwork, wantHits("fault/body-reset", "manifests", 3))
 
 	add("fault/absent:v1", registry.CauseNotFound, nil)
 

@@ -75,8 +75,33 @@ func (c *Client) auth(ctx context.Context, repo name.Repository) (authn.Authenti
 }
 
 // get fetches /v2/<repo>/<kind>/<ref> with one GET and returns its body,
-// read through the size cap, and headers.
+// read through the size cap, and headers. The transport retries failed
+// requests; get retries when the connection breaks while the body is read.
 func (c *Client) get(ctx context.Context, s *scope, kind, ref string, accept []string) ([]byte, http.Header, error) {
+	for attempt := 1; ; attempt++ {
+		b, hdr, err := c.getOnce(ctx, s, kind, ref, accept)
+		var be *bodyError
+		if err == nil || !errors.As(err, &be) || !retryableErr(be.err) || attempt >= c.o.attempts {
+			return b, hdr, err
+		}
+		wait := c.retry.backoff(attempt)
+		c.o.logger.Debug("registry body read retried", "kind", kind, "ref", ref, "attempt", attempt, "wait", wait, "err", be.err)
+		if err := sleep(ctx, wait); err != nil {
+			return nil, nil, err
+		}
+	}
+}
+
+// bodyError is a failure to read a response body.
+type bodyError struct {
+	what, ref string
+	err       error
+}
+
+func (e *bodyError) Error() string { return fmt.Sprintf("reading %s %s: %v", e.what, e.ref, e.err) }
+func (e *bodyError) Unwrap() error { return e.err }
+
+func (c *Client) getOnce(ctx context.Context, s *scope, kind, ref string, accept []string) ([]byte, http.Header, error) {
 	u := url.URL{Scheme: s.scheme, Host: s.repo.RegistryStr(),
 		Path: fmt.Sprintf("/v2/%s/%s/%s", s.repo.RepositoryStr(), kind, ref)}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
@@ -101,7 +126,7 @@ func (c *Client) get(ctx context.Context, s *scope, kind, ref string, accept []s
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading %s %s: %w", what, ref, err)
+		return nil, nil, &bodyError{what: what, ref: ref, err: err}
 	}
 	if int64(len(b)) > max {
 		return nil, nil, &Error{Cause: CauseTooLarge,
