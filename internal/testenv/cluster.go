@@ -114,7 +114,9 @@ func (e *Env) WaitScheduled(ctx context.Context, namespace, pod string) (string,
 	}
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
-	var last string
+	// last is the scheduler's latest word on the Pod; a failed Get near the
+	// deadline does not replace it.
+	last := "no answer from the API server"
 	for {
 		p, err := e.Client.CoreV1().Pods(namespace).Get(ctx, pod, metav1.GetOptions{})
 		switch {
@@ -129,8 +131,6 @@ func (e *Env) WaitScheduled(ctx context.Context, namespace, pod string) (string,
 			}
 		case apierrors.IsNotFound(err):
 			return "", fmt.Errorf("wait for pod %s/%s to be scheduled: %w", namespace, pod, err)
-		case ctx.Err() == nil:
-			last = err.Error()
 		}
 		select {
 		case <-ctx.Done():

@@ -3,6 +3,12 @@ package testenv
 import (
 	"bufio"
 	"context"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +16,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	admissionv1 "k8s.io/api/admission/v1"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -133,5 +141,71 @@ func TestSchedulesByArch(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "untolerated taint") {
 		t.Errorf("WaitScheduled error does not name the taint: %v", err)
+	}
+}
+
+// TestCallsWebhookOnLoopback registers a mutating webhook served on
+// 127.0.0.1 and checks that the API server calls it and applies its patch.
+func TestCallsWebhookOnLoopback(t *testing.T) {
+	t.Parallel()
+	env := Start(t, Options{})
+	ctx := t.Context()
+
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var review admissionv1.AdmissionReview
+		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&review); err != nil || review.Request == nil {
+			http.Error(w, "bad admission review", http.StatusBadRequest)
+			return
+		}
+		patch := admissionv1.PatchTypeJSONPatch
+		review.Response = &admissionv1.AdmissionResponse{
+			UID:       review.Request.UID,
+			Allowed:   true,
+			PatchType: &patch,
+			Patch:     []byte(`[{"op":"add","path":"/metadata/labels","value":{"mutated":"yes"}}]`),
+		}
+		review.Request = nil
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(review)
+	}))
+	t.Cleanup(srv.Close)
+
+	env.Namespace(ctx, t, "hooked")
+	url := srv.URL + "/mutate"
+	none := admissionregistrationv1.SideEffectClassNone
+	fail := admissionregistrationv1.Fail
+	_, err := env.Client.AdmissionregistrationV1().MutatingWebhookConfigurations().Create(ctx, &admissionregistrationv1.MutatingWebhookConfiguration{
+		ObjectMeta: metav1.ObjectMeta{Name: "testenv-probe"},
+		Webhooks: []admissionregistrationv1.MutatingWebhook{{
+			Name:                    "probe.testenv.archway.dev",
+			ClientConfig:            admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})},
+			Rules:                   []admissionregistrationv1.RuleWithOperations{{Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create}, Rule: admissionregistrationv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"configmaps"}}}},
+			NamespaceSelector:       &metav1.LabelSelector{MatchLabels: map[string]string{corev1.LabelMetadataName: "hooked"}},
+			SideEffects:             &none,
+			FailurePolicy:           &fail,
+			AdmissionReviewVersions: []string{"v1"},
+		}},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A new webhook configuration is honoured after a moment: create
+	// ConfigMaps until one comes back patched.
+	deadline := time.Now().Add(30 * time.Second)
+	for i := 0; ; i++ {
+		cm, err := env.Client.CoreV1().ConfigMaps("hooked").Create(ctx, &corev1.ConfigMap{
+			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("probe-%d", i)},
+		}, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatalf("create configmap: %v", err)
+		}
+		if cm.Labels["mutated"] == "yes" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the API server did not call the webhook on %s within 30s", url)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
