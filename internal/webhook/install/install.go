@@ -62,6 +62,9 @@ type Options struct {
 	// Values are further chart values (mode, armTaint, prefer, ...),
 	// merged under the ones Manifests sets.
 	Values map[string]any
+	// CertManager leaves the certificate to cert-manager (which must be
+	// installed) instead of generating one.
+	CertManager bool
 	// CertValidity is how long the generated certificates last; default 10 years.
 	CertValidity time.Duration
 	// Now is the certificates' start time; default time.Now().
@@ -75,7 +78,8 @@ const ReleaseName = "archway"
 // Manifests returns the self-contained install: the Namespace (labelled so
 // the webhook ignores it) followed by the rendered chart with a Secret
 // holding a newly generated CA-signed serving certificate whose CA is the
-// webhook configuration's caBundle.
+// webhook configuration's caBundle (or, with CertManager, a cert-manager
+// Certificate and CA injection).
 func Manifests(opts Options) (string, error) {
 	if opts.Namespace == "" {
 		opts.Namespace = "archway"
@@ -86,21 +90,25 @@ func Manifests(opts Options) (string, error) {
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
 	}
-	svc := ReleaseName + "." + opts.Namespace + ".svc"
-	certs, err := webhook.GenerateCerts([]string{svc, svc + ".cluster.local"}, opts.Now, opts.CertValidity)
-	if err != nil {
-		return "", err
-	}
 	values := map[string]any{}
 	for k, v := range opts.Values {
 		values[k] = v
 	}
-	values["tls"] = map[string]any{
-		"crt":      string(certs.CertPEM),
-		"key":      string(certs.KeyPEM),
-		"caBundle": string(certs.CAPEM),
+	if opts.CertManager {
+		values["certManager"] = map[string]any{"enabled": true}
+	} else {
+		svc := ReleaseName + "." + opts.Namespace + ".svc"
+		certs, err := webhook.GenerateCerts([]string{svc, svc + ".cluster.local"}, opts.Now, opts.CertValidity)
+		if err != nil {
+			return "", err
+		}
+		values["tls"] = map[string]any{
+			"crt":      string(certs.CertPEM),
+			"key":      string(certs.KeyPEM),
+			"caBundle": string(certs.CAPEM),
+		}
+		values["certManager"] = map[string]any{"enabled": false}
 	}
-	values["certManager"] = map[string]any{"enabled": false}
 	if opts.Image != "" {
 		repo, tag, err := splitImage(opts.Image)
 		if err != nil {
