@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# Benchmark: `archway check` against crane and regctl over a simulated
+# wide-area link.
+#
+# It starts Debian's docker-registry on loopback, pushes N small images to it
+# (bench/check/populate: OCI indexes with and without buildx attestations,
+# Docker manifest lists, single-platform OCI and Docker manifests), puts
+# bench/latencyproxy in front (DELAY_MS each way, so every request costs one
+# round trip of 2×DELAY_MS), and then asks every tool about every image the
+# way a user would:
+#   archway check -f refs --no-cache -o json --jobs JOBS
+#   xargs -P PEER_JOBS crane manifest REF
+#   xargs -P PEER_JOBS regctl manifest get REF
+# The proxy counts the requests. The floor is the least time archway's own
+# requests can take: requests × RTT / JOBS.
+#
+# Environment: N (1000), JOBS (32), PEER_JOBS (8), DELAY_MS (25).
+# Needs Go and docker-registry (installed with apt-get when missing and root).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+
+N=${N:-1000}
+JOBS=${JOBS:-32}
+PEER_JOBS=${PEER_JOBS:-8}
+DELAY_MS=${DELAY_MS:-25}
+CRANE_VERSION=v0.22.1
+REGCTL_VERSION=v0.11.7
+
+bin=$root/bench/check/.bin
+work=$(mktemp -d "${TMPDIR:-/tmp}/archway-bench.XXXXXX")
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+log() { echo "bench/check: $*" >&2; }
+
+# --- peers, at pinned versions -------------------------------------------
+install_peer() { # name package version
+  local have=""
+  [[ -x $bin/$1 ]] && have=$(go version -m "$bin/$1" 2>/dev/null | awk '$1 == "mod" {print $3; exit}')
+  if [[ $have != "$3" ]]; then
+    log "go install $2@$3"
+    GOBIN=$bin GOFLAGS= go install "$2@$3"
+  fi
+}
+mkdir -p "$bin"
+install_peer crane github.com/google/go-containerregistry/cmd/crane "$CRANE_VERSION"
+install_peer regctl github.com/regclient/regclient/cmd/regctl "$REGCTL_VERSION"
+
+# --- archway and the helpers ----------------------------------------------
+log "building archway, latencyproxy, populate"
+go build -o "$work/archway" ./cmd/archway
+go build -o "$work/latencyproxy" ./bench/latencyproxy
+go build -o "$work/populate" ./bench/check/populate
+
+# --- docker-registry on loopback ------------------------------------------
+if ! command -v docker-registry >/dev/null 2>&1; then
+  if [[ $(id -u) -ne 0 ]]; then echo "bench/check: docker-registry is missing: apt-get install docker-registry" >&2; exit 1; fi
+  log "apt-get install docker-registry"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-registry >/dev/null
+fi
+free_port() {
+  local p
+  for _ in $(seq 100); do
+    p=$((20000 + RANDOM % 20000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
+  done
+  return 1
+}
+reg=127.0.0.1:$(free_port)
+cat >"$work/registry.yml" <<YAML
+version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $work/storage
+http:
+  addr: $reg
+  secret: archway-bench
+YAML
+OTEL_TRACES_EXPORTER=none docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
+pids+=($!)
+
+# --- latency proxy ----------------------------------------------------------
+"$work/latencyproxy" serve -upstream "http://$reg" -delay "${DELAY_MS}ms" -addr-file "$work/proxy.addr" >/dev/null &
+pids+=($!)
+for _ in $(seq 100); do [[ -s $work/proxy.addr ]] && break; sleep 0.1; done
+proxy=$(cat "$work/proxy.addr")
+
+# --- images -----------------------------------------------------------------
+log "pushing $N images to docker-registry at $reg"
+t0=$(date +%s%N)
+"$work/populate" -registry "$reg" -ref-host "$proxy" -n "$N" -out "$work/refs.txt" ||
+  { tail -20 "$work/registry.log" >&2; exit 1; }
+log "pushed in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+
+# --- measurements -------------------------------------------------------------
+export DOCKER_CONFIG=$work/docker XDG_CACHE_HOME=$work/cache
+mkdir -p "$DOCKER_CONFIG"
+results=$work/results.tsv
+: >"$results"
+measure() { # label command...
+  local label=$1; shift
+  "$work/latencyproxy" stats -reset -addr "$proxy"
+  local start end rc=0
+  start=$(date +%s%N)
+  "$@" || rc=$?
+  end=$(date +%s%N)
+  local reqs
+  reqs=$("$work/latencyproxy" stats -addr "$proxy" | awk -F'\t' '$1 == "total" {print $2}')
+  printf '%s\t%d\t%d\t%d\n' "$label" $(( (end - start) / 1000000 )) "$reqs" "$rc" >>"$results"
+  log "$label: $(( (end - start) / 1000000 )) ms, $reqs requests, exit $rc"
+}
+run_archway() { "$work/archway" check -f "$work/refs.txt" "$@" -o json --jobs "$JOBS" >"$work/archway.json"; }
+run_crane() { xargs -P "$PEER_JOBS" -n 1 "$bin/crane" manifest <"$work/refs.txt" >/dev/null; }
+run_regctl() { HOME=$work/regctl-home xargs -P "$PEER_JOBS" -n 1 "$bin/regctl" manifest get <"$work/refs.txt" >/dev/null; }
+
+mkdir -p "$work/regctl-home"
+HOME=$work/regctl-home "$bin/regctl" registry set --tls disabled "$proxy" >/dev/null
+
+measure "archway check --no-cache" run_archway --no-cache
+unknown=$(grep -A4 '"summary"' "$work/archway.json" | awk -F': *' '/"unknown"/ {print $2+0}')
+if [[ $unknown != 0 ]]; then
+  echo "bench/check: archway could not tell $unknown images:" >&2
+  grep '"error": "[^"]' "$work/archway.json" | head -5 >&2
+  exit 1
+fi
+run_archway >/dev/null || true # fill the cache
+measure "archway check (warm cache)" run_archway
+measure "crane manifest (xargs -P $PEER_JOBS)" run_crane
+measure "regctl manifest get (xargs -P $PEER_JOBS)" run_regctl
+
+# --- table --------------------------------------------------------------------
+awk -F'\t' -v n="$N" -v jobs="$JOBS" -v rtt=$((2 * DELAY_MS)) -v pj="$PEER_JOBS" '
+  { label[NR] = $1; ms[NR] = $2; req[NR] = $3; rc[NR] = $4 }
+  END {
+    floor = req[1] * rtt / jobs
+    printf "\narchway check benchmark: %d images, %d ms round trip (latency proxy), archway --jobs %d, peers xargs -P %d\n\n", n, rtt, jobs, pj
+    printf "%-42s %10s %9s %9s %9s %12s\n", "tool", "wall", "requests", "req/img", "÷ floor", "÷ archway"
+    printf "%-42s %9.2fs %9d %9.2f %9.2f %12s\n", "floor (archway requests × RTT / jobs)", floor / 1000, req[1], req[1] / n, 1, "-"
+    best = 0
+    for (i = 1; i <= NR; i++) {
+      printf "%-42s %9.2fs %9d %9.2f %9.2f %11.1f×\n", label[i], ms[i] / 1000, req[i], req[i] / n, ms[i] / floor, ms[i] / ms[1]
+      if (i > 2 && (best == 0 || ms[i] < best)) best = ms[i]
+    }
+    printf "\ntargets: archway within 1.25× of the floor: %s (%.2f×); ≥50× faster than the fastest peer: %s (%.1f×)\n",
+      (ms[1] <= 1.25 * floor ? "met" : "NOT met"), ms[1] / floor, (best >= 50 * ms[1] ? "met" : "NOT met"), best / ms[1]
+  }' "$results"
