@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,7 +27,8 @@ import (
 type target struct {
 	host   string            // host:port
 	push   []remote.Option   // how to push to it
-	client []registry.Option // how the Client reaches it (transport, auth)
+	rt     http.RoundTripper // the Client's base transport; nil: http.DefaultTransport
+	client []registry.Option // how the Client authenticates
 }
 
 var (
@@ -146,7 +148,9 @@ func size(t *testing.T, img v1.Image) int64 {
 // result.
 func runSuite(t *testing.T, tg target) {
 	ws := pushSuite(t, tg)
-	c, err := registry.New(append([]registry.Option{registry.WithCacheDir(t.TempDir())}, tg.client...)...)
+	counter := registrytest.NewCounter(tg.rt)
+	c, err := registry.New(append([]registry.Option{registry.WithCacheDir(t.TempDir()),
+		registry.WithTransport(counter)}, tg.client...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,6 +159,10 @@ func runSuite(t *testing.T, tg target) {
 		refs[i] = w.ref
 	}
 	results := c.LookupAll(context.Background(), refs, nil)
+	t.Logf("%d refs: requests %v", len(refs), counter.Counts())
+	if n := counter.Count(registrytest.ManifestHEAD) + counter.Count(registrytest.BlobHEAD); n != 0 {
+		t.Errorf("%d HEAD requests, want none", n)
+	}
 	for i, w := range ws {
 		t.Run(strings.TrimPrefix(w.ref, tg.host+"/"), func(t *testing.T) {
 			checkResult(t, results[i], w)
@@ -206,8 +214,7 @@ func TestSuiteDistribution(t *testing.T) {
 		TLS: true, Users: map[string]string{"alice": "correct horse"},
 	})
 	t.Run("tls basic auth", func(t *testing.T) {
-		runSuite(t, target{host: d.Host, push: d.RemoteOptions(), client: []registry.Option{
-			registry.WithTransport(d.Transport),
+		runSuite(t, target{host: d.Host, push: d.RemoteOptions(), rt: d.Transport, client: []registry.Option{
 			registry.WithBasicAuth(d.Host, "alice", "correct horse"),
 		}})
 	})
@@ -221,9 +228,7 @@ func TestSuiteDistribution(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Setenv("DOCKER_CONFIG", dir)
-		runSuite(t, target{host: d.Host, push: d.RemoteOptions(), client: []registry.Option{
-			registry.WithTransport(d.Transport),
-		}})
+		runSuite(t, target{host: d.Host, push: d.RemoteOptions(), rt: d.Transport})
 	})
 	t.Run("tls without credentials", func(t *testing.T) {
 		t.Setenv("DOCKER_CONFIG", t.TempDir())
