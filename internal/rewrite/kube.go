@@ -46,9 +46,11 @@ type kubeFile struct {
 
 type podTarget struct {
 	Target
-	doc   *document
-	steps []step // from the document node to the pod spec
-	spec  *corev1.PodSpec
+	doc        *document
+	steps      []step   // from the document node to the pod spec
+	specPath   []string // from the object to the pod spec
+	apiVersion string
+	spec       *corev1.PodSpec
 }
 
 func (k *kubeFile) targets() []Target {
@@ -128,7 +130,7 @@ func (k *kubeFile) object(d *document, at []step, defaultAPIVersion, defaultKind
 	t.Images = placement.Images(spec)
 	k.pods = append(k.pods, &podTarget{
 		Target: t,
-		doc:    d, steps: steps, spec: spec,
+		doc:    d, steps: steps, specPath: path, apiVersion: str(n, "apiVersion"), spec: spec,
 	})
 	return nil
 }
@@ -170,34 +172,55 @@ func (k *kubeFile) apply(images map[string]Image, opts Options) ([]Change, error
 
 // write merges the placed scheduling fields into the pod spec node.
 func (p *podTarget) write(placed corev1.PodSpec) error {
-	fields := []struct {
-		key       string
-		old, new  any
-		isPresent bool
-	}{
-		{"nodeSelector", p.spec.NodeSelector, placed.NodeSelector, placed.NodeSelector != nil},
-		{"affinity", p.spec.Affinity, placed.Affinity, placed.Affinity != nil},
-		{"tolerations", p.spec.Tolerations, placed.Tolerations, placed.Tolerations != nil},
+	fields, err := changedFields(p.spec, &placed)
+	if err != nil {
+		return fmt.Errorf("%s: %w", p.ID(), err)
 	}
-	var spec *yaml.Node
+	if len(fields) == 0 {
+		return nil
+	}
+	spec := walk(p.doc.root, p.steps, true)
 	for _, f := range fields {
-		if reflect.DeepEqual(f.old, f.new) || !f.isPresent {
-			continue
-		}
-		value, err := toNode(f.new)
-		if err != nil {
-			return fmt.Errorf("%s: %s: %w", p.ID(), f.key, err)
-		}
-		if spec == nil {
-			spec = walk(p.doc.root, p.steps, true)
-		}
 		if i := keyIndex(spec, f.key); i >= 0 {
 			expandAliasesInto(p.doc.root, resolve(spec.Content[i+1]))
 		}
-		setKey(spec, f.key, value)
-		p.doc.changed = true
+		setKey(spec, f.key, f.value)
 	}
+	p.doc.changed = true
 	return nil
+}
+
+// field is one pod spec field and its new value.
+type field struct {
+	key   string
+	value *yaml.Node
+}
+
+// changedFields returns the scheduling fields (nodeSelector, affinity,
+// tolerations) of placed that differ from old, as yaml nodes. Placement
+// only adds, so a field placed has is never removed.
+func changedFields(old, placed *corev1.PodSpec) ([]field, error) {
+	candidates := []struct {
+		key      string
+		old, new any
+		present  bool
+	}{
+		{"nodeSelector", old.NodeSelector, placed.NodeSelector, placed.NodeSelector != nil},
+		{"affinity", old.Affinity, placed.Affinity, placed.Affinity != nil},
+		{"tolerations", old.Tolerations, placed.Tolerations, placed.Tolerations != nil},
+	}
+	var out []field
+	for _, c := range candidates {
+		if !c.present || reflect.DeepEqual(c.old, c.new) {
+			continue
+		}
+		value, err := toNode(c.new)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", c.key, err)
+		}
+		out = append(out, field{c.key, value})
+	}
+	return out, nil
 }
 
 func (k *kubeFile) encode() ([]byte, error) {
