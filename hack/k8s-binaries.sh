@@ -33,7 +33,7 @@ flock 9
 build() { # build <name>: go build k8s.io/kubernetes/cmd/<name> into $dir/<name>
   local name="$1" start
   [[ -x "$dir/$name" ]] && return 0
-  echo "k8s-binaries: building $name $version (cold: minutes)" >&2
+  echo "k8s-binaries: building $name $version (about 15 minutes on a fresh machine)" >&2
   start=$SECONDS
   pkg=k8s.io/component-base/version
   (cd "$mod" && GOWORK=off GOFLAGS=-mod=readonly CGO_ENABLED=0 go build -trimpath \
