@@ -181,6 +181,15 @@ func TestParseEdgeCases(t *testing.T) {
 			wantErr: "x.yaml: line 5: Pod p: spec: json: cannot unmarshal object into Go struct field PodSpec.containers of type []v1.Container",
 		},
 		{
+			name: "custom resource whose spec is pod-like",
+			in:   "apiVersion: example.com/v1\nkind: Sandbox\nmetadata: {name: s}\nspec:\n  containers:\n  - name: c\n    image: img:2\n",
+			want: []string{"Sandbox/s@1:img:2@7:12"},
+		},
+		{
+			name: "custom resource with a spec that is not pod-like",
+			in:   "apiVersion: example.com/v1\nkind: Bucket\nmetadata: {name: b}\nspec:\n  size: 10Gi\n",
+		},
+		{
 			name: "generateName and no image",
 			in:   "apiVersion: batch/v1\nkind: Job\nmetadata: {generateName: run-}\nspec:\n  template:\n    spec:\n      containers:\n      - name: c\n",
 			want: []string{"Job/run-@1:@8:9"},

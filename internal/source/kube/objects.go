@@ -25,12 +25,14 @@ var podSpecPaths = map[string][]string{
 }
 
 // genericPodSpecPaths are tried, in order, for any other kind (custom
-// resources such as Argo Rollouts and Knative Services); a path counts only
-// when the mapping it leads to has a "containers" key.
+// resources such as Argo Rollouts and Knative Services, or ones whose spec
+// is itself pod-like); a path counts only when the mapping it leads to has
+// a "containers" key. package rewrite uses the same paths.
 var genericPodSpecPaths = [][]string{
 	{"spec", "template", "spec"},
 	{"spec", "jobTemplate", "spec", "template", "spec"},
 	{"template", "spec"},
+	{"spec"},
 }
 
 // reader turns documents into workloads, gathering per-object errors.
