@@ -1,0 +1,330 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/archwaydev/archway/internal/assess"
+	"github.com/archwaydev/archway/internal/platform"
+	"github.com/archwaydev/archway/internal/registry"
+	"github.com/archwaydev/archway/internal/report"
+	"github.com/archwaydev/archway/internal/source"
+	"github.com/archwaydev/archway/internal/workload"
+)
+
+// scanOptions are archway scan's flags.
+type scanOptions struct {
+	platform   string
+	kind       string
+	values     []string
+	set        []string
+	cluster    clusterFlags
+	output     string
+	outputFile string
+	failOn     string
+	quiet      bool
+	reg        registryFlags
+}
+
+func newScanCmd() *cobra.Command {
+	o := scanOptions{}
+	cmd := &cobra.Command{
+		Use:   "scan [flags] PATH...",
+		Short: "Find every image your workloads use and say which workloads can run on arm64",
+		Long: `scan reads workloads from files, directories and live clusters, looks up every
+image they use (each distinct image once), and says for each workload whether
+it is ready for the target platform: ready, not-ready, or unknown when an
+image's lookup failed (never guessed). A workload is ready only when every
+container, init, sidecar and ephemeral included, is.
+
+Inputs (each PATH is detected; --kind forces one kind for every PATH):
+  kubernetes  YAML/JSON manifests, a file or a directory (recursively)
+  helm        a chart directory or .tgz, rendered client-side (-f, --set)
+  kustomize   a directory with a kustomization.yaml, built in process
+  ecs         ECS task definitions (JSON)
+  compose     compose.yaml / docker-compose.yml (and the Dockerfiles it builds)
+  dockerfile  a Dockerfile's base images
+  --cluster   the workloads of a live cluster (kubeconfig as kubectl finds
+              it), each at its top owner, plus a census of the nodes
+
+Output (-o): table (default on a terminal), json (default otherwise),
+markdown, html, sarif. --output-file writes the report to a file (atomically)
+instead of stdout; its extension picks the format when -o is not given.
+
+An input that cannot be read is reported on stderr, naming the file, and the
+rest is still scanned and reported.
+
+Exit status:
+  0  nothing --fail-on fails on
+  1  at least one workload is not ready (unless --fail-on never)
+  2  none is not ready, but at least one is unknown (--fail-on unknown, the default)
+  3  usage error (bad flag, no input, a PATH that does not exist)
+  4  an input could not be read or the cluster not reached (the report still
+     covers everything else), or archway itself failed; wins over 1 and 2`,
+		Example: `  # Manifests, a chart and a compose file, against arm64
+  archway scan k8s/ charts/api -f charts/api/values-prod.yaml compose.yaml
+
+  # Everything running in the current kubectl context, all namespaces
+  archway scan --cluster -A
+
+  # CI: SARIF for code scanning, fail only on workloads known not to be ready
+  archway scan --fail-on not-ready -o sarif --output-file archway.sarif deploy/
+
+  # An HTML report to share
+  archway scan --output-file report.html deploy/
+
+  # Force the kind when detection cannot tell (e.g. JSON that is an ECS task definition)
+  archway scan --kind ecs taskdefs/`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runScan(cmd, args, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.platform, "platform", "linux/arm64", "target `PLATFORM`, os/arch[/variant]")
+	f.StringVar(&o.kind, "kind", "", "read every PATH as this `KIND`: "+kindList()+" (default: detect)")
+	f.StringArrayVarP(&o.values, "values", "f", nil, "Helm values `FILE` for charts, merged in order over values.yaml; repeatable")
+	f.StringArrayVar(&o.set, "set", nil, "Helm value for charts, `KEY=VALUE[,KEY=VALUE]` as helm --set; repeatable")
+	addClusterFlags(f, &o.cluster)
+	f.StringVarP(&o.output, "output", "o", "", "output `FORMAT`: table, json, markdown, html, sarif (default: from --output-file's extension, else table on a terminal, else json)")
+	f.StringVar(&o.outputFile, "output-file", "", "write the report to `FILE` (atomically) instead of stdout")
+	f.StringVar(&o.failOn, "fail-on", string(report.FailOnUnknown), "`POLICY` for the exit status: unknown (not-ready → 1, unknown → 2), not-ready (only not-ready → 1), never")
+	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress bar or notes on stderr (errors are still printed)")
+	addRegistryFlags(f, &o.reg, "the first image found")
+	return cmd
+}
+
+// scanRequest is a validated scan: what to read and how to report.
+type scanRequest struct {
+	target platform.Platform
+	kind   source.Kind
+	format report.Format
+	failOn report.FailOn
+}
+
+func (o scanOptions) validate(args []string, stdout io.Writer) (scanRequest, error) {
+	var req scanRequest
+	ps, err := parseTargets(o.platform)
+	if err != nil {
+		return req, err
+	}
+	if len(ps) != 1 {
+		return req, fmt.Errorf("--platform %q: scan judges one platform at a time", o.platform)
+	}
+	req.target = ps[0]
+	if req.failOn, err = report.ParseFailOn(o.failOn); err != nil {
+		return req, fmt.Errorf("--fail-on: %w", err)
+	}
+	if req.format, err = scanFormat(o.output, o.outputFile, stdout); err != nil {
+		return req, err
+	}
+	if req.kind, err = source.ParseKind(o.kind); err != nil {
+		return req, fmt.Errorf("--kind: %w", err)
+	}
+	if err := o.reg.validate(); err != nil {
+		return req, err
+	}
+	if err := o.cluster.validate(); err != nil {
+		return req, err
+	}
+	if len(args) == 0 && !o.cluster.enabled {
+		return req, errors.New("scan: nothing to scan: pass PATH arguments or --cluster (see 'archway scan --help')")
+	}
+	for _, a := range args {
+		if _, err := os.Stat(a); err != nil {
+			return req, fmt.Errorf("scan: %w", err)
+		}
+	}
+	return req, nil
+}
+
+// scanFormat resolves -o: the flag, else --output-file's extension, else
+// table on a terminal and JSON otherwise.
+func scanFormat(flag, file string, stdout io.Writer) (report.Format, error) {
+	if flag != "" {
+		f, err := report.ParseFormat(flag)
+		if err != nil {
+			return "", fmt.Errorf("-o: %w", err)
+		}
+		return f, nil
+	}
+	if file != "" {
+		switch strings.ToLower(filepath.Ext(file)) {
+		case ".json":
+			return report.JSON, nil
+		case ".md", ".markdown":
+			return report.Markdown, nil
+		case ".html", ".htm":
+			return report.HTML, nil
+		case ".sarif":
+			return report.SARIF, nil
+		case ".txt":
+			return report.Table, nil
+		}
+		return report.JSON, nil
+	}
+	if isTerminal(stdout) {
+		return report.Table, nil
+	}
+	return report.JSON, nil
+}
+
+// runScan reads every input, looks the images up, assesses and reports.
+func runScan(cmd *cobra.Command, args []string, o scanOptions) error {
+	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	req, err := o.validate(args, stdout)
+	if err != nil {
+		return usageError(err)
+	}
+	ctx := cmd.Context()
+
+	ws, readErrs := readScanInputs(ctx, args, req.kind, o)
+	var census *clusterCensus
+	if o.cluster.enabled {
+		cws, c, err := readCluster(ctx, o.cluster)
+		if err != nil {
+			readErrs = append(readErrs, err)
+		}
+		ws = append(ws, cws...)
+		census = c
+	}
+	for _, e := range readErrs {
+		fmt.Fprintln(stderr, "archway: scan:", e)
+	}
+
+	refs := distinctImages(ws)
+	first := ""
+	if len(refs) > 0 {
+		first = refs[0]
+	}
+	client, err := o.reg.client(first, cmd.InOrStdin())
+	if err != nil {
+		return err
+	}
+	lctx, cancel := o.reg.withTimeout(ctx)
+	defer cancel()
+	progress := report.NewProgress(stderr, !o.quiet && isTerminal(stderr))
+	rep := assessWorkloads(lctx, client, ws, refs, req.target, progress)
+
+	if err := writeScanReport(stdout, o.outputFile, req.format, rep); err != nil {
+		return withCode(ExitError, fmt.Errorf("scan: writing the report: %w", err))
+	}
+	if census != nil {
+		w := stdout
+		if req.format != report.Table || o.outputFile != "" {
+			w = stderr // keep machine-readable stdout parseable
+		}
+		if w == stdout || !o.quiet {
+			census.write(w)
+		}
+	}
+	if o.outputFile != "" && !o.quiet {
+		fmt.Fprintf(stderr, "archway: wrote %s report to %s (%s)\n", req.format, o.outputFile, summaryLine(rep))
+	}
+	if len(readErrs) > 0 {
+		return withCode(ExitError, fmt.Errorf("scan: %d input(s) could not be read; the report covers the rest", len(readErrs)))
+	}
+	if code := report.ExitCode(rep, req.failOn); code != ExitOK {
+		return withCode(code, nil)
+	}
+	return nil
+}
+
+// distinctImages returns every image reference the workloads use, each
+// once, in first-use order.
+func distinctImages(ws []workload.Workload) []string {
+	seen := map[string]bool{}
+	var refs []string
+	for _, w := range ws {
+		for _, ref := range w.Images() {
+			if !seen[ref] {
+				seen[ref] = true
+				refs = append(refs, ref)
+			}
+		}
+	}
+	return refs
+}
+
+// assessWorkloads looks refs (the workloads' distinct images) up and judges
+// the workloads against target.
+func assessWorkloads(ctx context.Context, l imageLookup, ws []workload.Workload, refs []string, target platform.Platform, progress func(done, total int)) assess.Report {
+	results := l.LookupAll(ctx, refs, progress)
+	images := make(map[string]assess.ImageResult, len(results))
+	for _, r := range results {
+		images[r.Ref] = imageResult(r)
+	}
+	return assess.Assess(ws, images, target)
+}
+
+// imageResult converts a registry answer into what assess takes.
+func imageResult(r registry.Result) assess.ImageResult {
+	ir := assess.ImageResult{Ref: r.Ref, Digest: r.Digest, Err: r.Err}
+	if r.Err != nil {
+		ir.Cause = string(registry.CauseOf(r.Err))
+		return ir
+	}
+	ir.Platforms = r.Platforms()
+	return ir
+}
+
+// writeScanReport renders rep to file (atomically) or, when file is empty,
+// to stdout.
+func writeScanReport(stdout io.Writer, file string, format report.Format, rep assess.Report) error {
+	var opts []report.Option
+	if wd, err := os.Getwd(); err == nil {
+		opts = append(opts, report.WithBaseDir(wd))
+	}
+	if file == "" {
+		return report.Render(stdout, format, rep, opts...)
+	}
+	return writeFileAtomic(file, func(w io.Writer) error { return report.Render(w, format, rep, opts...) })
+}
+
+// summaryLine is a one-line count of workload verdicts.
+func summaryLine(r assess.Report) string {
+	c := r.Summary.Workloads
+	return fmt.Sprintf("%d workloads: %d ready, %d not ready, %d unknown", c.Total, c.Ready, c.NotReady, c.Unknown)
+}
+
+// writeFileAtomic writes name through write into a temporary file in the
+// same directory and renames it into place, so name is either the old file
+// or the whole new one.
+func writeFileAtomic(name string, write func(io.Writer) error) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err := write(f); err != nil {
+		return err
+	}
+	if err := f.Chmod(0o644); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), name)
+}
+
+// kindList names the kinds --kind takes.
+func kindList() string {
+	ks := source.Kinds()
+	names := make([]string, len(ks))
+	for i, k := range ks {
+		names[i] = string(k)
+	}
+	return strings.Join(names, ", ")
+}
