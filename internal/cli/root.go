@@ -84,7 +84,6 @@ Start with 'archway demo': it runs on built-in example images, no network needed
 		newVersionCmd(),
 		newCheckCmd(),
 		newDemoCmd(),
-		newScanCmd(),
 		newWebhookCmd(),
 		newPlaceCmd(),
 	)
