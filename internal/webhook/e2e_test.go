@@ -1,0 +1,321 @@
+package webhook_test
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-containerregistry/pkg/authn"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/archwaydev/archway/internal/placement"
+	"github.com/archwaydev/archway/internal/platform"
+	"github.com/archwaydev/archway/internal/registry"
+	"github.com/archwaydev/archway/internal/registrytest"
+	"github.com/archwaydev/archway/internal/sandbox"
+	"github.com/archwaydev/archway/internal/testenv"
+	"github.com/archwaydev/archway/internal/webhook"
+)
+
+// TestEndToEnd runs the webhook on 127.0.0.1 against a real kube-apiserver
+// and kube-scheduler: the API server calls it for every Pod created, the
+// admitted Pods carry the placement, and the scheduler binds each to a node
+// whose architecture its images support.
+func TestEndToEnd(t *testing.T) {
+	env := testenv.Start(t, testenv.Options{Scheduler: true})
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+
+	reg, err := sandbox.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = reg.Close() })
+	// A registry behind htpasswd basic auth, for pull secrets.
+	private := registrytest.StartDistribution(t, registrytest.DistributionOptions{TLS: true, Users: map[string]string{"puller": "s3cret"}})
+	registrytest.Push(t, private.Ref("team/billing:1.0"), registrytest.Image(t, platform.LinuxAMD64), private.RemoteOptions()...)
+	registrytest.Push(t, private.Ref("team/secret:1.0"), registrytest.Image(t, platform.LinuxARM64), private.RemoteOptions()...)
+	// A registry that is gone.
+	gone, err := sandbox.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := gone.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	const budget = 2 * time.Second
+	armTaint := corev1.Taint{Key: "arm", Value: "true", Effect: corev1.TaintEffectNoSchedule}
+	m := webhook.NewMetrics()
+	newLookup := func(kc authn.Keychain) (webhook.LookupFunc, error) {
+		c, err := registry.New(registry.WithoutCache(), registry.WithKeychain(kc), registry.WithTransport(private.Transport), registry.WithRetry(2, 500*time.Millisecond))
+		if err != nil {
+			return nil, err
+		}
+		return c.Lookup, nil
+	}
+	placer, err := webhook.NewPodPlacer(webhook.PodPlacerOptions{
+		Resolver:  webhook.NewResolver(webhook.ResolverOptions{}, m),
+		Lookups:   webhook.NewPullSecretLookups(webhook.KubernetesKeychains{Client: env.Client}, authn.NewMultiKeychain(), newLookup, time.Minute, 0, nil),
+		Placement: placement.Options{ClusterArchs: []string{"amd64", "arm64"}, ArmTaint: &armTaint},
+		Budget:    budget,
+		Metrics:   m,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certs, err := webhook.GenerateCerts([]string{"127.0.0.1"}, time.Now(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{"tls.crt": certs.CertPEM, "tls.key": certs.KeyPEM} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv, err := webhook.Start(ctx, webhook.ServerOptions{
+		Addr:     "127.0.0.1:0",
+		CertFile: filepath.Join(dir, "tls.crt"),
+		KeyFile:  filepath.Join(dir, "tls.key"),
+		Webhook:  &webhook.Webhook{Handler: placer, Recover: placer.Recover},
+		Metrics:  m,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	env.AddNode(ctx, t, "amd64-node", "amd64", nil, nil)
+	env.AddNode(ctx, t, "arm64-node", "arm64", nil, []corev1.Taint{armTaint})
+	const ns = "apps"
+	env.Namespace(ctx, t, ns)
+	register(ctx, t, env, "https://"+srv.Addr()+webhook.MutatePath, certs.CAPEM)
+	waitHonoured(ctx, t, env, ns, reg.Host+"/demo/legacy-billing:3.2")
+
+	// Pull secrets: one on the pod, one on its service account.
+	dockerConfig := func(user, pass string) []byte {
+		b, _ := json.Marshal(map[string]any{"auths": map[string]any{private.Host: map[string]string{
+			"username": user, "password": pass, "auth": base64.StdEncoding.EncodeToString([]byte(user + ":" + pass)),
+		}}})
+		return b
+	}
+	for _, name := range []string{"regcred", "sa-regcred"} {
+		_, err := env.Client.CoreV1().Secrets(ns).Create(ctx, &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Name: name},
+			Type:       corev1.SecretTypeDockerConfigJson,
+			Data:       map[string][]byte{corev1.DockerConfigJsonKey: dockerConfig("puller", "s3cret")},
+		}, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := env.Client.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{
+		ObjectMeta:       metav1.ObjectMeta{Name: "builder"},
+		ImagePullSecrets: []corev1.LocalObjectReference{{Name: "sa-regcred"}},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
+	tolerations := []corev1.Toleration{{Key: "arm", Operator: corev1.TolerationOpEqual, Value: "true", Effect: corev1.TaintEffectNoSchedule}}
+	tests := []struct {
+		name           string
+		image          string
+		pullSecret     string
+		serviceAccount string
+		wantArchs      []string // required kubernetes.io/arch; nil = none
+		wantToleration bool
+		wantAnnotation string // prefix
+		wantNodes      []string
+	}{
+		{name: "amd64-only", image: reg.Host + "/demo/legacy-billing:3.2", wantArchs: []string{"amd64"},
+			wantAnnotation: "placed (", wantNodes: []string{"amd64-node"}},
+		{name: "arm64-only", image: reg.Host + "/demo/edge-agent:0.9", wantArchs: []string{"arm64"}, wantToleration: true,
+			wantAnnotation: "placed (", wantNodes: []string{"arm64-node"}},
+		{name: "multi-arch", image: reg.Host + "/demo/api:2.1", wantToleration: true,
+			wantAnnotation: "placed (toleration arm=true:NoSchedule)", wantNodes: []string{"amd64-node", "arm64-node"}},
+		{name: "private with pod pull secret", image: private.Ref("team/billing:1.0"), pullSecret: "regcred", wantArchs: []string{"amd64"},
+			wantAnnotation: "placed (", wantNodes: []string{"amd64-node"}},
+		{name: "private with service account pull secret", image: private.Ref("team/billing:1.0"), serviceAccount: "builder", wantArchs: []string{"amd64"},
+			wantAnnotation: "placed (", wantNodes: []string{"amd64-node"}},
+		{name: "registry gone", image: gone.Host + "/demo/api:2.1",
+			wantAnnotation: "skipped (lookup of " + gone.Host + "/demo/api:2.1 failed: network)", wantNodes: []string{"amd64-node"}},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			pod := &corev1.Pod{
+				ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("pod-%d", i)},
+				Spec: corev1.PodSpec{
+					Containers:         []corev1.Container{{Name: "app", Image: tc.image}},
+					ServiceAccountName: tc.serviceAccount,
+				},
+			}
+			if tc.pullSecret != "" {
+				pod.Spec.ImagePullSecrets = []corev1.LocalObjectReference{{Name: tc.pullSecret}}
+			}
+			start := time.Now()
+			got, err := env.Client.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{})
+			took := time.Since(start)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if took > budget+time.Second {
+				t.Errorf("admission took %s, budget %s", took, budget)
+			}
+			if ann := got.Annotations[webhook.AnnotationKey]; !strings.HasPrefix(ann, tc.wantAnnotation) {
+				t.Errorf("annotation %q, want prefix %q", ann, tc.wantAnnotation)
+			}
+			if diff := cmp.Diff(tc.wantArchs, requiredArchs(got)); diff != "" {
+				t.Errorf("required archs (-want +got):\n%s", diff)
+			}
+			var wantTol []corev1.Toleration
+			if tc.wantToleration {
+				wantTol = tolerations
+			}
+			var gotTol []corev1.Toleration
+			for _, tol := range got.Spec.Tolerations {
+				if tol.Key == "arm" {
+					gotTol = append(gotTol, tol)
+				}
+			}
+			if diff := cmp.Diff(wantTol, gotTol); diff != "" {
+				t.Errorf("arm tolerations (-want +got):\n%s", diff)
+			}
+			node, err := env.WaitScheduled(ctx, ns, pod.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Contains(tc.wantNodes, node) {
+				t.Errorf("bound to %s, want one of %v", node, tc.wantNodes)
+			}
+		})
+	}
+
+	// (A successful lookup is shared by every pod, whatever its credentials:
+	// an image's platforms do not depend on who asks. So this pod uses an
+	// image nobody has looked up yet.)
+	t.Run("private without credentials fails open", func(t *testing.T) {
+		got, err := env.Client.CoreV1().Pods(ns).Create(ctx, &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: "no-creds"},
+			Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: private.Ref("team/secret:1.0")}}},
+		}, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "skipped (lookup of " + private.Ref("team/secret:1.0") + " failed: unauthorized)"
+		if ann := got.Annotations[webhook.AnnotationKey]; ann != want {
+			t.Errorf("annotation %q, want %q", ann, want)
+		}
+	})
+	t.Run("opted-out namespace is not sent", func(t *testing.T) {
+		env.Namespace(ctx, t, "legacy")
+		nsObj, err := env.Client.CoreV1().Namespaces().Get(ctx, "legacy", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		nsObj.Labels[webhook.AnnotationKey] = webhook.AnnotationDisabled
+		if _, err := env.Client.CoreV1().Namespaces().Update(ctx, nsObj, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := env.Client.CoreV1().Pods("legacy").Create(ctx, &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: "untouched"},
+			Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: reg.Host + "/demo/legacy-billing:3.2"}}},
+		}, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := got.Annotations[webhook.AnnotationKey]; ok || got.Spec.Affinity != nil {
+			t.Errorf("pod in an opted-out namespace was mutated: %v %+v", got.Annotations, got.Spec.Affinity)
+		}
+	})
+
+	if n := counter(t, m, "archway_webhook_skipped_total", "reason", "network"); n < 1 {
+		t.Errorf("skipped{reason=network} = %v, want ≥ 1", n)
+	}
+}
+
+// register creates the MutatingWebhookConfiguration the chart creates, but
+// pointing at url.
+func register(ctx context.Context, t *testing.T, env *testenv.Env, url string, caPEM []byte) {
+	t.Helper()
+	if !x509.NewCertPool().AppendCertsFromPEM(caPEM) {
+		t.Fatal("bad CA")
+	}
+	none := admissionregistrationv1.SideEffectClassNone
+	ignore := admissionregistrationv1.Ignore
+	timeout := int32(5)
+	optOut := metav1.LabelSelectorRequirement{Key: webhook.AnnotationKey, Operator: metav1.LabelSelectorOpNotIn, Values: []string{webhook.AnnotationDisabled}}
+	_, err := env.Client.AdmissionregistrationV1().MutatingWebhookConfigurations().Create(ctx, &admissionregistrationv1.MutatingWebhookConfiguration{
+		ObjectMeta: metav1.ObjectMeta{Name: "archway"},
+		Webhooks: []admissionregistrationv1.MutatingWebhook{{
+			Name:         "placement.archway.dev",
+			ClientConfig: admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: caPEM},
+			Rules: []admissionregistrationv1.RuleWithOperations{{
+				Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
+				Rule:       admissionregistrationv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"pods"}},
+			}},
+			NamespaceSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
+				{Key: corev1.LabelMetadataName, Operator: metav1.LabelSelectorOpNotIn, Values: []string{"kube-system"}}, optOut,
+			}},
+			ObjectSelector:          &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{optOut}},
+			SideEffects:             &none,
+			FailurePolicy:           &ignore,
+			TimeoutSeconds:          &timeout,
+			AdmissionReviewVersions: []string{"v1"},
+		}},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitHonoured creates probe pods until the API server calls the webhook
+// (a new configuration takes a moment to be picked up).
+func waitHonoured(ctx context.Context, t *testing.T, env *testenv.Env, ns, image string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for i := 0; ; i++ {
+		p, err := env.Client.CoreV1().Pods(ns).Create(ctx, &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("probe-%d", i)},
+			Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: image}}},
+		}, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatalf("create probe pod: %v", err)
+		}
+		_ = env.Client.CoreV1().Pods(ns).Delete(ctx, p.Name, metav1.DeleteOptions{})
+		if _, ok := p.Annotations[webhook.AnnotationKey]; ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the API server did not call the webhook within 30s")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// requiredArchs returns the kubernetes.io/arch In values of the pod's
+// required node affinity (first term), or nil.
+func requiredArchs(p *corev1.Pod) []string {
+	a := p.Spec.Affinity
+	if a == nil || a.NodeAffinity == nil || a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution == nil {
+		return nil
+	}
+	for _, term := range a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms {
+		for _, r := range term.MatchExpressions {
+			if r.Key == "kubernetes.io/arch" && r.Operator == corev1.NodeSelectorOpIn {
+				return r.Values
+			}
+		}
+	}
+	return nil
+}
