@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"github.com/archwaydev/archway/internal/platform"
 	"github.com/archwaydev/archway/internal/registry"
 	"github.com/archwaydev/archway/internal/report"
+	"github.com/archwaydev/archway/internal/rewrite"
 	"github.com/archwaydev/archway/internal/source"
 	"github.com/archwaydev/archway/internal/workload"
 )
@@ -274,7 +276,7 @@ func imageResult(r registry.Result) assess.ImageResult {
 	return ir
 }
 
-// writeScanReport renders rep to file (atomically) or, when file is empty,
+// writeScanReport renders rep to file (replaced atomically) or, when file is empty,
 // to stdout.
 func writeScanReport(stdout io.Writer, file string, format report.Format, rep assess.Report) error {
 	var opts []report.Option
@@ -284,39 +286,17 @@ func writeScanReport(stdout io.Writer, file string, format report.Format, rep as
 	if file == "" {
 		return report.Render(stdout, format, rep, opts...)
 	}
-	return writeFileAtomic(file, func(w io.Writer) error { return report.Render(w, format, rep, opts...) })
+	var buf bytes.Buffer
+	if err := report.Render(&buf, format, rep, opts...); err != nil {
+		return err
+	}
+	return rewrite.WriteFile(file, buf.Bytes())
 }
 
 // summaryLine is a one-line count of workload verdicts.
 func summaryLine(r assess.Report) string {
 	c := r.Summary.Workloads
 	return fmt.Sprintf("%d workloads: %d ready, %d not ready, %d unknown", c.Total, c.Ready, c.NotReady, c.Unknown)
-}
-
-// writeFileAtomic writes name through write into a temporary file in the
-// same directory and renames it into place, so name is either the old file
-// or the whole new one.
-func writeFileAtomic(name string, write func(io.Writer) error) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err := write(f); err != nil {
-		return err
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), name)
 }
 
 // kindList names the kinds --kind takes.

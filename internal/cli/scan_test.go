@@ -231,7 +231,7 @@ func TestScanOutputFile(t *testing.T) {
 			}
 		})
 	}
-	left, err := filepath.Glob(".*.tmp-*")
+	left, err := filepath.Glob(".report.*")
 	if err != nil || len(left) != 0 {
 		t.Errorf("temporary files left behind: %v %v", left, err)
 	}
