@@ -84,6 +84,7 @@ Start with 'archway demo': it runs on built-in example images, no network needed
 		newVersionCmd(),
 		newCheckCmd(),
 		newDemoCmd(),
+		newScanCmd(),
 		newWebhookCmd(),
 		newPlaceCmd(),
 	)
