@@ -4,10 +4,11 @@
 // top of the upstream's own time), and counts requests by kind.
 //
 //	latencyproxy serve -upstream http://127.0.0.1:5000 -delay 25ms -addr-file addr
-//	latencyproxy stats -addr 127.0.0.1:PORT [-reset]
+//	latencyproxy stats -addr 127.0.0.1:PORT [-reset] [-set-delay 0ms]
 //
 // The counters are served, without delay, at /_latencyproxy/stats (GET) and
-// reset by POST to /_latencyproxy/reset. Connection setup is not delayed.
+// reset by POST to /_latencyproxy/reset; POST /_latencyproxy/delay?d=10ms
+// changes the delay. Connection setup is not delayed.
 package main
 
 import (
@@ -26,6 +27,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -33,6 +35,7 @@ import (
 const (
 	statsPath = "/_latencyproxy/stats"
 	resetPath = "/_latencyproxy/reset"
+	delayPath = "/_latencyproxy/delay"
 )
 
 func main() {
@@ -97,7 +100,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 // proxy forwards to the upstream with a delay each way and counts requests.
 type proxy struct {
 	rp    *httputil.ReverseProxy
-	delay time.Duration
+	delay *atomic.Int64 // nanoseconds
 
 	mu     sync.Mutex
 	counts map[string]int
@@ -106,13 +109,14 @@ type proxy struct {
 func newProxy(up *url.URL, delay time.Duration) *proxy {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 2048, 2048
-	p := &proxy{delay: delay, counts: map[string]int{}}
+	p := &proxy{delay: new(atomic.Int64), counts: map[string]int{}}
+	p.delay.Store(int64(delay))
 	p.rp = &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
 			r.SetURL(up)
 			r.Out.Host = r.In.Host // keep the client's host, so Location headers point back here
 		},
-		Transport: delayed{tr, delay},
+		Transport: delayed{tr, p.delay},
 	}
 	return p
 }
@@ -130,6 +134,15 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.mu.Lock()
 		p.counts = map[string]int{}
 		p.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+		return
+	case delayPath:
+		d, err := time.ParseDuration(r.URL.Query().Get("d"))
+		if err != nil || d < 0 {
+			http.Error(w, "want ?d=DURATION", http.StatusBadRequest)
+			return
+		}
+		p.delay.Store(int64(d))
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
@@ -163,18 +176,18 @@ func kind(r *http.Request) string {
 // again after the response headers arrive.
 type delayed struct {
 	base  http.RoundTripper
-	delay time.Duration
+	delay *atomic.Int64 // nanoseconds
 }
 
 func (d delayed) RoundTrip(r *http.Request) (*http.Response, error) {
-	if err := sleep(r.Context(), d.delay); err != nil {
+	if err := sleep(r.Context(), time.Duration(d.delay.Load())); err != nil {
 		return nil, err
 	}
 	resp, err := d.base.RoundTrip(r)
 	if err != nil {
 		return nil, err
 	}
-	if err := sleep(r.Context(), d.delay); err != nil {
+	if err := sleep(r.Context(), time.Duration(d.delay.Load())); err != nil {
 		resp.Body.Close()
 		return nil, err
 	}
@@ -182,6 +195,9 @@ func (d delayed) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -197,12 +213,16 @@ func stats(ctx context.Context, args []string, out io.Writer) error {
 	addr := fs.String("addr", "", "the proxy's address")
 	reset := fs.Bool("reset", false, "reset the counters instead of printing them")
 	asJSON := fs.Bool("json", false, "print the counters as JSON")
+	setDelay := fs.String("set-delay", "", "change the delay each way instead of printing the counters")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	method, path := http.MethodGet, statsPath
-	if *reset {
+	switch {
+	case *reset:
 		method, path = http.MethodPost, resetPath
+	case *setDelay != "":
+		method, path = http.MethodPost, delayPath+"?d="+url.QueryEscape(*setDelay)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, "http://"+*addr+path, nil)
 	if err != nil {
@@ -213,7 +233,11 @@ func stats(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	defer resp.Body.Close()
-	if *reset {
+	if resp.StatusCode >= 300 {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, strings.TrimSpace(string(b)))
+	}
+	if *reset || *setDelay != "" {
 		return nil
 	}
 	var counts map[string]int

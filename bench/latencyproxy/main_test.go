@@ -61,4 +61,20 @@ func TestProxyDelaysAndCounts(t *testing.T) {
 	if got := out.String(); got != "total\t0\n" {
 		t.Errorf("after reset: %q", got)
 	}
+
+	if err := run(t.Context(), []string{"stats", "-set-delay", "0s", "-addr", px.Listener.Addr().String()}, &out); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	resp, err := http.Get(px.URL + "/v2/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if el := time.Since(start); el >= 2*delay {
+		t.Errorf("with the delay set to 0, GET took %s", el)
+	}
+	if err := run(t.Context(), []string{"stats", "-set-delay", "soon", "-addr", px.Listener.Addr().String()}, &out); err == nil {
+		t.Error("-set-delay soon: no error")
+	}
 }
