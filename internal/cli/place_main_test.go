@@ -1,0 +1,19 @@
+package cli
+
+import (
+	"context"
+	"os"
+	"testing"
+)
+
+// execEnv, when set to "1", makes the test binary run archway itself
+// instead of the tests, so a test can hand os.Args[0] to code that runs
+// an executable (Helm's post-renderer).
+const execEnv = "ARCHWAY_TEST_EXEC_ARCHWAY"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(execEnv) == "1" {
+		os.Exit(Execute(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
