@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -207,5 +208,42 @@ func TestCallsWebhookOnLoopback(t *testing.T) {
 			t.Fatalf("the API server did not call the webhook on %s within 30s", url)
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func TestWithFreshPorts(t *testing.T) {
+	boom := errors.New("boom")
+	tests := []struct {
+		name      string
+		errs      []error // what each start call returns, in order
+		wantCalls int
+		wantErr   error
+	}{
+		{name: "first try", errs: []error{nil}, wantCalls: 1},
+		{name: "port taken twice", errs: []error{errPortInUse, fmt.Errorf("etcd: %w", errPortInUse), nil}, wantCalls: 3},
+		{name: "other error is final", errs: []error{boom}, wantCalls: 1, wantErr: boom},
+		{name: "gives up after five", errs: []error{errPortInUse, errPortInUse, errPortInUse, errPortInUse, errPortInUse, nil}, wantCalls: 5, wantErr: errPortInUse},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			calls := 0
+			got, err := withFreshPorts(2, func(ports []int) (*process, string, error) {
+				if len(ports) != 2 || ports[0] == ports[1] {
+					t.Errorf("ports %v, want two distinct", ports)
+				}
+				err := tt.errs[calls]
+				calls++
+				return nil, "value", err
+			})
+			if calls != tt.wantCalls {
+				t.Errorf("start called %d times, want %d", calls, tt.wantCalls)
+			}
+			if !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
+				t.Errorf("err = %v, want %v", err, tt.wantErr)
+			}
+			if err == nil && got.value != "value" {
+				t.Errorf("value = %q", got.value)
+			}
+		})
 	}
 }
