@@ -1,15 +1,23 @@
 package cli
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/archwaydev/archway/internal/assess"
 	"github.com/archwaydev/archway/internal/platform"
 	"github.com/archwaydev/archway/internal/registry"
+	"github.com/archwaydev/archway/internal/report"
+	"github.com/archwaydev/archway/internal/rewrite"
 	"github.com/archwaydev/archway/internal/sandbox"
 )
 
@@ -17,7 +25,12 @@ import (
 type demoOptions struct {
 	platforms string
 	serve     bool
+	dir       string
 }
+
+// demoMarker is the file that marks a directory as written by the demo,
+// which may then write there again.
+const demoMarker = ".archway-demo"
 
 // demoEnv is what the demo's steps share.
 type demoEnv struct {
@@ -25,6 +38,11 @@ type demoEnv struct {
 	targets []platform.Platform
 	server  *sandbox.Server
 	lookup  imageLookup
+	// dir is the directory the demo writes to (--dir); fleet is the
+	// example fleet under it and scan the scan's report of the fleet.
+	dir   string
+	fleet string
+	scan  assess.Report
 }
 
 // demoStep is one step of the demo; later steps (scan, place) are added to
@@ -42,12 +60,20 @@ func newDemoCmd() *cobra.Command {
 		Long: `demo starts a registry on 127.0.0.1 holding a catalogue of tiny example images
 (multi-arch indexes, Docker manifest lists, single-platform images, buildx
 attestations, a windows image, a tag series), checks them for arm64 exactly as
-'archway check' checks real images, and says what to try next.
+'archway check' checks real images, then writes a small example fleet
+(Kubernetes manifests, a Helm chart, a compose file with a Dockerfile, an ECS
+task definition) under DIR/examples, scans it as 'archway scan' would, writes
+an HTML report to DIR/report.html, and says what to try next.
+
+DIR (--dir, default ./archway-demo) is created if needed. The demo writes
+only into a directory that is empty or that it wrote before (it leaves a
+.archway-demo file there); it refuses any other.
 
 Nothing leaves the machine. With --serve the registry keeps running until
 Ctrl-C, so you can run the printed commands yourself.`,
 		Example: `  archway demo
   archway demo --platform linux/arm/v7
+  archway demo --dir /tmp/archway-demo
   archway demo --serve`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -56,6 +82,7 @@ Ctrl-C, so you can run the printed commands yourself.`,
 	}
 	cmd.Flags().StringVar(&o.platforms, "platform", "linux/arm64", "target platform(s), os/arch[/variant], comma-separated")
 	cmd.Flags().BoolVar(&o.serve, "serve", false, "keep the example registry running until interrupted")
+	cmd.Flags().StringVar(&o.dir, "dir", "archway-demo", "`DIR` to write the example fleet and the HTML report to")
 	return cmd
 }
 
@@ -64,7 +91,10 @@ func runDemo(ctx context.Context, out io.Writer, o demoOptions) (err error) {
 	if err != nil {
 		return usageError(err)
 	}
-	env := &demoEnv{out: out, targets: targets}
+	if err := claimDemoDir(o.dir); err != nil {
+		return usageError(fmt.Errorf("demo: %w", err))
+	}
+	env := &demoEnv{out: out, targets: targets, dir: o.dir, fleet: filepath.Join(o.dir, "examples")}
 	defer func() {
 		if env.server == nil {
 			return
@@ -91,6 +121,10 @@ func demoSteps() []demoStep {
 	return []demoStep{
 		{"Start a registry with example images", startDemoRegistry},
 		{"Check every image", checkDemoImages},
+		{"Scan an example fleet", scanDemoFleet},
+		{"Write an HTML report", writeDemoReport},
+		// The placement step (archway place --dry-run on env.fleet, using
+		// env.scan) goes here, between the report and what to try next.
 		{"What to try next", nextSteps},
 	}
 }
@@ -130,11 +164,71 @@ unknown:     the lookup failed; archway never counts that as unsupported
 	return err
 }
 
+// claimDemoDir makes sure the demo may write into dir: it creates dir when
+// missing and marks it; an existing directory must be empty or marked.
+func claimDemoDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+	case err != nil:
+		return fmt.Errorf("--dir %s: %w", dir, err)
+	case len(entries) > 0:
+		if _, err := os.Stat(filepath.Join(dir, demoMarker)); err != nil {
+			return fmt.Errorf("--dir %s is not empty and was not written by archway demo; give an empty or new directory with --dir", dir)
+		}
+	}
+	return os.WriteFile(filepath.Join(dir, demoMarker), []byte("written by archway demo; it may replace the files here\n"), 0o644)
+}
+
+// scanDemoFleet writes the example fleet pointing at the demo registry and
+// scans it against the first target.
+func scanDemoFleet(ctx context.Context, env *demoEnv) error {
+	if err := sandbox.WriteFleet(env.fleet, env.server.Host); err != nil {
+		return err
+	}
+	target := env.targets[0]
+	fmt.Fprintf(env.out, "Wrote an example fleet to %s: Kubernetes manifests, a Helm chart, a compose file\nwith the Dockerfile it builds, and an ECS task definition.\n\n", env.fleet)
+	fmt.Fprintf(env.out, "$ archway scan --platform %s %s\n\n", target, env.fleet)
+	ws, errs := readScanInputs(ctx, []string{env.fleet}, "", scanOptions{})
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	env.scan = assessWorkloads(ctx, env.lookup, ws, distinctImages(ws), target, nil)
+	if err := report.Render(env.out, report.Table, env.scan); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintln(env.out)
+	return err
+}
+
+// writeDemoReport writes the scan as an HTML report and prints its path.
+func writeDemoReport(_ context.Context, env *demoEnv) error {
+	var buf bytes.Buffer
+	if err := report.Render(&buf, report.HTML, env.scan); err != nil {
+		return err
+	}
+	path := filepath.Join(env.dir, "report.html")
+	if err := rewrite.WriteFile(path, buf.Bytes()); err != nil {
+		return err
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(env.out, "$ archway scan -o html --output-file %s %s\n\nOpen it in a browser (it works offline): file://%s\n\n", path, env.fleet, filepath.ToSlash(abs))
+	return err
+}
+
 func nextSteps(_ context.Context, env *demoEnv) error {
 	_, err := fmt.Fprint(env.out, `  archway check nginx:1.27                     check a real image (Docker Hub, ECR, GHCR, Quay, ...)
   archway check -f images.txt -o json          many images, JSON for scripts and CI
   archway check --platform linux/arm64,linux/amd64 IMAGE
                                                require every listed platform
+  archway scan k8s/ charts/app compose.yaml    every workload in your manifests, charts, compose files
+  archway scan --cluster -A                    every workload running in your cluster, and its nodes
   archway demo --serve                         keep the example registry running to try check on it
 
 `)
@@ -148,8 +242,9 @@ func serveDemo(ctx context.Context, env *demoEnv) error {
   archway check %s/demo/queue:1.1 %s/demo/queue:2.0
   archway check -v --platform linux/arm/v7 %s/demo/worker:1.0
   archway check -o json %s/demo/api:2.1
+  archway scan %s
 
-`, h, h, h, h, h)
+`, h, h, h, h, h, env.fleet)
 	<-ctx.Done()
 	return nil
 }
