@@ -43,7 +43,8 @@ func startEtcd(ctx context.Context, work, bin string, clientPort, peerPort int) 
 	if err != nil {
 		return nil, "", err
 	}
-	client := &http.Client{}
+	client := &http.Client{Transport: &http.Transport{}} // no proxy
+	defer client.CloseIdleConnections()
 	err = p.waitReady(ctx, 30*time.Second, func(ctx context.Context) error {
 		body, err := do(ctx, client, http.MethodGet, clientURL+"/health", "")
 		if err != nil {
@@ -153,6 +154,7 @@ func startScheduler(ctx context.Context, work, bin string, keys *pki, kubeconfig
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(keys.caCert)
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
+	defer client.CloseIdleConnections()
 	url := "https://127.0.0.1:" + strconv.Itoa(port) + "/readyz"
 	err = p.waitReady(ctx, time.Minute, func(ctx context.Context) error {
 		body, err := do(ctx, client, http.MethodGet, url, "")

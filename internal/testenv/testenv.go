@@ -112,35 +112,27 @@ func Start(t testing.TB, opts Options) *Env {
 	}
 
 	var procs []*process
-	t.Cleanup(func() {
-		if t.Failed() {
-			for _, p := range procs {
-				t.Logf("testenv: last lines of the %s log:\n%s", p.name, p.logTail(15))
-			}
-		}
-	})
 	keep := func(p *process) {
 		procs = append(procs, p)
 		t.Cleanup(func() { p.stop(15 * time.Second) })
 	}
 
-	etcdURL, err := withFreshPorts(2, func(ports []int) (*process, string, error) {
+	etcd, err := withFreshPorts(2, func(ports []int) (*process, string, error) {
 		return startEtcd(ctx, work, bins["etcd"], ports[0], ports[1])
 	})
 	if err != nil {
 		t.Fatalf("testenv: %v", err)
 	}
-	keep(etcdURL.proc)
+	keep(etcd.proc)
 
-	var env *Env
 	apiserver, err := withFreshPorts(1, func(ports []int) (*process, *Env, error) {
-		return startAPIServer(ctx, work, bins["kube-apiserver"], keys, etcdURL.value, ports[0])
+		return startAPIServer(ctx, work, bins["kube-apiserver"], keys, etcd.value, ports[0])
 	})
 	if err != nil {
 		t.Fatalf("testenv: %v", err)
 	}
 	keep(apiserver.proc)
-	env = apiserver.value
+	env := apiserver.value
 
 	if opts.Scheduler {
 		sched, err := withFreshPorts(1, func(ports []int) (*process, struct{}, error) {
@@ -152,6 +144,14 @@ func Start(t testing.TB, opts Options) *Env {
 		}
 		keep(sched.proc)
 	}
+	// Registered last, so it runs before the processes are stopped.
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, p := range procs {
+				t.Logf("testenv: last lines of the %s log:\n%s", p.name, p.logTail(15))
+			}
+		}
+	})
 	t.Logf("testenv: control plane %s ready in %s (%s)", KubernetesVersion, time.Since(began).Round(time.Millisecond), env.Config.Host)
 	return env
 }
