@@ -31,11 +31,10 @@ exec 9>"$dir/.lock"
 flock 9
 
 build() { # build <name>: go build k8s.io/kubernetes/cmd/<name> into $dir/<name>
-  local name="$1" start
+  local name="$1" start pkg=k8s.io/component-base/version
   [[ -x "$dir/$name" ]] && return 0
   echo "k8s-binaries: building $name $version (about 15 minutes on a fresh machine)" >&2
   start=$SECONDS
-  pkg=k8s.io/component-base/version
   (cd "$mod" && GOWORK=off GOFLAGS=-mod=readonly CGO_ENABLED=0 go build -trimpath \
     -ldflags "-s -w -X $pkg.gitVersion=$version -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean" \
     -o "$dir/.$name.tmp" "k8s.io/kubernetes/cmd/$name")
@@ -45,16 +44,18 @@ build() { # build <name>: go build k8s.io/kubernetes/cmd/<name> into $dir/<name>
 
 etcd() { # unpack Debian's etcd-server into $dir/etcd without installing it
   [[ -x "$dir/etcd" ]] && return 0
-  local tmp
-  tmp="$(mktemp -d)"
-  trap 'rm -rf "$tmp"' RETURN
   echo "k8s-binaries: unpacking etcd-server" >&2
-  if ! (cd "$tmp" && apt-get download -qq etcd-server >/dev/null 2>&1); then
-    apt-get update -qq >&2
-    (cd "$tmp" && apt-get download -qq etcd-server >/dev/null)
-  fi
-  dpkg-deb -x "$tmp"/etcd-server_*.deb "$tmp/root"
-  install -m 0755 "$tmp/root/usr/bin/etcd" "$dir/.etcd.tmp"
+  (
+    tmp="$(mktemp -d)"
+    trap 'rm -rf "$tmp"' EXIT
+    cd "$tmp"
+    if ! apt-get download -qq etcd-server >/dev/null 2>&1; then
+      apt-get update -qq >&2
+      apt-get download -qq etcd-server >/dev/null
+    fi
+    dpkg-deb -x etcd-server_*.deb root
+    install -m 0755 root/usr/bin/etcd "$dir/.etcd.tmp"
+  )
   mv -f "$dir/.etcd.tmp" "$dir/etcd"
 }
 
