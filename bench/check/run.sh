@@ -57,43 +57,11 @@ go build -o "$work/archway" ./cmd/archway
 go build -o "$work/latencyproxy" ./bench/latencyproxy
 go build -o "$work/populate" ./bench/check/populate
 
-# --- docker-registry on loopback ------------------------------------------
-if ! command -v docker-registry >/dev/null 2>&1; then
-  if [[ $(id -u) -ne 0 ]]; then echo "bench/check: docker-registry is missing: apt-get install docker-registry" >&2; exit 1; fi
-  log "apt-get install docker-registry"
-  DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-registry >/dev/null
-fi
-free_port() {
-  local p
-  for _ in $(seq 100); do
-    p=$((20000 + RANDOM % 20000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
-  done
-  return 1
-}
-reg=127.0.0.1:$(free_port)
-cat >"$work/registry.yml" <<YAML
-version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $work/storage
-http:
-  addr: $reg
-  secret: archway-bench
-YAML
-OTEL_TRACES_EXPORTER=none docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
-pids+=($!)
-
-# --- latency proxy ----------------------------------------------------------
-"$work/latencyproxy" serve -upstream "http://$reg" -delay "${DELAY_MS}ms" -addr-file "$work/proxy.addr" >/dev/null &
-pids+=($!)
-for _ in $(seq 100); do [[ -s $work/proxy.addr ]] && break; sleep 0.1; done
-proxy=$(cat "$work/proxy.addr")
+# --- docker-registry and the latency proxy on loopback --------------------
+# shellcheck source=../lib.sh
+source "$root/bench/lib.sh"
+start_registry
+start_proxy "$reg"
 
 # --- images -----------------------------------------------------------------
 log "pushing $N images to docker-registry at $reg"

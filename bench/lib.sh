@@ -1,0 +1,53 @@
+# Shell helpers shared by the benchmarks under bench/. Source it after
+# setting: work (a temporary directory), pids (an array; the caller's EXIT
+# trap kills them) and a log function.
+#
+#   start_registry        Debian docker-registry on a free loopback port → $reg
+#   start_proxy UPSTREAM  bench/latencyproxy in front of UPSTREAM (host:port),
+#                         DELAY_MS each way, built to $work/latencyproxy → $proxy
+
+# free_port prints a loopback TCP port nobody listens on.
+free_port() {
+  local p
+  for _ in $(seq 100); do
+    p=$((20000 + RANDOM % 20000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
+  done
+  return 1
+}
+
+# start_registry installs docker-registry when missing (as root), starts it
+# with filesystem storage under $work and sets reg=127.0.0.1:PORT.
+start_registry() {
+  if ! command -v docker-registry >/dev/null 2>&1; then
+    if [[ $(id -u) -ne 0 ]]; then echo "docker-registry is missing: apt-get install docker-registry" >&2; return 1; fi
+    log "apt-get install docker-registry"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-registry >/dev/null
+  fi
+  reg=127.0.0.1:$(free_port)
+  cat >"$work/registry.yml" <<YAML
+version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $work/storage
+http:
+  addr: $reg
+  secret: archway-bench
+YAML
+  OTEL_TRACES_EXPORTER=none docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
+  pids+=($!)
+}
+
+# start_proxy starts the latency proxy in front of $1 and sets proxy=ADDR.
+start_proxy() {
+  "$work/latencyproxy" serve -upstream "http://$1" -delay "${DELAY_MS}ms" -addr-file "$work/proxy.addr" >/dev/null &
+  pids+=($!)
+  for _ in $(seq 100); do [[ -s $work/proxy.addr ]] && break; sleep 0.1; done
+  [[ -s $work/proxy.addr ]] || { echo "latencyproxy did not start" >&2; return 1; }
+  proxy=$(cat "$work/proxy.addr")
+}
