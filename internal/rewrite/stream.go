@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -158,6 +159,11 @@ func encodeYAML(docs []*document) ([]byte, error) {
 			return nil, fmt.Errorf("encoding yaml: %w", err)
 		}
 		body := restoreLines(text, buf.Bytes())
+		if !sameYAML(body, buf.Bytes()) {
+			// Restoring the original spacing changed the meaning (it should
+			// not; this is the safety net): keep yaml.v3's text.
+			body = buf.Bytes()
+		}
 		if style.crlf {
 			body = bytes.ReplaceAll(body, []byte("\n"), []byte("\r\n"))
 		}
@@ -280,10 +286,14 @@ func restoreLines(orig, out []byte) []byte {
 	return buf.Bytes()
 }
 
-// normalizeSpaces keeps a line's indentation and turns every other run of
-// spaces and tabs into one space.
+// normalizeSpaces keeps a line's indentation, sequence dashes included
+// ("  -   a: 1" places the mapping at column 6), and turns every other run
+// of spaces and tabs into one space.
 func normalizeSpaces(l string) string {
 	body := strings.TrimLeft(l, " ")
+	for strings.HasPrefix(body, "-") && len(body) > 1 && (body[1] == ' ' || body[1] == '\t') {
+		body = strings.TrimLeft(body[1:], " \t")
+	}
 	return l[:len(l)-len(body)] + strings.Join(strings.Fields(body), " ")
 }
 
@@ -318,4 +328,13 @@ func untagMergeKeys(n *yaml.Node) {
 		}
 	}
 	walk(n)
+}
+
+// sameYAML reports whether two texts decode to the same value.
+func sameYAML(a, b []byte) bool {
+	var va, vb any
+	if yaml.Unmarshal(a, &va) != nil || yaml.Unmarshal(b, &vb) != nil {
+		return false
+	}
+	return reflect.DeepEqual(va, vb)
 }
