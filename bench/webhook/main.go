@@ -248,7 +248,7 @@ func run(ctx context.Context, rate int, duration time.Duration, burst, workers i
 	}
 
 	ok := slices.DeleteFunc(slices.Clone(lat), func(d time.Duration) bool { return d < 0 })
-	fmt.Printf("## archway webhook benchmark (loopback TLS, in-process webhook, GOMAXPROCS=%d)\n\n", goMaxProcs())
+	fmt.Printf("## archway webhook benchmark (loopback TLS, in-process webhook, GOMAXPROCS=%d, load average %s)\n\n", goMaxProcs(), loadAvg())
 	fmt.Println("| run | requests | achieved rate | failed | p50 | p90 | p99 | max | registry requests |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|")
 	fmt.Printf("| warm cache, 3 images/pod, target %d req/s | %d | %.0f req/s | %d (+%d not sent: all %d workers busy) | %s | %s | %s | %s | %d |\n",

@@ -87,6 +87,17 @@ func TestWebhookManifests(t *testing.T) {
 	if c.Image != "registry.example.test/archway:9.9" || !slices.Contains(c.Args, "--arm-taint=arm=true:NoSchedule") {
 		t.Errorf("container image %s args %v", c.Image, c.Args)
 	}
+	// The chart's arguments are ones archway webhook accepts.
+	cmd := newWebhookCmd()
+	if c.Args[0] != cmd.Name() {
+		t.Fatalf("args %v do not start with %s", c.Args, cmd.Name())
+	}
+	if err := cmd.ParseFlags(c.Args[1:]); err != nil {
+		t.Fatalf("chart args %v: %v", c.Args, err)
+	}
+	if err := cmd.ValidateArgs(cmd.Flags().Args()); err != nil {
+		t.Errorf("chart args %v: %v", c.Args, err)
+	}
 }
 
 func TestWebhookUsage(t *testing.T) {

@@ -252,8 +252,18 @@ func TestChart(t *testing.T) {
 		{
 			name:      "pre-created secret",
 			namespace: "tools",
-			values:    map[string]any{"tls": map[string]any{"existingSecret": "my-tls", "caBundle": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"}, "excludeNamespaces": []any{"kube-system", "monitoring"}},
+			values: map[string]any{
+				"tls":                map[string]any{"existingSecret": "my-tls", "caBundle": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"},
+				"excludeNamespaces":  []any{"kube-system", "monitoring"},
+				"insecureRegistries": []any{"registry.local:5000", "mirror.local"},
+			},
 			check: func(t *testing.T, o *objects) {
+				args := o.deploys[0].Spec.Template.Spec.Containers[0].Args
+				for _, want := range []string{"--insecure-registry=registry.local:5000", "--insecure-registry=mirror.local"} {
+					if !slices.Contains(args, want) {
+						t.Errorf("args %v lack %s", args, want)
+					}
+				}
 				if len(o.secrets) != 0 || len(o.certMgr) != 0 {
 					t.Fatalf("%d secrets, %d cert-manager objects", len(o.secrets), len(o.certMgr))
 				}
