@@ -29,8 +29,9 @@ type inputFile struct {
 }
 
 // findFiles expands the arguments: files as given, directories walked for
-// *.yaml, *.yml and *.json (dot-directories skipped).
-func findFiles(args []string) ([]inputFile, error) {
+// *.yaml, *.yml and *.json (dot-directories skipped). A Helm chart met in a
+// walk is skipped (its templates are not YAML until rendered) with a note.
+func findFiles(args []string, notes io.Writer) ([]inputFile, error) {
 	var out []inputFile
 	for _, a := range args {
 		info, err := os.Stat(a)
@@ -47,6 +48,10 @@ func findFiles(args []string) ([]inputFile, error) {
 			}
 			if d.IsDir() {
 				if p != a && strings.HasPrefix(d.Name(), ".") {
+					return fs.SkipDir
+				}
+				if _, err := os.Stat(filepath.Join(p, "Chart.yaml")); err == nil {
+					fmt.Fprintf(notes, "archway place: %s is a Helm chart, skipped: place its rendered output with --post-renderer\n", p)
 					return fs.SkipDir
 				}
 				return nil
@@ -77,7 +82,7 @@ type parsedFile struct {
 
 // files places manifest files and directories.
 func (p *placer) files(ctx context.Context, args []string) error {
-	inputs, err := findFiles(args)
+	inputs, err := findFiles(args, p.stderr)
 	if err != nil {
 		return usageError(err)
 	}

@@ -138,7 +138,10 @@ func TestPlaceBadFileUntouched(t *testing.T) {
 	if err := os.WriteFile(at("k8s", "broken.yaml"), []byte(bad), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	got := runArchway(t.Context(), "", "place", "--no-cache", "--in-place", at("k8s"))
+	got := runArchway(t.Context(), "", "place", "--no-cache", "--in-place", at())
+	if !strings.Contains(got.stderr, "chart is a Helm chart, skipped") {
+		t.Errorf("the chart was not skipped with a note:\n%s", got.stderr)
+	}
 	if got.code != ExitError {
 		t.Errorf("exit code = %d, want %d", got.code, ExitError)
 	}

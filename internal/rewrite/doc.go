@@ -21,7 +21,10 @@
 //     "compact", or indented under it). Blank lines that yaml.v3 drops are
 //     put back where the surrounding lines did not change.
 //   - yaml.v3 limitations in a changed document: a sequence indent other
-//     than the two yaml.v3 can write is normalised; comments at unusual
+//     than the two yaml.v3 can write is normalised; with 4-space indentation
+//     the keys nested in a mapping that is a sequence item are indented from
+//     the dash, not from the item's first key (yaml.v3's rule), so such
+//     lines move by two columns; comments at unusual
 //     places (between a key and its value, after the last item of a block)
 //     may move to the neighbouring line; a long plain scalar is kept on one
 //     line; "---" document-end markers ("...") are not written.
