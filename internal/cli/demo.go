@@ -37,12 +37,18 @@ type demoEnv struct {
 	out     io.Writer
 	targets []platform.Platform
 	server  *sandbox.Server
-	lookup  imageLookup
+	lookup  demoLookup
 	// dir is the directory the demo writes to (--dir); fleet is the
 	// example fleet under it and scan the scan's report of the fleet.
 	dir   string
 	fleet string
 	scan  assess.Report
+}
+
+// demoLookup is what the demo needs from the registry: *registry.Client.
+type demoLookup interface {
+	imageLookup
+	refLookup
 }
 
 // demoStep is one step of the demo; later steps (scan, place) are added to
@@ -192,11 +198,11 @@ func scanDemoFleet(ctx context.Context, env *demoEnv) error {
 	target := env.targets[0]
 	fmt.Fprintf(env.out, "Wrote an example fleet to %s: Kubernetes manifests, a Helm chart, a compose file\nwith the Dockerfile it builds, and an ECS task definition.\n\n", env.fleet)
 	fmt.Fprintf(env.out, "$ archway scan --platform %s %s\n\n", target, env.fleet)
-	ws, errs := readScanInputs(ctx, []string{env.fleet}, "", scanOptions{})
-	if err := errors.Join(errs...); err != nil {
+	in := readAndLookUp(ctx, scanUnits([]string{env.fleet}, "", scanOptions{}), nil, env.lookup, registry.DefaultJobs, nil)
+	if err := errors.Join(in.errs...); err != nil {
 		return err
 	}
-	env.scan = assessWorkloads(ctx, env.lookup, ws, distinctImages(ws), target, nil)
+	env.scan = assess.Assess(in.workloads, in.images, target)
 	if err := report.Render(env.out, report.Table, env.scan); err != nil {
 		return err
 	}

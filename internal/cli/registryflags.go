@@ -29,15 +29,22 @@ type registryFlags struct {
 
 // addRegistryFlags registers the registry flags on fs, storing into r.
 // firstWhat names what picks --username's registry when --registry-auth is
-// not given, e.g. "the first image".
+// not given, e.g. "the first image"; empty means --registry-auth is
+// required with --username.
 func addRegistryFlags(fs *pflag.FlagSet, r *registryFlags, firstWhat string) {
+	userHelp := "user name for the registry of " + firstWhat + " (or --registry-auth)"
+	authHelp := "registry `HOST` that --username applies to (default: " + firstWhat + "'s)"
+	if firstWhat == "" {
+		userHelp = "user name for the registry --registry-auth names"
+		authHelp = "registry `HOST` that --username applies to"
+	}
 	fs.IntVar(&r.jobs, "jobs", registry.DefaultJobs, "lookups to run at once")
 	fs.DurationVar(&r.cacheTTL, "cache-ttl", registry.DefaultTagTTL, "how long a cached tag → digest answer is trusted")
 	fs.BoolVar(&r.noCache, "no-cache", false, "do not read or write the on-disk cache")
 	fs.StringArrayVar(&r.insecure, "insecure-registry", nil, "use plain HTTP for this registry `HOST[:PORT]`; repeatable")
-	fs.StringVar(&r.username, "username", "", "user name for the registry of "+firstWhat+" (or --registry-auth)")
+	fs.StringVar(&r.username, "username", "", userHelp)
 	fs.BoolVar(&r.passwordStdin, "password-stdin", false, "read the password or token for --username from stdin")
-	fs.StringVar(&r.registryAuth, "registry-auth", "", "registry `HOST` that --username applies to (default: "+firstWhat+"'s)")
+	fs.StringVar(&r.registryAuth, "registry-auth", "", authHelp)
 	fs.DurationVar(&r.timeout, "timeout", 10*time.Minute, "give up on lookups still running after this long (0: no limit)")
 }
 

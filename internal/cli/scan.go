@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -98,7 +97,7 @@ Exit status:
 	f.StringVar(&o.outputFile, "output-file", "", "write the report to `FILE` (atomically) instead of stdout")
 	f.StringVar(&o.failOn, "fail-on", string(report.FailOnUnknown), "`POLICY` for the exit status: unknown (not-ready → 1, unknown → 2), not-ready (only not-ready → 1), never")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress bar or notes on stderr (errors are still printed)")
-	addRegistryFlags(f, &o.reg, "the first image found")
+	addRegistryFlags(f, &o.reg, "")
 	return cmd
 }
 
@@ -131,6 +130,9 @@ func (o scanOptions) validate(args []string, stdout io.Writer) (scanRequest, err
 	}
 	if err := o.reg.validate(); err != nil {
 		return req, err
+	}
+	if o.reg.username != "" && o.reg.registryAuth == "" {
+		return req, errors.New("--username needs --registry-auth HOST: scan has no single first image to take the registry from")
 	}
 	if err := o.cluster.validate(); err != nil {
 		return req, err
@@ -184,35 +186,29 @@ func runScan(cmd *cobra.Command, args []string, o scanOptions) error {
 	if err != nil {
 		return usageError(err)
 	}
-	ctx := cmd.Context()
+	client, err := o.reg.client("", cmd.InOrStdin())
+	if err != nil {
+		return err
+	}
+	ctx, cancel := o.reg.withTimeout(cmd.Context())
+	defer cancel()
 
-	ws, readErrs := readScanInputs(ctx, args, req.kind, o)
+	var clusterWorkloads []workload.Workload
+	var clusterErr error
 	var census *clusterCensus
 	if o.cluster.enabled {
-		cws, c, err := readCluster(ctx, o.cluster)
-		if err != nil {
-			readErrs = append(readErrs, err)
-		}
-		ws = append(ws, cws...)
-		census = c
+		clusterWorkloads, census, clusterErr = readCluster(ctx, o.cluster)
+	}
+	progress := report.NewProgress(stderr, !o.quiet && isTerminal(stderr))
+	in := readAndLookUp(ctx, scanUnits(args, req.kind, o), clusterWorkloads, client, o.reg.jobs, progress)
+	readErrs := in.errs
+	if clusterErr != nil {
+		readErrs = append(readErrs, clusterErr)
 	}
 	for _, e := range readErrs {
 		fmt.Fprintln(stderr, "archway: scan:", e)
 	}
-
-	refs := distinctImages(ws)
-	first := ""
-	if len(refs) > 0 {
-		first = refs[0]
-	}
-	client, err := o.reg.client(first, cmd.InOrStdin())
-	if err != nil {
-		return err
-	}
-	lctx, cancel := o.reg.withTimeout(ctx)
-	defer cancel()
-	progress := report.NewProgress(stderr, !o.quiet && isTerminal(stderr))
-	rep := assessWorkloads(lctx, client, ws, refs, req.target, progress)
+	rep := assess.Assess(in.workloads, in.images, req.target)
 
 	if err := writeScanReport(stdout, o.outputFile, req.format, rep); err != nil {
 		return withCode(ExitError, fmt.Errorf("scan: writing the report: %w", err))
@@ -230,39 +226,12 @@ func runScan(cmd *cobra.Command, args []string, o scanOptions) error {
 		fmt.Fprintf(stderr, "archway: wrote %s report to %s (%s)\n", req.format, o.outputFile, summaryLine(rep))
 	}
 	if len(readErrs) > 0 {
-		return withCode(ExitError, fmt.Errorf("scan: %d input(s) could not be read; the report covers the rest", len(readErrs)))
+		return withCode(ExitError, fmt.Errorf("scan: %d %s reading the inputs; the report covers everything else", len(readErrs), plural(len(readErrs), "problem", "problems")))
 	}
 	if code := report.ExitCode(rep, req.failOn); code != ExitOK {
 		return withCode(code, nil)
 	}
 	return nil
-}
-
-// distinctImages returns every image reference the workloads use, each
-// once, in first-use order.
-func distinctImages(ws []workload.Workload) []string {
-	seen := map[string]bool{}
-	var refs []string
-	for _, w := range ws {
-		for _, ref := range w.Images() {
-			if !seen[ref] {
-				seen[ref] = true
-				refs = append(refs, ref)
-			}
-		}
-	}
-	return refs
-}
-
-// assessWorkloads looks refs (the workloads' distinct images) up and judges
-// the workloads against target.
-func assessWorkloads(ctx context.Context, l imageLookup, ws []workload.Workload, refs []string, target platform.Platform, progress func(done, total int)) assess.Report {
-	results := l.LookupAll(ctx, refs, progress)
-	images := make(map[string]assess.ImageResult, len(results))
-	for _, r := range results {
-		images[r.Ref] = imageResult(r)
-	}
-	return assess.Assess(ws, images, target)
 }
 
 // imageResult converts a registry answer into what assess takes.

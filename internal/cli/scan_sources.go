@@ -2,28 +2,165 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
 
+	"golang.org/x/sync/errgroup"
+
+	"github.com/archwaydev/archway/internal/assess"
+	"github.com/archwaydev/archway/internal/registry"
 	"github.com/archwaydev/archway/internal/source"
 	"github.com/archwaydev/archway/internal/source/helm"
 	"github.com/archwaydev/archway/internal/source/kube"
 	"github.com/archwaydev/archway/internal/workload"
 )
 
-// readScanInputs reads the workloads of every path, in argument order.
-// A path that fails, wholly or in part, does not stop the others: its
-// problems come back one by one, each naming its file, next to every
-// workload that could be read.
-func readScanInputs(ctx context.Context, paths []string, kind source.Kind, o scanOptions) ([]workload.Workload, []error) {
+// refLookup is what scan needs from the registry: *registry.Client.
+type refLookup interface {
+	Lookup(ctx context.Context, ref string) registry.Result
+}
+
+var _ refLookup = (*registry.Client)(nil)
+
+// scanUnit is one input read by one source.Read call.
+type scanUnit struct {
+	path string
+	opts source.Options
+	// walked is true for an entry of a directory PATH, which, like in
+	// source's own walk, is skipped when it is of no known kind.
+	walked bool
+}
+
+// scanInputs is what reading the inputs found.
+type scanInputs struct {
+	workloads []workload.Workload
+	errs      []error
+	images    map[string]assess.ImageResult
+}
+
+// scanUnits splits the PATHs into units that can be read independently,
+// so that reading runs in parallel and lookups start while the rest is
+// still being read: a PATH that is a plain directory becomes one unit per
+// entry, read the way source's walk reads it (dot-directories and
+// non-regular files skipped; charts with their own values); any other PATH
+// is one unit. Units are in the order the walk would read them.
+func scanUnits(paths []string, kind source.Kind, o scanOptions) []scanUnit {
 	opts := source.Options{
 		Kind: kind,
 		Helm: helm.Options{ValueFiles: o.values, Values: o.set, Namespace: o.cluster.namespace},
 	}
-	var ws []workload.Workload
-	var errs []error
+	walkOpts := source.Options{Helm: helm.Options{Namespace: o.cluster.namespace}}
+	var units []scanUnit
 	for _, p := range paths {
-		got, err := source.Read(ctx, p, opts)
-		ws = append(ws, got...)
-		errs = append(errs, kube.Errors(err)...)
+		if kind != "" && kind != source.Directory {
+			units = append(units, scanUnit{path: p, opts: opts})
+			continue
+		}
+		if k, err := source.Detect(p); err != nil || k != source.Directory {
+			units = append(units, scanUnit{path: p, opts: opts})
+			continue
+		}
+		entries, err := os.ReadDir(p)
+		if err != nil {
+			units = append(units, scanUnit{path: p, opts: opts}) // source.Read reports it
+			continue
+		}
+		for _, e := range entries {
+			switch {
+			case e.IsDir() && strings.HasPrefix(e.Name(), "."):
+			case e.IsDir():
+				units = append(units, scanUnit{path: filepath.Join(p, e.Name()), opts: walkOpts})
+			case e.Type().IsRegular():
+				units = append(units, scanUnit{path: filepath.Join(p, e.Name()), opts: walkOpts, walked: true})
+			}
+		}
 	}
-	return ws, errs
+	return units
+}
+
+// read reads one unit; problems come back one by one, each naming its file.
+func (u scanUnit) read(ctx context.Context) ([]workload.Workload, []error) {
+	ws, err := source.Read(ctx, u.path, u.opts)
+	if u.walked && len(ws) == 0 && errors.Is(err, source.ErrUnknownKind) {
+		return nil, nil
+	}
+	return ws, kube.Errors(err)
+}
+
+// readAndLookUp reads the units in parallel and looks every distinct image
+// up as soon as a unit that uses it has been read, at most jobs at a time,
+// each once. Workloads and errors are in unit order.
+func readAndLookUp(ctx context.Context, units []scanUnit, extra []workload.Workload, l refLookup, jobs int, progress func(done, total int)) scanInputs {
+	type slot struct {
+		ws   []workload.Workload
+		errs []error
+	}
+	slots := make([]slot, len(units))
+	read := make(chan []workload.Workload, len(units)+1)
+	read <- extra
+	var parse errgroup.Group
+	parse.SetLimit(runtime.GOMAXPROCS(0))
+	for i, u := range units {
+		parse.Go(func() error {
+			ws, errs := u.read(ctx)
+			slots[i] = slot{ws, errs}
+			read <- ws
+			return nil
+		})
+	}
+	go func() {
+		_ = parse.Wait() // the readers return no error: problems are in the slots
+		close(read)
+	}()
+
+	var (
+		mu          sync.Mutex
+		results     = map[string]assess.ImageResult{}
+		done, total int
+	)
+	work := make(chan string)
+	var lookups sync.WaitGroup
+	for range jobs {
+		lookups.Go(func() {
+			for ref := range work {
+				r := imageResult(l.Lookup(ctx, ref))
+				mu.Lock()
+				results[ref] = r
+				done++
+				if progress != nil {
+					progress(done, total)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	seen := map[string]bool{}
+	for ws := range read {
+		for _, w := range ws {
+			for _, ref := range w.Images() {
+				if seen[ref] {
+					continue
+				}
+				seen[ref] = true
+				mu.Lock()
+				total++
+				mu.Unlock()
+				work <- ref
+			}
+		}
+	}
+	close(work)
+	lookups.Wait()
+
+	in := scanInputs{images: results}
+	for _, s := range slots {
+		in.workloads = append(in.workloads, s.ws...)
+		in.errs = append(in.errs, s.errs...)
+	}
+	in.workloads = append(in.workloads, extra...)
+	return in
 }

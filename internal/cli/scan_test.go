@@ -4,13 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/archwaydev/archway/internal/assess"
 	"github.com/archwaydev/archway/internal/platform"
 	"github.com/archwaydev/archway/internal/registry"
 	"github.com/archwaydev/archway/internal/sandbox"
@@ -176,16 +180,32 @@ func TestScanBadInput(t *testing.T) {
 	if err := os.WriteFile(filepath.Join("k8s", "broken.yaml"), []byte("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile("notes.txt", []byte("not an input\n"), 0o644); err != nil {
-		t.Fatal(err)
+	for name, data := range map[string]string{
+		"notes.txt":         "not an input\n",   // given as a PATH below: an error
+		"README.md":         "# not an input\n", // found in the walk: skipped
+		"broken.json":       "{\"apiVersion\": \"v1\",\n  \"kind\": ",
+		".git/config.yaml":  "{{{ not read: dot-directories are skipped",
+		"nested/deeper.yml": "kind: Pod\napiVersion: v1\nmetadata: {name: deeper, namespace: shop}\nspec:\n  containers: [{name: c, image: [oops]}]\n",
+	} {
+		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(name, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	got := runArchway(t.Context(), "", "scan", "--no-cache", "--fail-on", "never", ".", "notes.txt")
 	if got.code != ExitError {
 		t.Errorf("exit code = %d, want %d", got.code, ExitError)
 	}
-	for _, want := range []string{"k8s/broken.yaml", "notes.txt", "2 input(s) could not be read"} {
+	for _, want := range []string{"k8s/broken.yaml", "notes.txt", "broken.json: line 2", "nested/deeper.yml", "4 problems reading the inputs"} {
 		if !strings.Contains(got.stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, got.stderr)
+		}
+	}
+	for _, unwanted := range []string{".git", "README.md"} {
+		if strings.Contains(got.stderr, unwanted) {
+			t.Errorf("stderr mentions %q, which the walk skips:\n%s", unwanted, got.stderr)
 		}
 	}
 	if diff := cmp.Diff(fleetVerdicts, verdictsOf(t, got.stdout)); diff != "" {
@@ -259,6 +279,7 @@ func TestScanUsage(t *testing.T) {
 		{"-A and -n", []string{"--cluster", "-A", "-n", "x"}, "exclude each other"},
 		{"--context without --cluster", []string{"--context", "prod", "k8s"}, "only apply with --cluster"},
 		{"bad jobs", []string{"--jobs", "0", "k8s"}, "--jobs"},
+		{"--username without --registry-auth", []string{"--username", "me", "--password-stdin", "k8s"}, "--registry-auth"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -275,31 +296,56 @@ func TestScanUsage(t *testing.T) {
 
 // recordingLookup answers every reference as unknown and records what it
 // was asked.
-type recordingLookup struct{ asked [][]string }
+type recordingLookup struct {
+	mu    sync.Mutex
+	asked []string
+}
 
-func (l *recordingLookup) LookupAll(_ context.Context, refs []string, _ func(done, total int)) []registry.Result {
-	l.asked = append(l.asked, refs)
-	out := make([]registry.Result, len(refs))
-	for i, r := range refs {
-		out[i] = registry.Result{Ref: r, Err: &registry.Error{Ref: r, Cause: registry.CauseNetwork, Err: errors.New("offline")}}
-	}
-	return out
+func (l *recordingLookup) Lookup(_ context.Context, ref string) registry.Result {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.asked = append(l.asked, ref)
+	return registry.Result{Ref: ref, Err: &registry.Error{Ref: ref, Cause: registry.CauseNetwork, Err: errors.New("offline")}}
 }
 
 // TestScanDedupesImages: each distinct image is asked for once, however
-// many workloads and containers use it, and a failed lookup is unknown.
+// many workloads, containers and files use it, and a failed lookup is
+// unknown.
 func TestScanDedupesImages(t *testing.T) {
-	ws := []workload.Workload{
-		{Kind: "Deployment", Name: "a", Containers: []workload.Container{{Name: "a", Image: "r/x:1"}, {Name: "b", Image: "r/y:1", Kind: workload.ContainerInit}}},
-		{Kind: "Deployment", Name: "b", Containers: []workload.Container{{Name: "a", Image: "r/y:1"}, {Name: "b", Image: "r/x:1"}}},
-		{Kind: "Job", Name: "c", Containers: []workload.Container{{Name: "a", Image: "r/z:1"}, {Name: "b", Image: "r/z:1"}}},
+	dir := t.TempDir()
+	for i, images := range [][]string{{"r/x:1", "r/y:1"}, {"r/y:1", "r/x:1"}, {"r/z:1", "r/z:1"}, {"r/x:1"}} {
+		var b strings.Builder
+		fmt.Fprintf(&b, "apiVersion: v1\nkind: Pod\nmetadata: {name: p%d}\nspec:\n  containers:\n", i)
+		for j, img := range images {
+			fmt.Fprintf(&b, "    - {name: c%d, image: %q}\n", j, img)
+		}
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("p%d.yaml", i)), []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
+	extra := []workload.Workload{{Kind: "Job", Name: "c", Containers: []workload.Container{{Name: "a", Image: "r/z:1"}, {Name: "b", Image: "r/w:1"}}}}
 	l := &recordingLookup{}
-	rep := assessWorkloads(t.Context(), l, ws, distinctImages(ws), platform.LinuxARM64, nil)
-	if diff := cmp.Diff([][]string{{"r/x:1", "r/y:1", "r/z:1"}}, l.asked); diff != "" {
+	var calls, lastDone, lastTotal int
+	in := readAndLookUp(t.Context(), scanUnits([]string{dir}, "", scanOptions{}), extra, l, 2, func(done, total int) {
+		calls++
+		lastDone, lastTotal = done, total
+	})
+	sort.Strings(l.asked)
+	if diff := cmp.Diff([]string{"r/w:1", "r/x:1", "r/y:1", "r/z:1"}, l.asked); diff != "" {
 		t.Errorf("lookups (-want +got):\n%s", diff)
 	}
-	if c := rep.Summary.Workloads; c.Unknown != 3 || c.NotReady != 0 {
-		t.Errorf("workload counts = %+v, want 3 unknown, 0 not ready", c)
+	if calls != 4 || lastDone != 4 || lastTotal != 4 {
+		t.Errorf("progress: %d calls, last (%d, %d); want 4 calls ending at (4, 4)", calls, lastDone, lastTotal)
+	}
+	var ids []string
+	for _, w := range in.workloads {
+		ids = append(ids, w.ID())
+	}
+	if diff := cmp.Diff([]string{"Pod/p0", "Pod/p1", "Pod/p2", "Pod/p3", "Job/c"}, ids); diff != "" {
+		t.Errorf("workloads, in input order (-want +got):\n%s", diff)
+	}
+	rep := assess.Assess(in.workloads, in.images, platform.LinuxARM64)
+	if c := rep.Summary.Workloads; c.Unknown != 5 || c.NotReady != 0 {
+		t.Errorf("workload counts = %+v, want 5 unknown, 0 not ready", c)
 	}
 }
