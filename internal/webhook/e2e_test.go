@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -54,6 +56,17 @@ func TestEndToEnd(t *testing.T) {
 	if err := gone.Close(); err != nil {
 		t.Fatal(err)
 	}
+
+	// A registry that accepts connections and never answers.
+	release := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	t.Cleanup(func() { close(release); hang.Close() })
+	hangHost := strings.TrimPrefix(hang.URL, "http://")
 
 	const budget = 2 * time.Second
 	armTaint := corev1.Taint{Key: "arm", Value: "true", Effect: corev1.TaintEffectNoSchedule}
@@ -150,6 +163,8 @@ func TestEndToEnd(t *testing.T) {
 			wantAnnotation: "placed (", wantNodes: []string{"amd64-node"}},
 		{name: "registry gone", image: gone.Host + "/demo/api:2.1",
 			wantAnnotation: "skipped (lookup of " + gone.Host + "/demo/api:2.1 failed: network)", wantNodes: []string{"amd64-node"}},
+		{name: "registry hangs past the budget", image: hangHost + "/demo/api:2.1",
+			wantAnnotation: "skipped (lookup of " + hangHost + "/demo/api:2.1 timed out (budget 2s))", wantNodes: []string{"amd64-node"}},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -239,8 +254,10 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 
-	if n := counter(t, m, "archway_webhook_skipped_total", "reason", "network"); n < 1 {
-		t.Errorf("skipped{reason=network} = %v, want ≥ 1", n)
+	for _, reason := range []string{"network", "timeout", "unauthorized"} {
+		if n := counter(t, m, "archway_webhook_skipped_total", "reason", reason); n < 1 {
+			t.Errorf("skipped{reason=%s} = %v, want ≥ 1", reason, n)
+		}
 	}
 }
 
