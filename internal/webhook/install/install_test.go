@@ -21,23 +21,42 @@ import (
 	"github.com/archwaydev/archway/internal/webhook/install"
 )
 
-// objects decodes every YAML document strictly into its typed struct
-// (unknown fields fail); cert-manager objects, whose Go types archway does
-// not import, are decoded into maps.
-type objects struct {
-	kinds    []string
-	ns       []*corev1.Namespace
-	sas      []*corev1.ServiceAccount
-	secrets  []*corev1.Secret
-	services []*corev1.Service
-	deploys  []*appsv1.Deployment
-	pdbs     []*policyv1.PodDisruptionBudget
-	roles    []*rbacv1.ClusterRole
-	bindings []*rbacv1.ClusterRoleBinding
-	hooks    []*admissionregistrationv1.MutatingWebhookConfiguration
-	certMgr  []map[string]any
+// constructors make the typed object for each apiVersion and kind the
+// chart renders.
+var constructors = map[string]func() any{
+	"v1 Namespace":                  func() any { return &corev1.Namespace{} },
+	"v1 ServiceAccount":             func() any { return &corev1.ServiceAccount{} },
+	"v1 Secret":                     func() any { return &corev1.Secret{} },
+	"v1 Service":                    func() any { return &corev1.Service{} },
+	"apps/v1 Deployment":            func() any { return &appsv1.Deployment{} },
+	"policy/v1 PodDisruptionBudget": func() any { return &policyv1.PodDisruptionBudget{} },
+	"rbac.authorization.k8s.io/v1 ClusterRole":        func() any { return &rbacv1.ClusterRole{} },
+	"rbac.authorization.k8s.io/v1 ClusterRoleBinding": func() any { return &rbacv1.ClusterRoleBinding{} },
+	"admissionregistration.k8s.io/v1 MutatingWebhookConfiguration": func() any {
+		return &admissionregistrationv1.MutatingWebhookConfiguration{}
+	},
 }
 
+// objects are the decoded documents, in order.
+type objects struct {
+	kinds   []string
+	typed   []any
+	certMgr []map[string]any // cert-manager objects, whose Go types archway does not import
+}
+
+// of returns the objects of type T, in order.
+func of[T any](o *objects) []T {
+	var out []T
+	for _, x := range o.typed {
+		if v, ok := x.(T); ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// decode decodes every YAML document strictly into its typed struct
+// (unknown fields fail).
 func decode(t *testing.T, manifest string) *objects {
 	t.Helper()
 	var o objects
@@ -51,48 +70,23 @@ func decode(t *testing.T, manifest string) *objects {
 			t.Fatalf("decode type: %v\n%s", err, doc)
 		}
 		o.kinds = append(o.kinds, tm.Kind)
-		var target any
-		switch tm.APIVersion + " " + tm.Kind {
-		case "v1 Namespace":
-			v := &corev1.Namespace{}
-			o.ns, target = append(o.ns, v), v
-		case "v1 ServiceAccount":
-			v := &corev1.ServiceAccount{}
-			o.sas, target = append(o.sas, v), v
-		case "v1 Secret":
-			v := &corev1.Secret{}
-			o.secrets, target = append(o.secrets, v), v
-		case "v1 Service":
-			v := &corev1.Service{}
-			o.services, target = append(o.services, v), v
-		case "apps/v1 Deployment":
-			v := &appsv1.Deployment{}
-			o.deploys, target = append(o.deploys, v), v
-		case "policy/v1 PodDisruptionBudget":
-			v := &policyv1.PodDisruptionBudget{}
-			o.pdbs, target = append(o.pdbs, v), v
-		case "rbac.authorization.k8s.io/v1 ClusterRole":
-			v := &rbacv1.ClusterRole{}
-			o.roles, target = append(o.roles, v), v
-		case "rbac.authorization.k8s.io/v1 ClusterRoleBinding":
-			v := &rbacv1.ClusterRoleBinding{}
-			o.bindings, target = append(o.bindings, v), v
-		case "admissionregistration.k8s.io/v1 MutatingWebhookConfiguration":
-			v := &admissionregistrationv1.MutatingWebhookConfiguration{}
-			o.hooks, target = append(o.hooks, v), v
-		case "cert-manager.io/v1 Issuer", "cert-manager.io/v1 Certificate":
+		if tm.APIVersion == "cert-manager.io/v1" {
 			v := map[string]any{}
 			if err := yaml.Unmarshal([]byte(doc), &v); err != nil {
 				t.Fatalf("decode %s: %v", tm.Kind, err)
 			}
 			o.certMgr = append(o.certMgr, v)
 			continue
-		default:
+		}
+		newObj, ok := constructors[tm.APIVersion+" "+tm.Kind]
+		if !ok {
 			t.Fatalf("unexpected object %s %s", tm.APIVersion, tm.Kind)
 		}
-		if err := yaml.UnmarshalStrict([]byte(doc), target); err != nil {
+		obj := newObj()
+		if err := yaml.UnmarshalStrict([]byte(doc), obj); err != nil {
 			t.Fatalf("strict decode %s: %v\n%s", tm.Kind, err, doc)
 		}
+		o.typed = append(o.typed, obj)
 	}
 	return &o
 }
@@ -111,19 +105,19 @@ func TestManifestsSelfContained(t *testing.T) {
 	if diff := cmp.Diff(want, o.kinds); diff != "" {
 		t.Fatalf("kinds (-want +got):\n%s", diff)
 	}
-	if got := o.ns[0]; got.Name != "placement" || got.Labels["archway.dev/placement"] != "disabled" {
+	if got := of[*corev1.Namespace](o)[0]; got.Name != "placement" || got.Labels["archway.dev/placement"] != "disabled" {
 		t.Errorf("namespace %s labels %v", got.Name, got.Labels)
 	}
 
 	// The Secret's certificate is signed by the caBundle's CA for the Service's name.
-	sec := o.secrets[0]
+	sec := of[*corev1.Secret](o)[0]
 	if sec.Type != corev1.SecretTypeTLS || sec.Namespace != "placement" {
 		t.Errorf("secret type %s namespace %s", sec.Type, sec.Namespace)
 	}
 	if _, err := tls.X509KeyPair(sec.Data["tls.crt"], sec.Data["tls.key"]); err != nil {
 		t.Fatalf("secret key pair: %v", err)
 	}
-	hook := o.hooks[0]
+	hook := of[*admissionregistrationv1.MutatingWebhookConfiguration](o)[0]
 	if len(hook.Webhooks) != 1 {
 		t.Fatalf("%d webhooks", len(hook.Webhooks))
 	}
@@ -168,7 +162,7 @@ func TestManifestsSelfContained(t *testing.T) {
 	}
 
 	// The Deployment runs two hardened replicas of the given image.
-	d := o.deploys[0]
+	d := of[*appsv1.Deployment](o)[0]
 	if *d.Spec.Replicas != 2 {
 		t.Errorf("replicas %d", *d.Spec.Replicas)
 	}
@@ -188,7 +182,7 @@ func TestManifestsSelfContained(t *testing.T) {
 			t.Errorf("args %v lack %s", c.Args, arg)
 		}
 	}
-	if pod.ServiceAccountName != o.sas[0].Name || pod.Volumes[0].Secret.SecretName != sec.Name {
+	if pod.ServiceAccountName != of[*corev1.ServiceAccount](o)[0].Name || pod.Volumes[0].Secret.SecretName != sec.Name {
 		t.Errorf("service account %s volume %+v", pod.ServiceAccountName, pod.Volumes[0])
 	}
 	if d.Spec.Template.Labels["archway.dev/placement"] != "disabled" {
@@ -197,19 +191,19 @@ func TestManifestsSelfContained(t *testing.T) {
 	if c.ReadinessProbe.HTTPGet.Path != "/readyz" || c.LivenessProbe.HTTPGet.Path != "/healthz" {
 		t.Errorf("probes %+v %+v", c.ReadinessProbe, c.LivenessProbe)
 	}
-	if got := o.pdbs[0].Spec.MinAvailable.IntValue(); got != 1 {
+	if got := of[*policyv1.PodDisruptionBudget](o)[0].Spec.MinAvailable.IntValue(); got != 1 {
 		t.Errorf("pdb minAvailable %d", got)
 	}
-	if diff := cmp.Diff(d.Spec.Selector.MatchLabels, o.services[0].Spec.Selector); diff != "" {
+	if diff := cmp.Diff(d.Spec.Selector.MatchLabels, of[*corev1.Service](o)[0].Spec.Selector); diff != "" {
 		t.Errorf("service selector != deployment selector: %s", diff)
 	}
 
 	// RBAC: get secrets and serviceaccounts, bound to the webhook's account.
 	wantRules := []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets", "serviceaccounts"}, Verbs: []string{"get"}}}
-	if diff := cmp.Diff(wantRules, o.roles[0].Rules); diff != "" {
+	if diff := cmp.Diff(wantRules, of[*rbacv1.ClusterRole](o)[0].Rules); diff != "" {
 		t.Errorf("rules (-want +got):\n%s", diff)
 	}
-	if s := o.bindings[0].Subjects[0]; s.Name != o.sas[0].Name || s.Namespace != "placement" {
+	if s := of[*rbacv1.ClusterRoleBinding](o)[0].Subjects[0]; s.Name != of[*corev1.ServiceAccount](o)[0].Name || s.Namespace != "placement" {
 		t.Errorf("binding subject %+v", s)
 	}
 }
@@ -227,8 +221,8 @@ func TestChart(t *testing.T) {
 			namespace: "tools",
 			values:    map[string]any{"certManager": map[string]any{"enabled": true}},
 			check: func(t *testing.T, o *objects) {
-				if len(o.secrets) != 0 || len(o.certMgr) != 2 {
-					t.Fatalf("%d secrets, %d cert-manager objects", len(o.secrets), len(o.certMgr))
+				if len(of[*corev1.Secret](o)) != 0 || len(o.certMgr) != 2 {
+					t.Fatalf("%d secrets, %d cert-manager objects", len(of[*corev1.Secret](o)), len(o.certMgr))
 				}
 				i := slices.IndexFunc(o.certMgr, func(m map[string]any) bool { return m["kind"] == "Certificate" })
 				if i < 0 {
@@ -240,12 +234,12 @@ func TestChart(t *testing.T) {
 					!slices.Contains(spec["dnsNames"].([]any), any("rel-archway.tools.svc")) {
 					t.Errorf("certificate %v", cert)
 				}
-				hook := o.hooks[0]
+				hook := of[*admissionregistrationv1.MutatingWebhookConfiguration](o)[0]
 				if hook.Annotations["cert-manager.io/inject-ca-from"] != "tools/rel-archway" || hook.Webhooks[0].ClientConfig.CABundle != nil {
 					t.Errorf("annotations %v caBundle %q", hook.Annotations, hook.Webhooks[0].ClientConfig.CABundle)
 				}
-				if o.deploys[0].Spec.Template.Spec.Volumes[0].Secret.SecretName != "rel-archway-tls" {
-					t.Errorf("volume %+v", o.deploys[0].Spec.Template.Spec.Volumes[0])
+				if of[*appsv1.Deployment](o)[0].Spec.Template.Spec.Volumes[0].Secret.SecretName != "rel-archway-tls" {
+					t.Errorf("volume %+v", of[*appsv1.Deployment](o)[0].Spec.Template.Spec.Volumes[0])
 				}
 			},
 		},
@@ -258,19 +252,19 @@ func TestChart(t *testing.T) {
 				"insecureRegistries": []any{"registry.local:5000", "mirror.local"},
 			},
 			check: func(t *testing.T, o *objects) {
-				args := o.deploys[0].Spec.Template.Spec.Containers[0].Args
+				args := of[*appsv1.Deployment](o)[0].Spec.Template.Spec.Containers[0].Args
 				for _, want := range []string{"--insecure-registry=registry.local:5000", "--insecure-registry=mirror.local"} {
 					if !slices.Contains(args, want) {
 						t.Errorf("args %v lack %s", args, want)
 					}
 				}
-				if len(o.secrets) != 0 || len(o.certMgr) != 0 {
-					t.Fatalf("%d secrets, %d cert-manager objects", len(o.secrets), len(o.certMgr))
+				if len(of[*corev1.Secret](o)) != 0 || len(o.certMgr) != 0 {
+					t.Fatalf("%d secrets, %d cert-manager objects", len(of[*corev1.Secret](o)), len(o.certMgr))
 				}
-				if o.deploys[0].Spec.Template.Spec.Volumes[0].Secret.SecretName != "my-tls" {
-					t.Errorf("volume %+v", o.deploys[0].Spec.Template.Spec.Volumes[0])
+				if of[*appsv1.Deployment](o)[0].Spec.Template.Spec.Volumes[0].Secret.SecretName != "my-tls" {
+					t.Errorf("volume %+v", of[*appsv1.Deployment](o)[0].Spec.Template.Spec.Volumes[0])
 				}
-				wh := o.hooks[0].Webhooks[0]
+				wh := of[*admissionregistrationv1.MutatingWebhookConfiguration](o)[0].Webhooks[0]
 				if !strings.HasPrefix(string(wh.ClientConfig.CABundle), "-----BEGIN CERTIFICATE-----") {
 					t.Errorf("caBundle %q", wh.ClientConfig.CABundle)
 				}
