@@ -19,7 +19,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -27,7 +26,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -127,8 +125,8 @@ func run(ctx context.Context, rate int, duration time.Duration, burst, workers i
 	if err != nil {
 		return err
 	}
-	certFile, keyFile := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
-	if err := errors.Join(os.WriteFile(certFile, certs.CertPEM, 0o600), os.WriteFile(keyFile, certs.KeyPEM, 0o600)); err != nil {
+	certFile, keyFile, err := certs.WriteFiles(dir)
+	if err != nil {
 		return err
 	}
 	client, err := registry.New(registry.WithoutCache())

@@ -9,8 +9,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -136,15 +134,13 @@ func TestWebhookServe(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer reg.Close()
-	dir := t.TempDir()
 	certs, err := webhook.GenerateCerts([]string{"127.0.0.1"}, time.Now(), time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, b := range map[string][]byte{"tls.crt": certs.CertPEM, "tls.key": certs.KeyPEM} {
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
-			t.Fatal(err)
-		}
+	certFile, keyFile, err := certs.WriteFiles(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -156,7 +152,7 @@ func TestWebhookServe(t *testing.T) {
 	var stderr bytes.Buffer
 	done := make(chan int, 1)
 	go func() {
-		done <- Execute(ctx, []string{"webhook", "--listen", addr, "--tls-cert-file", filepath.Join(dir, "tls.crt"), "--tls-key-file", filepath.Join(dir, "tls.key"),
+		done <- Execute(ctx, []string{"webhook", "--listen", addr, "--tls-cert-file", certFile, "--tls-key-file", keyFile,
 			"--arm-taint", "arm=true:NoSchedule", "--pull-secrets=false", "--log-level", "debug"}, strings.NewReader(""), io.Discard, &stderr)
 	}()
 

@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"os"
+	"path/filepath"
 	"time"
 )
 
@@ -88,4 +90,18 @@ func serial() *big.Int {
 		return big.NewInt(time.Now().UnixNano())
 	}
 	return n
+}
+
+// WriteFiles writes the serving pair to dir as tls.crt and tls.key (mode
+// 0600), the names a kubernetes.io/tls Secret volume uses, and returns
+// their paths.
+func (c *Certs) WriteFiles(dir string) (certFile, keyFile string, err error) {
+	certFile, keyFile = filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
+	if err := os.WriteFile(certFile, c.CertPEM, 0o600); err != nil {
+		return "", "", fmt.Errorf("write certificate: %w", err)
+	}
+	if err := os.WriteFile(keyFile, c.KeyPEM, 0o600); err != nil {
+		return "", "", fmt.Errorf("write key: %w", err)
+	}
+	return certFile, keyFile, nil
 }

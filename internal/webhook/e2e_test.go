@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -88,20 +86,18 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
 	certs, err := webhook.GenerateCerts([]string{"127.0.0.1"}, time.Now(), time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, b := range map[string][]byte{"tls.crt": certs.CertPEM, "tls.key": certs.KeyPEM} {
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
-			t.Fatal(err)
-		}
+	certFile, keyFile, err := certs.WriteFiles(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
 	}
 	srv, err := webhook.Start(ctx, webhook.ServerOptions{
 		Addr:     "127.0.0.1:0",
-		CertFile: filepath.Join(dir, "tls.crt"),
-		KeyFile:  filepath.Join(dir, "tls.key"),
+		CertFile: certFile,
+		KeyFile:  keyFile,
 		Webhook:  &webhook.Webhook{Handler: placer, Recover: placer.Recover},
 		Metrics:  m,
 	})

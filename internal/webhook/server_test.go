@@ -24,11 +24,11 @@ func writeCerts(t *testing.T, dir string, mtime time.Time) *webhook.Certs {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, b := range map[string][]byte{"tls.crt": c.CertPEM, "tls.key": c.KeyPEM} {
-		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
+	certFile, keyFile, err := c.WriteFiles(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{certFile, keyFile} {
 		if err := os.Chtimes(path, mtime, mtime); err != nil {
 			t.Fatal(err)
 		}
