@@ -10,30 +10,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/archwaydev/archway/internal/placement"
+	"github.com/archwaydev/archway/internal/workload"
 )
-
-// podSpecPaths says where the built-in kinds keep their pod spec.
-var podSpecPaths = map[string][]string{
-	"Pod":                   {"spec"},
-	"PodTemplate":           {"template", "spec"},
-	"Deployment":            {"spec", "template", "spec"},
-	"ReplicaSet":            {"spec", "template", "spec"},
-	"StatefulSet":           {"spec", "template", "spec"},
-	"DaemonSet":             {"spec", "template", "spec"},
-	"Job":                   {"spec", "template", "spec"},
-	"ReplicationController": {"spec", "template", "spec"},
-	"CronJob":               {"spec", "jobTemplate", "spec", "template", "spec"},
-}
-
-// genericPodSpecPaths are tried for other kinds (Argo Rollout, Knative
-// Service and Configuration, other custom resources embedding a pod
-// template); a path counts when its mapping has "containers".
-var genericPodSpecPaths = [][]string{
-	{"spec", "template", "spec"},
-	{"spec", "jobTemplate", "spec", "template", "spec"},
-	{"template", "spec"},
-	{"spec"},
-}
 
 // kubeFile is a Kubernetes manifest stream.
 type kubeFile struct {
@@ -99,10 +77,10 @@ func (k *kubeFile) object(d *document, at []step, defaultAPIVersion, defaultKind
 		return nil
 	}
 	var path []string
-	if p, ok := podSpecPaths[kind]; ok {
-		path = p
+	if paths, builtin := workload.PodSpecPaths(kind); builtin {
+		path = paths[0]
 	} else {
-		for _, p := range genericPodSpecPaths {
+		for _, p := range paths {
 			if s := walk(d.root, append(clone(at), keys(p...)...), false); s != nil && get(s, "containers") != nil {
 				path = p
 				break

@@ -11,30 +11,6 @@ import (
 	"github.com/archwaydev/archway/internal/workload"
 )
 
-// podSpecPaths says where the built-in kinds keep their pod spec.
-var podSpecPaths = map[string][]string{
-	"Pod":                   {"spec"},
-	"PodTemplate":           {"template", "spec"},
-	"Deployment":            {"spec", "template", "spec"},
-	"ReplicaSet":            {"spec", "template", "spec"},
-	"StatefulSet":           {"spec", "template", "spec"},
-	"DaemonSet":             {"spec", "template", "spec"},
-	"Job":                   {"spec", "template", "spec"},
-	"ReplicationController": {"spec", "template", "spec"},
-	"CronJob":               {"spec", "jobTemplate", "spec", "template", "spec"},
-}
-
-// genericPodSpecPaths are tried, in order, for any other kind (custom
-// resources such as Argo Rollouts and Knative Services, or ones whose spec
-// is itself pod-like); a path counts only when the mapping it leads to has
-// a "containers" key. package rewrite uses the same paths.
-var genericPodSpecPaths = [][]string{
-	{"spec", "template", "spec"},
-	{"spec", "jobTemplate", "spec", "template", "spec"},
-	{"template", "spec"},
-	{"spec"},
-}
-
 // reader turns documents into workloads, gathering per-object errors.
 type reader struct {
 	file      string
@@ -128,10 +104,11 @@ func (r *reader) object(n *yaml.Node, defaultAPIVersion, defaultKind string) {
 // the dotted path it was (or, for a built-in kind, should have been) found
 // at. Both are empty when n is not a workload.
 func findPodSpec(n *yaml.Node, kind string) (*yaml.Node, string) {
-	if p, ok := podSpecPaths[kind]; ok {
-		return path(n, p...), strings.Join(p, ".")
+	paths, builtin := workload.PodSpecPaths(kind)
+	if builtin {
+		return path(n, paths[0]...), strings.Join(paths[0], ".")
 	}
-	for _, p := range genericPodSpecPaths {
+	for _, p := range paths {
 		if spec := path(n, p...); spec != nil && get(spec, "containers") != nil {
 			return spec, strings.Join(p, ".")
 		}
