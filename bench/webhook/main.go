@@ -26,6 +26,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -52,10 +53,22 @@ func main() {
 	duration := flag.Duration("duration", 10*time.Second, "warm-cache run length")
 	burst := flag.Int("burst", 100, "concurrent cold admissions of one new image")
 	workers := flag.Int("workers", 64, "most requests in flight in the warm run")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to `FILE`")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), *duration+2*time.Minute)
 	defer cancel()
 	if err := run(ctx, *rate, *duration, *burst, *workers); err != nil {
+		pprof.StopCPUProfile()
 		log.SetFlags(0)
 		log.Fatal("bench/webhook: ", err)
 	}
