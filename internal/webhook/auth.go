@@ -156,10 +156,13 @@ type lazyKeychain struct {
 
 var _ authn.ContextKeychain = (*lazyKeychain)(nil)
 
+// Resolve implements authn.Keychain.
 func (l *lazyKeychain) Resolve(r authn.Resource) (authn.Authenticator, error) {
 	return l.ResolveContext(context.Background(), r)
 }
 
+// ResolveContext implements authn.ContextKeychain: the keychain is built
+// with the lookup's context, so reading the secrets obeys its deadline.
 func (l *lazyKeychain) ResolveContext(ctx context.Context, r authn.Resource) (authn.Authenticator, error) {
 	l.mu.Lock()
 	if l.kc == nil {
