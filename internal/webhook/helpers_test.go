@@ -1,6 +1,7 @@
 package webhook_test
 
 import (
+	"encoding/pem"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -34,4 +35,14 @@ func counter(t *testing.T, m *webhook.Metrics, name, label, value string) float6
 		}
 	}
 	return 0
+}
+
+// mustPEM returns the DER bytes of the first PEM block.
+func mustPEM(t *testing.T, b []byte) []byte {
+	t.Helper()
+	block, _ := pem.Decode(b)
+	if block == nil {
+		t.Fatal("no PEM block")
+	}
+	return block.Bytes
 }
