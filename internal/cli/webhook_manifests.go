@@ -70,7 +70,7 @@ certificate is left to cert-manager, which must be installed.`,
 	f.StringVar(&o.image, "image", "", "archway image `REPO:TAG` (default: the chart's)")
 	f.StringVar(&o.mode, "mode", string(webhook.ModeEnforce), "enforce or audit")
 	f.StringSliceVar(&o.clusterArchs, "cluster-archs", placement.DefaultClusterArchs, "architectures the cluster's nodes have")
-	f.StringVar(&o.armTaint, "arm-taint", "", "taint on arm64 nodes, `KEY=VALUE:EFFECT`")
+	f.StringVar(&o.armTaint, "arm-taint", "", "the `KEY=VALUE:EFFECT` taint on arm64 nodes")
 	f.StringVar(&o.prefer, "prefer", "", "preferred-affinity weights, e.g. arm64=80")
 	return cmd
 }
