@@ -70,6 +70,11 @@ func NewMetrics() *Metrics {
 			Buckets: []float64{.0005, .001, .002, .005, .01, .025, .05, .1, .25, .5, 1, 2, 5},
 		}),
 	}
+	// Every outcome is exported from the start, at 0, so rates and alerts
+	// work before the first of its kind.
+	for _, o := range []string{OutcomePlaced, OutcomeUnchanged, OutcomeAudit, OutcomeSkipped, OutcomeUnplaceable, OutcomeDisabled, OutcomeIgnored} {
+		m.Admissions.WithLabelValues(o)
+	}
 	m.Registry.MustRegister(
 		m.Admissions, m.Skips, m.LookupDuration, m.CacheHits, m.CacheMisses, m.RegistryErrors, m.AdmissionTime,
 		collectors.NewGoCollector(),
