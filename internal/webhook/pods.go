@@ -130,30 +130,7 @@ func (p *PodPlacer) Handle(ctx context.Context, req Request) Response {
 		}
 	}()
 
-	ctx, cancel := context.WithTimeoutCause(ctx, p.opts.Budget, errBudget)
-	defer cancel()
-	creds := CredentialsOf(req.Namespace, &pod.Spec)
-	lookup, authKey := p.opts.Lookups.For(creds), creds.Key()
-	refs := placement.Images(&pod.Spec)
-	results := make([]registry.Result, len(refs))
-	var g errgroup.Group
-	g.SetLimit(p.opts.Jobs)
-	for i, ref := range refs {
-		g.Go(func() error {
-			results[i] = p.opts.Resolver.Resolve(ctx, ref, authKey, lookup)
-			return nil
-		})
-	}
-	_ = g.Wait()
-
-	images := make(map[string]placement.ImageSupport, len(refs))
-	var failed *registry.Result
-	for i, res := range results {
-		images[refs[i]] = placement.ImageSupport{Architectures: res.Platforms().Architectures(), Err: res.Err}
-		if res.Err != nil && failed == nil {
-			failed = &results[i]
-		}
-	}
+	images, failed := p.lookupAll(ctx, req.Namespace, &pod.Spec)
 	out := placement.Place(&pod.Spec, images, p.opts.Placement)
 
 	switch {
@@ -195,6 +172,34 @@ func (p *PodPlacer) Handle(ctx context.Context, req Request) Response {
 	log.Info("admission", "outcome", OutcomePlaced, "placed", out.Summary)
 	p.count(OutcomePlaced, "")
 	return resp
+}
+
+// lookupAll looks up every image of spec within the budget, Jobs at a time,
+// with the pod's credentials. failed is the first failed lookup, if any.
+func (p *PodPlacer) lookupAll(ctx context.Context, namespace string, spec *corev1.PodSpec) (images map[string]placement.ImageSupport, failed *registry.Result) {
+	ctx, cancel := context.WithTimeoutCause(ctx, p.opts.Budget, errBudget)
+	defer cancel()
+	creds := CredentialsOf(namespace, spec)
+	lookup, authKey := p.opts.Lookups.For(creds), creds.Key()
+	refs := placement.Images(spec)
+	results := make([]registry.Result, len(refs))
+	var g errgroup.Group
+	g.SetLimit(p.opts.Jobs)
+	for i, ref := range refs {
+		g.Go(func() error {
+			results[i] = p.opts.Resolver.Resolve(ctx, ref, authKey, lookup)
+			return nil
+		})
+	}
+	_ = g.Wait()
+	images = make(map[string]placement.ImageSupport, len(refs))
+	for i, res := range results {
+		images[refs[i]] = placement.ImageSupport{Architectures: res.Platforms().Architectures(), Err: res.Err}
+		if res.Err != nil && failed == nil {
+			failed = &results[i]
+		}
+	}
+	return images, failed
 }
 
 // Recover answers a request whose handling panicked: admitted unchanged but
