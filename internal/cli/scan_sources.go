@@ -102,17 +102,17 @@ func readAndLookUp(ctx context.Context, units []scanUnit, extra []workload.Workl
 	slots := make([]slot, len(units))
 	read := make(chan []workload.Workload, len(units)+1)
 	read <- extra
-	var parse errgroup.Group
-	parse.SetLimit(runtime.GOMAXPROCS(0))
-	for i, u := range units {
-		parse.Go(func() error {
-			ws, errs := u.read(ctx)
-			slots[i] = slot{ws, errs}
-			read <- ws
-			return nil
-		})
-	}
-	go func() {
+	go func() { // Go blocks at the limit, so the loop runs beside the lookups
+		var parse errgroup.Group
+		parse.SetLimit(runtime.GOMAXPROCS(0))
+		for i, u := range units {
+			parse.Go(func() error {
+				ws, errs := u.read(ctx)
+				slots[i] = slot{ws, errs}
+				read <- ws
+				return nil
+			})
+		}
 		_ = parse.Wait() // the readers return no error: problems are in the slots
 		close(read)
 	}()
