@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs archway's benchmarks (make bench). Each prints its own table.
-#   N=200 make bench      a quicker run with fewer images
+#   N=200 make bench      a quicker run with fewer images (check)
+#   IMAGES=100 MANIFESTS=1000 make bench   a quicker scan benchmark
 set -euo pipefail
 cd "$(dirname "$0")"
 bash check/run.sh
+bash scan/run.sh
