@@ -245,14 +245,18 @@ func imageResult(r registry.Result) assess.ImageResult {
 	return ir
 }
 
-// writeScanReport renders rep to file (replaced atomically) or, when file is empty,
-// to stdout.
+// writeScanReport renders rep to file (replaced atomically) or, when file
+// is empty, to stdout (a table in colour on a terminal, unless NO_COLOR is
+// set).
 func writeScanReport(stdout io.Writer, file string, format report.Format, rep assess.Report) error {
 	var opts []report.Option
 	if wd, err := os.Getwd(); err == nil {
 		opts = append(opts, report.WithBaseDir(wd))
 	}
 	if file == "" {
+		if format == report.Table && isTerminal(stdout) && os.Getenv("NO_COLOR") == "" {
+			opts = append(opts, report.WithColor(true))
+		}
 		return report.Render(stdout, format, rep, opts...)
 	}
 	var buf bytes.Buffer
