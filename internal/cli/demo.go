@@ -198,7 +198,7 @@ func scanDemoFleet(ctx context.Context, env *demoEnv) error {
 	target := env.targets[0]
 	fmt.Fprintf(env.out, "Wrote an example fleet to %s: Kubernetes manifests, a Helm chart, a compose file\nwith the Dockerfile it builds, and an ECS task definition.\n\n", env.fleet)
 	fmt.Fprintf(env.out, "$ archway scan --platform %s %s\n\n", target, env.fleet)
-	in := readAndLookUp(ctx, scanUnits([]string{env.fleet}, "", scanOptions{}), nil, env.lookup, registry.DefaultJobs, nil)
+	in := readAndLookUp(ctx, readers(scanUnits([]string{env.fleet}, "", scanOptions{})), env.lookup, registry.DefaultJobs, nil)
 	if err := errors.Join(in.errs...); err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -52,6 +53,9 @@ Inputs (each PATH is detected; --kind forces one kind for every PATH):
   ecs         ECS task definitions (JSON)
   compose     compose.yaml / docker-compose.yml (and the Dockerfiles it builds)
   dockerfile  a Dockerfile's base images
+  directory   any other directory: walked, charts and kustomizations under it
+              read whole (with their own values), other files detected one
+              by one; files of no known kind and dot-directories are skipped
   --cluster   the workloads of a live cluster (kubeconfig as kubectl finds
               it), each at its top owner, plus a census of the nodes
 
@@ -59,8 +63,9 @@ Output (-o): table (default on a terminal), json (default otherwise),
 markdown, html, sarif. --output-file writes the report to a file (atomically)
 instead of stdout; its extension picks the format when -o is not given.
 
-An input that cannot be read is reported on stderr, naming the file, and the
-rest is still scanned and reported.
+Each distinct image is looked up once, and lookups start while the inputs are
+still being read. An input that cannot be read is reported on stderr, naming
+the file (and line), and the rest is still scanned and reported.
 
 Exit status:
   0  nothing --fail-on fails on
@@ -193,18 +198,21 @@ func runScan(cmd *cobra.Command, args []string, o scanOptions) error {
 	ctx, cancel := o.reg.withTimeout(cmd.Context())
 	defer cancel()
 
-	var clusterWorkloads []workload.Workload
-	var clusterErr error
+	rs := readers(scanUnits(args, req.kind, o))
 	var census *clusterCensus
 	if o.cluster.enabled {
-		clusterWorkloads, census, clusterErr = readCluster(ctx, o.cluster)
+		rs = append(rs, func(ctx context.Context) ([]workload.Workload, []error) {
+			ws, c, err := readCluster(ctx, o.cluster)
+			census = c // read after readAndLookUp has returned
+			if err != nil {
+				return ws, []error{err}
+			}
+			return ws, nil
+		})
 	}
 	progress := report.NewProgress(stderr, !o.quiet && isTerminal(stderr))
-	in := readAndLookUp(ctx, scanUnits(args, req.kind, o), clusterWorkloads, client, o.reg.jobs, progress)
+	in := readAndLookUp(ctx, rs, client, o.reg.jobs, progress)
 	readErrs := in.errs
-	if clusterErr != nil {
-		readErrs = append(readErrs, clusterErr)
-	}
 	for _, e := range readErrs {
 		fmt.Fprintln(stderr, "archway: scan:", e)
 	}

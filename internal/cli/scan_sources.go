@@ -60,6 +60,12 @@ func scanUnits(paths []string, kind source.Kind, o scanOptions) []scanUnit {
 			units = append(units, scanUnit{path: p, opts: opts})
 			continue
 		}
+		// Only a directory is detected here (which reads no file); any other
+		// PATH is detected by its own read, in parallel with the rest.
+		if info, err := os.Stat(p); err != nil || !info.IsDir() {
+			units = append(units, scanUnit{path: p, opts: opts})
+			continue
+		}
 		if k, err := source.Detect(p); err != nil || k != source.Directory {
 			units = append(units, scanUnit{path: p, opts: opts})
 			continue
@@ -82,7 +88,20 @@ func scanUnits(paths []string, kind source.Kind, o scanOptions) []scanUnit {
 	return units
 }
 
-// read reads one unit; problems come back one by one, each naming its file.
+// workloadReader reads one input: its workloads, and its problems one by
+// one, each naming its file.
+type workloadReader func(ctx context.Context) ([]workload.Workload, []error)
+
+// readers returns the units' read methods.
+func readers(units []scanUnit) []workloadReader {
+	out := make([]workloadReader, len(units))
+	for i, u := range units {
+		out[i] = u.read
+	}
+	return out
+}
+
+// read reads one unit (see workloadReader).
 func (u scanUnit) read(ctx context.Context) ([]workload.Workload, []error) {
 	ws, err := source.Read(ctx, u.path, u.opts)
 	if u.walked && len(ws) == 0 && errors.Is(err, source.ErrUnknownKind) {
@@ -91,23 +110,22 @@ func (u scanUnit) read(ctx context.Context) ([]workload.Workload, []error) {
 	return ws, kube.Errors(err)
 }
 
-// readAndLookUp reads the units in parallel and looks every distinct image
-// up as soon as a unit that uses it has been read, at most jobs at a time,
-// each once. Workloads and errors are in unit order.
-func readAndLookUp(ctx context.Context, units []scanUnit, extra []workload.Workload, l refLookup, jobs int, progress func(done, total int)) scanInputs {
+// readAndLookUp runs the readers in parallel and looks every distinct image
+// up as soon as a reader that found it has returned, at most jobs at a
+// time, each once. Workloads and errors are in reader order.
+func readAndLookUp(ctx context.Context, rs []workloadReader, l refLookup, jobs int, progress func(done, total int)) scanInputs {
 	type slot struct {
 		ws   []workload.Workload
 		errs []error
 	}
-	slots := make([]slot, len(units))
-	read := make(chan []workload.Workload, len(units)+1)
-	read <- extra
+	slots := make([]slot, len(rs))
+	read := make(chan []workload.Workload, len(rs))
 	go func() { // Go blocks at the limit, so the loop runs beside the lookups
 		var parse errgroup.Group
 		parse.SetLimit(runtime.GOMAXPROCS(0))
-		for i, u := range units {
+		for i, r := range rs {
 			parse.Go(func() error {
-				ws, errs := u.read(ctx)
+				ws, errs := r(ctx)
 				slots[i] = slot{ws, errs}
 				read <- ws
 				return nil
@@ -161,6 +179,5 @@ func readAndLookUp(ctx context.Context, units []scanUnit, extra []workload.Workl
 		in.workloads = append(in.workloads, s.ws...)
 		in.errs = append(in.errs, s.errs...)
 	}
-	in.workloads = append(in.workloads, extra...)
 	return in
 }

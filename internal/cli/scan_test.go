@@ -326,7 +326,8 @@ func TestScanDedupesImages(t *testing.T) {
 	extra := []workload.Workload{{Kind: "Job", Name: "c", Containers: []workload.Container{{Name: "a", Image: "r/z:1"}, {Name: "b", Image: "r/w:1"}}}}
 	l := &recordingLookup{}
 	var calls, lastDone, lastTotal int
-	in := readAndLookUp(t.Context(), scanUnits([]string{dir}, "", scanOptions{}), extra, l, 2, func(done, total int) {
+	rs := append(readers(scanUnits([]string{dir}, "", scanOptions{})), func(context.Context) ([]workload.Workload, []error) { return extra, nil })
+	in := readAndLookUp(t.Context(), rs, l, 2, func(done, total int) {
 		calls++
 		lastDone, lastTotal = done, total
 	})
