@@ -8,6 +8,7 @@
 # some with sidecars and init containers; every image used by several). Then:
 #   floor: archway check --no-cache -f refs.txt (just the distinct images)
 #   scan:  archway scan --no-cache FLEET (parse, dedupe, look up, assess)
+#   the same with --kind kubernetes (no per-file detection)
 #   scan with a warm cache
 #   parse: the same source readers without lookups (bench/scan/parsetime)
 # Each is run RUNS times and the fastest counts (the machine may be busy).
@@ -93,6 +94,7 @@ if [[ $total != "$MANIFESTS" || $unknown != 0 ]]; then
   grep '"error": "[^"]' "$work/scan.json" | head -5 >&2
   exit 1
 fi
+measure "archway scan --no-cache --kind kubernetes" run_scan --no-cache --kind kubernetes
 run_scan >/dev/null # fills the on-disk cache
 measure "archway scan (warm cache)" run_scan
 parse=$("$work/parsetime" -runs "$RUNS" "$work/fleet")
