@@ -111,10 +111,10 @@ awk -F'\t' -v m="$MANIFESTS" -v n="$IMAGES" -v jobs="$JOBS" -v rtt=$((2 * DELAY_
   END {
     floor = ms[1]
     printf "\narchway scan benchmark: %d manifests (%d workloads) using %d distinct images, %d ms round trip (latency proxy), --jobs %d, best of %d runs\n\n", m, pw, n, rtt, jobs, runs
-    printf "%-36s %10s %9s %9s\n", "run", "wall", "requests", "÷ floor"
+    printf "%-46s %10s %9s %9s\n", "run", "wall", "requests", "÷ floor"
     for (i = 1; i <= NR; i++)
-      printf "%-36s %9.2fs %9d %8.2f×\n", label[i], ms[i] / 1000, req[i], ms[i] / floor
-    printf "%-36s %9.2fs %9s %9s\n", "parse only (source.Read)", pms / 1000, "-", "-"
+      printf "%-46s %9.2fs %9d %8.2f×\n", label[i], ms[i] / 1000, req[i], ms[i] / floor
+    printf "%-46s %9.2fs %9s %9s\n", "parse only (source.Read)", pms / 1000, "-", "-"
     printf "\nparse time: %.0f ms per 1,000 manifests\n", pms * 1000 / m
     printf "target: scan --no-cache within 1.3× of the floor (check of the %d distinct images): %s (%.2f×)\n",
       n, (ms[2] <= 1.3 * floor ? "met" : "NOT met"), ms[2] / floor

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/archwaydev/archway/internal/registry"
+	"github.com/archwaydev/archway/internal/source"
 	"github.com/archwaydev/archway/internal/workload"
 )
 
@@ -57,5 +58,59 @@ func TestScanLooksUpWhileReading(t *testing.T) {
 	}
 	if len(in.images) != 2 {
 		t.Errorf("looked up %d images, want 2", len(in.images))
+	}
+}
+
+// TestScanUnits: how PATHs are split into units read in parallel.
+func TestScanUnits(t *testing.T) {
+	root := t.TempDir()
+	for _, f := range []string{".git/config.yaml", "a.yaml", "notes.txt", "sub/b.yaml", "chart/Chart.yaml", "kust/kustomization.yaml"} {
+		p := filepath.Join(root, filepath.FromSlash(f))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o := scanOptions{values: []string{"v.yaml"}}
+	tests := []struct {
+		name  string
+		paths []string
+		kind  source.Kind
+		want  []string
+	}{
+		{"plain directory: one unit per entry", []string{"."}, "", []string{
+			"a.yaml  walked", "chart  ", "kust  ", "notes.txt  walked", "sub  ",
+		}},
+		{"--kind directory", []string{"."}, source.Directory, []string{
+			"a.yaml  walked", "chart  ", "kust  ", "notes.txt  walked", "sub  ",
+		}},
+		{"--kind kubernetes: manifest files and directories", []string{"."}, source.Kubernetes, []string{
+			"a.yaml kubernetes ", "chart kubernetes ", "kust kubernetes ", "sub kubernetes ",
+		}},
+		{"a chart is one unit with the values", []string{"chart"}, "", []string{"chart  values"}},
+		{"a kustomization is one unit", []string{"kust"}, "", []string{"kust  values"}},
+		{"--kind helm is one unit", []string{"chart"}, source.Helm, []string{"chart helm values"}},
+		{"a file is one unit", []string{"a.yaml", "notes.txt"}, "", []string{"a.yaml  values", "notes.txt  values"}},
+	}
+	t.Chdir(root)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, u := range scanUnits(tt.paths, tt.kind, o) {
+				flag := ""
+				if u.walked {
+					flag = "walked"
+				}
+				if len(u.opts.Helm.ValueFiles) > 0 {
+					flag += "values"
+				}
+				got = append(got, filepath.ToSlash(u.path)+" "+string(u.opts.Kind)+" "+flag)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("units (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -44,29 +45,24 @@ type scanInputs struct {
 
 // scanUnits splits the PATHs into units that can be read independently,
 // so that reading runs in parallel and lookups start while the rest is
-// still being read: a PATH that is a plain directory becomes one unit per
-// entry, read the way source's walk reads it (dot-directories and
-// non-regular files skipped; charts with their own values); any other PATH
+// still being read. A PATH that is a directory walked file by file (a plain
+// directory, or any directory with --kind kubernetes) becomes one unit per
+// entry, chosen as that walk chooses them: dot-directories skipped, and
+// for a plain directory, charts read with their own values and files of no
+// known kind skipped; for kubernetes, only manifest files. Any other PATH
 // is one unit. Units are in the order the walk would read them.
 func scanUnits(paths []string, kind source.Kind, o scanOptions) []scanUnit {
 	opts := source.Options{
 		Kind: kind,
 		Helm: helm.Options{ValueFiles: o.values, Values: o.set, Namespace: o.cluster.namespace},
 	}
-	walkOpts := source.Options{Helm: helm.Options{Namespace: o.cluster.namespace}}
+	entryOpts := source.Options{Kind: kind, Helm: helm.Options{Namespace: o.cluster.namespace}}
+	if kind == source.Directory {
+		entryOpts.Kind = "" // entries are detected one by one
+	}
 	var units []scanUnit
 	for _, p := range paths {
-		if kind != "" && kind != source.Directory {
-			units = append(units, scanUnit{path: p, opts: opts})
-			continue
-		}
-		// Only a directory is detected here (which reads no file); any other
-		// PATH is detected by its own read, in parallel with the rest.
-		if info, err := os.Stat(p); err != nil || !info.IsDir() {
-			units = append(units, scanUnit{path: p, opts: opts})
-			continue
-		}
-		if k, err := source.Detect(p); err != nil || k != source.Directory {
+		if !walkedByEntry(p, kind) {
 			units = append(units, scanUnit{path: p, opts: opts})
 			continue
 		}
@@ -76,16 +72,40 @@ func scanUnits(paths []string, kind source.Kind, o scanOptions) []scanUnit {
 			continue
 		}
 		for _, e := range entries {
+			path := filepath.Join(p, e.Name())
 			switch {
 			case e.IsDir() && strings.HasPrefix(e.Name(), "."):
 			case e.IsDir():
-				units = append(units, scanUnit{path: filepath.Join(p, e.Name()), opts: walkOpts})
+				units = append(units, scanUnit{path: path, opts: entryOpts})
+			case kind == source.Kubernetes:
+				if (e.Type().IsRegular() || e.Type()&fs.ModeSymlink != 0) && kube.IsManifestFile(path) {
+					units = append(units, scanUnit{path: path, opts: entryOpts})
+				}
 			case e.Type().IsRegular():
-				units = append(units, scanUnit{path: filepath.Join(p, e.Name()), opts: walkOpts, walked: true})
+				units = append(units, scanUnit{path: path, opts: entryOpts, walked: true})
 			}
 		}
 	}
 	return units
+}
+
+// walkedByEntry reports whether PATH p, read as kind, is a directory whose
+// entries can be read one by one: a plain directory, or any directory read
+// as Kubernetes manifests. Only directories are detected here, which reads
+// no file: any other PATH is detected by its own read, in parallel with
+// the rest.
+func walkedByEntry(p string, kind source.Kind) bool {
+	if info, err := os.Stat(p); err != nil || !info.IsDir() {
+		return false
+	}
+	switch kind {
+	case source.Kubernetes, source.Directory:
+		return true
+	case "":
+		k, err := source.Detect(p)
+		return err == nil && k == source.Directory
+	}
+	return false
 }
 
 // workloadReader reads one input: its workloads, and its problems one by
