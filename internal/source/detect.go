@@ -194,14 +194,46 @@ func lineAt(data []byte, off int64) int {
 	return bytes.Count(data[:off], []byte("\n")) + 1
 }
 
-// detectYAML tells Kubernetes manifests from compose files.
+// detectYAML tells Kubernetes manifests from compose files. Most files say
+// which they are in their top-level keys, written at column 0 in block
+// style, so a line scan answers without parsing; flow-style or otherwise
+// unusual files fall back to decoding.
 func detectYAML(p string) (Kind, error) {
-	f, err := os.Open(p)
+	data, err := os.ReadFile(p)
 	if err != nil {
 		return "", err
 	}
-	defer f.Close()
-	dec := yaml.NewDecoder(f)
+	if kind, ok := detectYAMLKeys(data); ok {
+		return kind, nil
+	}
+	return decodeYAMLKind(p, data)
+}
+
+// detectYAMLKeys looks for the top-level keys that name a kind: apiVersion
+// and kind in one document for Kubernetes, services for compose.
+func detectYAMLKeys(data []byte) (Kind, bool) {
+	var apiVersion, kind bool
+	for line := range bytes.Lines(data) {
+		switch {
+		case bytes.HasPrefix(line, []byte("---")):
+			apiVersion, kind = false, false
+		case bytes.HasPrefix(line, []byte("apiVersion:")):
+			apiVersion = true
+		case bytes.HasPrefix(line, []byte("kind:")):
+			kind = true
+		case bytes.HasPrefix(line, []byte("services:")):
+			return Compose, true
+		}
+		if apiVersion && kind {
+			return Kubernetes, true
+		}
+	}
+	return "", false
+}
+
+// decodeYAMLKind decides by decoding the documents one by one.
+func decodeYAMLKind(p string, data []byte) (Kind, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for {
 		var doc yaml.Node
 		err := dec.Decode(&doc)
