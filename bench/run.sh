@@ -6,3 +6,4 @@ set -euo pipefail
 cd "$(dirname "$0")"
 bash check/run.sh
 bash scan/run.sh
+bash webhook/run.sh
