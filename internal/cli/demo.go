@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/archwaydev/archway/internal/assess"
+	"github.com/archwaydev/archway/internal/placement"
 	"github.com/archwaydev/archway/internal/platform"
 	"github.com/archwaydev/archway/internal/registry"
 	"github.com/archwaydev/archway/internal/report"
@@ -31,6 +32,9 @@ type demoOptions struct {
 // demoMarker is the file that marks a directory as written by the demo,
 // which may then write there again.
 const demoMarker = ".archway-demo"
+
+// defaultDemoDir is --dir's default.
+const defaultDemoDir = "archway-demo"
 
 // demoEnv is what the demo's steps share.
 type demoEnv struct {
@@ -51,8 +55,7 @@ type demoLookup interface {
 	refLookup
 }
 
-// demoStep is one step of the demo; later steps (scan, place) are added to
-// demoSteps.
+// demoStep is one step of the demo.
 type demoStep struct {
 	title string
 	run   func(ctx context.Context, env *demoEnv) error
@@ -69,7 +72,8 @@ attestations, a windows image, a tag series), checks them for arm64 exactly as
 'archway check' checks real images, then writes a small example fleet
 (Kubernetes manifests, a Helm chart, a compose file with a Dockerfile, an ECS
 task definition) under DIR/examples, scans it as 'archway scan' would, writes
-an HTML report to DIR/report.html, and says what to try next.
+an HTML report to DIR/report.html, shows as a diff the placement 'archway
+place' would write into the fleet, and says what to try next.
 
 DIR (--dir, default ./archway-demo) is created if needed. The demo writes
 only into a directory that is empty or that it wrote before (it leaves a
@@ -88,7 +92,7 @@ Ctrl-C, so you can run the printed commands yourself.`,
 	}
 	cmd.Flags().StringVar(&o.platforms, "platform", "linux/arm64", "target platform(s), os/arch[/variant], comma-separated")
 	cmd.Flags().BoolVar(&o.serve, "serve", false, "keep the example registry running until interrupted")
-	cmd.Flags().StringVar(&o.dir, "dir", "archway-demo", "`DIR` to write the example fleet and the HTML report to")
+	cmd.Flags().StringVar(&o.dir, "dir", defaultDemoDir, "`DIR` to write the example fleet and the HTML report to")
 	return cmd
 }
 
@@ -129,8 +133,7 @@ func demoSteps() []demoStep {
 		{"Check every image", checkDemoImages},
 		{"Scan an example fleet", scanDemoFleet},
 		{"Write an HTML report", writeDemoReport},
-		// The placement step (archway place --dry-run on env.fleet, using
-		// env.scan) goes here, between the report and what to try next.
+		{"Place the fleet's workloads (a dry run)", placeDemoFleet},
 		{"What to try next", nextSteps},
 	}
 }
@@ -229,16 +232,39 @@ func writeDemoReport(_ context.Context, env *demoEnv) error {
 }
 
 func nextSteps(_ context.Context, env *demoEnv) error {
-	_, err := fmt.Fprint(env.out, `  archway check nginx:1.27                     check a real image (Docker Hub, ECR, GHCR, Quay, ...)
-  archway check -f images.txt -o json          many images, JSON for scripts and CI
-  archway check --platform linux/arm64,linux/amd64 IMAGE
-                                               require every listed platform
-  archway scan k8s/ charts/app compose.yaml    every workload in your manifests, charts, compose files
-  archway scan --cluster -A                    every workload running in your cluster, and its nodes
-  archway demo --serve                         keep the example registry running to try check on it
+	fmt.Fprintf(env.out, `From a clone, 'go install ./cmd/archway' puts archway on your PATH.
 
-`)
+On the example fleet, while '%s' keeps its registry up:
+`, serveCommand(env))
+	writeCommands(env.out, [][2]string{
+		{"archway scan -o json " + env.fleet, "the scan above, as JSON for scripts"},
+		{"archway place --check --arm-taint " + env.fleet, "in CI: exit 1 while a workload lacks its placement"},
+	})
+	fmt.Fprint(env.out, "\nOn your own images, manifests and cluster:\n")
+	writeCommands(env.out, [][2]string{
+		{"archway check nginx:1.27", "check a real image (Docker Hub, ECR, GHCR, Quay, ...)"},
+		{"archway check --platform linux/arm64,linux/amd64 IMAGE...", "require every listed platform"},
+		{"archway scan DIR|FILE|CHART...", "every workload in manifests, Helm charts, compose files"},
+		{"archway scan --cluster -A", "every workload running in your cluster, and its nodes"},
+		{"archway place --dry-run --arm-taint DIR", "the placement your manifests need, as a diff"},
+		{"archway webhook manifests --generate-certs --arm-taint " + placement.DefaultArmTaint + " | kubectl apply -f -",
+			"install the webhook that places pods as they are created"},
+	})
+	_, err := fmt.Fprintln(env.out)
 	return err
+}
+
+// writeCommands prints commands with what they do in a column, on the
+// next line when the command is too long.
+func writeCommands(w io.Writer, cmds [][2]string) {
+	const width = 45
+	for _, c := range cmds {
+		if len(c[0]) > width-2 {
+			fmt.Fprintf(w, "  %s\n  %*s%s\n", c[0], width, "", c[1])
+			continue
+		}
+		fmt.Fprintf(w, "  %-*s%s\n", width, c[0], c[1])
+	}
 }
 
 // serveDemo keeps the registry running until ctx is cancelled.
@@ -249,8 +275,9 @@ func serveDemo(ctx context.Context, env *demoEnv) error {
   archway check -v --platform linux/arm/v7 %s/demo/worker:1.0
   archway check -o json %s/demo/api:2.1
   archway scan %s
+  archway place --in-place --arm-taint %s
 
-`, h, h, h, h, h, env.fleet)
+`, h, h, h, h, h, env.fleet, env.fleet)
 	<-ctx.Done()
 	return nil
 }

@@ -51,6 +51,11 @@ func TestDemo(t *testing.T) {
 		"Deployment/shop/billing",
 		"Summary: 11 workloads for linux/arm64: 4 ready (36%), 6 not ready (55%), 1 unknown (9%)",
 		"file:///WORK/archway-demo/report.html",
+		"$ archway place --dry-run --arm-taint archway-demo/examples",
+		"archway-demo/examples/k8s/billing.yaml:2 Deployment/shop/billing: + required kubernetes.io/arch In [amd64]",
+		"+++ b/archway-demo/examples/k8s/api.yaml",
+		"archway place: would place 5 workload(s); 1 skipped (unknown image); 0 file(s) failed",
+		"  archway place --in-place --arm-taint archway-demo/examples\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q", want)
@@ -177,6 +182,23 @@ func TestDemoServe(t *testing.T) {
 	scan := runArchway(ctx, "", "scan", "--no-cache", "-o", "json", "--fail-on", "never", filepath.Join("archway-demo", "examples", "k8s", "api.yaml"))
 	if scan.code != ExitOK || !strings.Contains(scan.stdout, `"verdict": "ready"`) {
 		t.Errorf("scan of the written fleet against the served registry: exit %d\n%s%s", scan.code, scan.stdout, scan.stderr)
+	}
+	// The place commands printed work against the served registry: the
+	// fleet lacks its placement until --in-place writes it; then only the
+	// workload with the missing image is left (unknown: exit 2).
+	fleet := filepath.Join("archway-demo", "examples")
+	for _, c := range []struct {
+		args []string
+		want int
+	}{
+		{[]string{"--check"}, ExitUnsupported},
+		{[]string{"--in-place"}, ExitOK},
+		{[]string{"--check"}, ExitUnknown},
+	} {
+		got := runArchway(ctx, "", append(append([]string{"place", "--no-cache", "--arm-taint"}, c.args...), fleet)...)
+		if got.code != c.want {
+			t.Errorf("place %v: exit %d, want %d\n%s", c.args, got.code, c.want, got.stderr)
+		}
 	}
 	cancel()
 	select {

@@ -15,7 +15,7 @@ import (
 )
 
 // registryFlags are the registry client flags every command that looks
-// images up shares (check, scan).
+// images up shares (check, scan, place).
 type registryFlags struct {
 	jobs          int
 	cacheTTL      time.Duration
