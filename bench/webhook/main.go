@@ -21,6 +21,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"golang.org/x/sync/errgroup"
 	"io"
 	"log"
 	"net"
@@ -129,6 +130,7 @@ func run(ctx context.Context, rate int, duration time.Duration, burst, workers i
 	}
 
 	// The webhook, as `archway webhook` wires it.
+	webhook.TuneGC()
 	dir, err := os.MkdirTemp("", "bench-webhook")
 	if err != nil {
 		return err
@@ -183,11 +185,24 @@ func run(ctx context.Context, rate int, duration time.Duration, burst, workers i
 			return err
 		}
 	}
-	// Fill the cache and the connection pool.
+	// Fill the cache, then the connection pool: requests sent one after
+	// another would reuse a single connection, leaving the measured run to
+	// pay TLS handshakes whenever its concurrency rises, which a real API
+	// server's kept-alive connections do not.
+	if _, err := send(ctx, httpClient, url, bodies[0]); err != nil {
+		return fmt.Errorf("warm-up: %w", err)
+	}
+	warm, warmCtx := errgroup.WithContext(ctx)
 	for i := 0; i < workers; i++ {
-		if _, err := send(ctx, httpClient, url, bodies[i%len(bodies)]); err != nil {
-			return fmt.Errorf("warm-up: %w", err)
-		}
+		warm.Go(func() error {
+			if _, err := send(warmCtx, httpClient, url, bodies[i%len(bodies)]); err != nil {
+				return fmt.Errorf("warm-up: %w", err)
+			}
+			return nil
+		})
+	}
+	if err := warm.Wait(); err != nil {
+		return err
 	}
 	proxy.reset()
 

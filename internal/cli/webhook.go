@@ -91,6 +91,7 @@ or the Helm chart deploy/charts/archway.`,
 }
 
 func runWebhook(ctx context.Context, cmd *cobra.Command, o webhookOptions) error {
+	webhook.TuneGC()
 	popts, mode, level, err := o.validate()
 	if err != nil {
 		return usageError(err)
