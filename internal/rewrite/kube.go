@@ -1,7 +1,6 @@
 package rewrite
 
 import (
-	"encoding/json"
 	"fmt"
 	"reflect"
 	"strings"
@@ -101,7 +100,7 @@ func (k *kubeFile) object(d *document, at []step, defaultAPIVersion, defaultKind
 		name = str(meta, "generateName")
 	}
 	t := Target{Kind: kind, Namespace: str(meta, "namespace"), Name: name, Line: n.Line}
-	spec, err := decodePodSpec(specNode)
+	spec, err := workload.DecodePodSpec(specNode.Decode)
 	if err != nil {
 		return fmt.Errorf("%s:%d: %s: %s: %w", k.name, specNode.Line, t.ID(), strings.Join(path, "."), err)
 	}
@@ -114,24 +113,6 @@ func (k *kubeFile) object(d *document, at []step, defaultAPIVersion, defaultKind
 }
 
 func clone(s []step) []step { return append([]step(nil), s...) }
-
-// decodePodSpec converts a pod spec node to the API type through JSON, as
-// the API server reads it.
-func decodePodSpec(n *yaml.Node) (*corev1.PodSpec, error) {
-	var v any
-	if err := n.Decode(&v); err != nil {
-		return nil, err
-	}
-	data, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("converting to JSON: %w", err)
-	}
-	var spec corev1.PodSpec
-	if err := json.Unmarshal(data, &spec); err != nil {
-		return nil, err
-	}
-	return &spec, nil
-}
 
 func (k *kubeFile) apply(images map[string]Image, opts Options) ([]Change, error) {
 	sup := supports(images)

@@ -1,5 +1,12 @@
 package workload
 
+import (
+	"encoding/json"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
 // builtinPodSpecPaths says where the built-in kinds keep their pod spec.
 var builtinPodSpecPaths = map[string][]string{
 	"Pod":                   {"spec"},
@@ -34,4 +41,24 @@ func PodSpecPaths(kind string) (paths [][]string, builtin bool) {
 		return [][]string{p}, true
 	}
 	return genericPodSpecPaths, false
+}
+
+// DecodePodSpec converts a decoded pod spec to the API type through JSON,
+// the way the API server reads it: unknown fields are ignored, wrong types
+// are errors. decode fills a generic value, e.g. a yaml.Node's Decode method
+// (either YAML library's: they share the signature).
+func DecodePodSpec(decode func(v any) error) (*corev1.PodSpec, error) {
+	var v any
+	if err := decode(&v); err != nil {
+		return nil, err
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("converting to JSON: %w", err)
+	}
+	var spec corev1.PodSpec
+	if err := json.Unmarshal(data, &spec); err != nil {
+		return nil, err
+	}
+	return &spec, nil
 }

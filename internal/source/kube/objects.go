@@ -1,7 +1,6 @@
 package kube
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -77,7 +76,7 @@ func (r *reader) object(n *yaml.Node, defaultAPIVersion, defaultKind string) {
 		r.fail(spec.Line, "%s: %s: expected a mapping, found %s", id, specPath, kindName(spec))
 		return
 	}
-	podSpec, err := decodePodSpec(spec)
+	podSpec, err := workload.DecodePodSpec(spec.Decode)
 	if err != nil {
 		r.fail(spec.Line, "%s: %s: %w", id, specPath, err)
 		return
@@ -114,25 +113,6 @@ func findPodSpec(n *yaml.Node, kind string) (*yaml.Node, string) {
 		}
 	}
 	return nil, ""
-}
-
-// decodePodSpec converts a pod spec node to the API type through JSON, the
-// way the API server reads it: unknown fields are ignored, wrong types are
-// errors.
-func decodePodSpec(n *yaml.Node) (*corev1.PodSpec, error) {
-	var v any
-	if err := n.Decode(&v); err != nil {
-		return nil, err
-	}
-	data, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("converting to JSON: %w", err)
-	}
-	var spec corev1.PodSpec
-	if err := json.Unmarshal(data, &spec); err != nil {
-		return nil, err
-	}
-	return &spec, nil
 }
 
 // containerLists are the pod spec fields that hold containers, in the order
