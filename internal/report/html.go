@@ -23,7 +23,11 @@ type htmlData struct {
 
 type htmlCounts struct {
 	assess.Counts
+	// Bar widths, rounded to a tenth.
 	ReadyPct, NotReadyPct, UnknownPct float64
+	// Whole percentages for text, rounded once from the exact share so
+	// they match the table and Markdown summaries.
+	ReadyText, NotReadyText, UnknownText string
 }
 
 type htmlChart struct {
@@ -47,7 +51,8 @@ type htmlRow struct {
 func newHTMLCounts(c assess.Counts) htmlCounts {
 	return htmlCounts{Counts: c,
 		ReadyPct: round1(c.Percent(assess.Ready)), NotReadyPct: round1(c.Percent(assess.NotReady)),
-		UnknownPct: round1(c.Percent(assess.Unknown))}
+		UnknownPct: round1(c.Percent(assess.Unknown)),
+		ReadyText:  pct(c, assess.Ready), NotReadyText: pct(c, assess.NotReady), UnknownText: pct(c, assess.Unknown)}
 }
 
 func renderHTML(w io.Writer, r assess.Report, o options) error {

@@ -215,3 +215,14 @@ func TestExitCode(t *testing.T) {
 		t.Error("ParseFailOn(always): want error")
 	}
 }
+
+// The HTML cards round the exact share once, like the text summaries: 6 of
+// 11 is 54.5%, shown as 55% everywhere (rounding the bar's 54.5 again to a
+// whole number would give 54).
+func TestHTMLCardPercentMatchesSummary(t *testing.T) {
+	c := assess.Counts{Total: 11, Ready: 4, NotReady: 6, Unknown: 1}
+	h := newHTMLCounts(c)
+	if got, want := h.NotReadyText, pct(c, assess.NotReady); got != want || got != "55%" {
+		t.Errorf("NotReadyText = %q, summary says %q; want both 55%%", got, want)
+	}
+}
