@@ -26,7 +26,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx)
+	err := run(ctx, os.Args[1:])
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "populate:", err)
@@ -34,14 +34,17 @@ func main() {
 	}
 }
 
-func run(ctx context.Context) error {
-	reg := flag.String("registry", "", "registry host:port to push to")
-	refHost := flag.String("ref-host", "", "host:port written in the references (default: -registry)")
-	n := flag.Int("n", 1000, "number of images")
-	out := flag.String("out", "refs.txt", "file to write the references to")
-	jobs := flag.Int("jobs", 16, "pushes at once")
-	wait := flag.Duration("wait", 30*time.Second, "how long to wait for the registry to answer")
-	flag.Parse()
+func run(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("populate", flag.ContinueOnError)
+	reg := fs.String("registry", "", "registry host:port to push to")
+	refHost := fs.String("ref-host", "", "host:port written in the references (default: -registry)")
+	n := fs.Int("n", 1000, "number of images")
+	out := fs.String("out", "refs.txt", "file to write the references to")
+	jobs := fs.Int("jobs", 16, "pushes at once")
+	wait := fs.Duration("wait", 30*time.Second, "how long to wait for the registry to answer")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
 	if *reg == "" || *n < 1 || *jobs < 1 {
 		return errors.New("usage: populate -registry HOST:PORT [-ref-host HOST:PORT] [-n N] [-out FILE] [-jobs J]")
 	}

@@ -36,8 +36,7 @@ func TestPopulate(t *testing.T) {
 	t.Cleanup(srv.Close)
 	host := strings.TrimPrefix(srv.URL, "http://")
 	out := filepath.Join(t.TempDir(), "refs.txt")
-	os.Args = []string{"populate", "-registry", host, "-ref-host", "proxy:1", "-n", "12", "-out", out}
-	if err := run(t.Context()); err != nil {
+	if err := run(t.Context(), []string{"-registry", host, "-ref-host", "proxy:1", "-n", "12", "-out", out}); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(out)
