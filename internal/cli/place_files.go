@@ -205,9 +205,6 @@ func (p *placer) postRender(ctx context.Context, stdin io.Reader) error {
 	return p.exit()
 }
 
-// kustomizationNames are the file names kustomize reads, in its order.
-var kustomizationNames = []string{"kustomization.yaml", "kustomization.yml", "Kustomization"}
-
 // kustomize writes, for each kustomization directory, a patch file with
 // the placement of the objects it builds and adds it to its patches.
 func (p *placer) kustomize(ctx context.Context, dirs []string) error {
@@ -226,7 +223,7 @@ func (p *placer) kustomize(ctx context.Context, dirs []string) error {
 
 func (p *placer) kustomizeDir(ctx context.Context, dir string) error {
 	kpath := ""
-	for _, n := range kustomizationNames {
+	for _, n := range kustomize.FileNames {
 		if _, err := os.Stat(filepath.Join(dir, n)); err == nil {
 			kpath = filepath.Join(dir, n)
 			break

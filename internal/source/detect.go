@@ -17,13 +17,11 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/archwaydev/archway/internal/source/kube"
+	"github.com/archwaydev/archway/internal/source/kustomize"
 )
 
 // chartFile names a Helm chart's metadata file.
 const chartFile = "Chart.yaml"
-
-// kustomizationFiles are the names kustomize accepts for its file.
-var kustomizationFiles = []string{"kustomization.yaml", "kustomization.yml", "Kustomization"}
 
 // composeFiles are the default compose file names.
 var composeFiles = []string{"compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"}
@@ -61,7 +59,7 @@ func Detect(p string) (Kind, error) {
 
 // dirKind is the kind of directory dir.
 func dirKind(dir string) Kind {
-	for _, name := range kustomizationFiles {
+	for _, name := range kustomize.FileNames {
 		if isFile(filepath.Join(dir, name)) {
 			return Kustomize
 		}
@@ -85,7 +83,7 @@ func detectFile(p string) (Kind, error) {
 	switch {
 	case base == chartFile:
 		return Helm, nil
-	case slices.Contains(kustomizationFiles, base):
+	case slices.Contains(kustomize.FileNames, base):
 		return Kustomize, nil
 	case isDockerfileName(lower):
 		return Dockerfile, nil

@@ -117,7 +117,7 @@ func chartPath(path string) string {
 // kustomizationDir is the directory of a kustomize input: the directory of
 // a kustomization file named directly, else path itself.
 func kustomizationDir(path string) string {
-	if slices.Contains(kustomizationFiles, filepath.Base(path)) {
+	if slices.Contains(kustomize.FileNames, filepath.Base(path)) {
 		return filepath.Dir(path)
 	}
 	return path

@@ -10,6 +10,10 @@ import (
 	"github.com/archwaydev/archway/internal/workload"
 )
 
+// FileNames are the names kustomize accepts for a kustomization file, in
+// the order it looks for them.
+var FileNames = []string{"kustomization.yaml", "kustomization.yml", "Kustomization"}
+
 // DisplayName is the file name given to the build output of dir in
 // workload and container locations.
 func DisplayName(dir string) string { return "kustomize build " + dir }
