@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/pmezard/go-difflib/difflib"
-	"gopkg.in/yaml.v3"
 
 	"github.com/archwaydev/archway/internal/rewrite"
 	"github.com/archwaydev/archway/internal/source/kube"
@@ -253,9 +252,9 @@ func (p *placer) kustomizeDir(ctx context.Context, dir string) error {
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	rename, err := kustomizeRename(kpath, kdata)
+	rename, err := rewrite.KustomizeRename(kdata)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", kpath, err)
 	}
 	patch, changes, err := f.KustomizePatch(existing, images, p.opts, rename)
 	if err != nil {
@@ -284,25 +283,4 @@ func (p *placer) kustomizeDir(ctx context.Context, dir string) error {
 		}
 	}
 	return nil
-}
-
-// kustomizeRename maps a built object back to the name and namespace the
-// kustomization's own patches match: kustomize applies patches before its
-// namePrefix, nameSuffix and namespace transformers.
-func kustomizeRename(path string, data []byte) (func(rewrite.Target) rewrite.Target, error) {
-	var k struct {
-		NamePrefix string `yaml:"namePrefix"`
-		NameSuffix string `yaml:"nameSuffix"`
-		Namespace  string `yaml:"namespace"`
-	}
-	if err := yaml.Unmarshal(data, &k); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return func(t rewrite.Target) rewrite.Target {
-		t.Name = strings.TrimSuffix(strings.TrimPrefix(t.Name, k.NamePrefix), k.NameSuffix)
-		if k.Namespace != "" {
-			t.Namespace = ""
-		}
-		return t
-	}, nil
 }

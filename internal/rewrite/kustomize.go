@@ -168,3 +168,25 @@ func AddKustomizePatch(data []byte, file string) (out []byte, changed bool, err 
 	out, err = encodeYAML(docs)
 	return out, err == nil, err
 }
+
+// KustomizeRename returns the function that maps an object built from the
+// given kustomization file back to the name and namespace the
+// kustomization's own patches match: kustomize applies patches before its
+// namePrefix, nameSuffix and namespace transformers.
+func KustomizeRename(kustomization []byte) (func(Target) Target, error) {
+	var k struct {
+		NamePrefix string `yaml:"namePrefix"`
+		NameSuffix string `yaml:"nameSuffix"`
+		Namespace  string `yaml:"namespace"`
+	}
+	if err := yaml.Unmarshal(kustomization, &k); err != nil {
+		return nil, err
+	}
+	return func(t Target) Target {
+		t.Name = strings.TrimSuffix(strings.TrimPrefix(t.Name, k.NamePrefix), k.NameSuffix)
+		if k.Namespace != "" {
+			t.Namespace = ""
+		}
+		return t
+	}, nil
+}
