@@ -1,10 +1,40 @@
-# Shell helpers shared by the benchmarks under bench/. Source it after
-# setting: work (a temporary directory), pids (an array; the caller's EXIT
-# trap kills them) and a log function.
+# Shell helpers shared by the benchmarks under bench/. Source it, then call
+# bench_setup NAME first.
 #
+#   bench_setup NAME      a temporary $work, a $pids list killed (and $work
+#                         removed) on exit, log and ms_since
+#   push_images N         bench/check/populate (built to $work/populate) pushes
+#                         N images to $reg, references via $proxy → $work/refs.txt
 #   start_registry        Debian docker-registry on a free loopback port → $reg
 #   start_proxy UPSTREAM  bench/latencyproxy in front of UPSTREAM (host:port),
 #                         DELAY_MS each way, built to $work/latencyproxy → $proxy
+
+bench_setup() {
+  bench_name=$1
+  work=$(mktemp -d "${TMPDIR:-/tmp}/archway-bench-$1.XXXXXX")
+  pids=()
+  trap bench_cleanup EXIT
+}
+
+bench_cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+
+log() { echo "bench/$bench_name: $*" >&2; }
+
+# ms_since prints the milliseconds since $1 (a `date +%s%N` reading).
+ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+
+push_images() {
+  log "pushing $1 images to docker-registry at $reg"
+  local t0
+  t0=$(date +%s%N)
+  "$work/populate" -registry "$reg" -ref-host "$proxy" -n "$1" -out "$work/refs.txt" ||
+    { tail -20 "$work/registry.log" >&2; return 1; }
+  log "pushed in $(ms_since "$t0") ms"
+}
 
 # free_port prints a loopback TCP port nobody listens on.
 free_port() {

@@ -28,15 +28,9 @@ CRANE_VERSION=v0.22.1
 REGCTL_VERSION=v0.11.7
 
 bin=$root/bench/check/.bin
-work=$(mktemp -d "${TMPDIR:-/tmp}/archway-bench.XXXXXX")
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-log() { echo "bench/check: $*" >&2; }
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh"
+bench_setup check
 
 # --- peers, at pinned versions -------------------------------------------
 install_peer() { # name package version
@@ -58,17 +52,11 @@ go build -o "$work/latencyproxy" ./bench/latencyproxy
 go build -o "$work/populate" ./bench/check/populate
 
 # --- docker-registry and the latency proxy on loopback --------------------
-# shellcheck source=../lib.sh
-source "$root/bench/lib.sh"
 start_registry
 start_proxy "$reg"
 
 # --- images -----------------------------------------------------------------
-log "pushing $N images to docker-registry at $reg"
-t0=$(date +%s%N)
-"$work/populate" -registry "$reg" -ref-host "$proxy" -n "$N" -out "$work/refs.txt" ||
-  { tail -20 "$work/registry.log" >&2; exit 1; }
-log "pushed in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+push_images "$N"
 
 # --- measurements -------------------------------------------------------------
 export DOCKER_CONFIG=$work/docker XDG_CACHE_HOME=$work/cache

@@ -27,16 +27,9 @@ JOBS=${JOBS:-32}
 DELAY_MS=${DELAY_MS:-25}
 RUNS=${RUNS:-3}
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/archway-bench-scan.XXXXXX")
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-log() { echo "bench/scan: $*" >&2; }
-ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh"
+bench_setup scan
 
 log "building archway, latencyproxy, populate, genfleet, parsetime"
 go build -o "$work/archway" ./cmd/archway
@@ -46,17 +39,11 @@ go build -o "$work/genfleet" ./bench/scan/genfleet
 go build -o "$work/parsetime" ./bench/scan/parsetime
 
 # --- docker-registry and the latency proxy on loopback ----------------------
-# shellcheck source=bench/lib.sh
-source "$root/bench/lib.sh"
 start_registry
 start_proxy "$reg"
 
 # --- images and fleet ----------------------------------------------------------
-log "pushing $IMAGES images to docker-registry at $reg"
-t0=$(date +%s%N)
-"$work/populate" -registry "$reg" -ref-host "$proxy" -n "$IMAGES" -out "$work/refs.txt" ||
-  { tail -20 "$work/registry.log" >&2; exit 1; }
-log "pushed in $(ms_since "$t0") ms"
+push_images "$IMAGES"
 t0=$(date +%s%N)
 "$work/genfleet" -refs "$work/refs.txt" -dir "$work/fleet" -n "$MANIFESTS"
 log "wrote $MANIFESTS manifests in $(ms_since "$t0") ms"
