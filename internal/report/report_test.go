@@ -3,8 +3,6 @@ package report
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,27 +10,13 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/archwaydev/archway/internal/assess"
+	goldenfile "github.com/archwaydev/archway/internal/golden"
 	"github.com/archwaydev/archway/internal/platform"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", name+".golden"), got)
 }
 
 func render(t *testing.T, f Format, r assess.Report, opts ...Option) []byte {

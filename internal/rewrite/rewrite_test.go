@@ -2,7 +2,6 @@ package rewrite
 
 import (
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,11 +10,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 
+	goldenfile "github.com/archwaydev/archway/internal/golden"
 	"github.com/archwaydev/archway/internal/placement"
 	"github.com/archwaydev/archway/internal/platform"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 var testImages = map[string]Image{
 	"example.com/multi:1":  {Platforms: []platform.Platform{platform.LinuxAMD64, platform.LinuxARM64, {OS: "unknown", Architecture: "unknown"}}},
@@ -108,19 +106,7 @@ func renderChanges(res Result) string {
 
 func checkGolden(t *testing.T, path string, got []byte) {
 	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
-	}
+	goldenfile.Check(t, path, got)
 }
 
 // checkSemantics decodes every pod spec of the output and compares it with

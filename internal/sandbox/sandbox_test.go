@@ -5,11 +5,9 @@ import (
 	"context"
 	"debug/elf"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,10 +19,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	goldenfile "github.com/archwaydev/archway/internal/golden"
 	"github.com/archwaydev/archway/internal/platform"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func startServer(t *testing.T) *Server {
 	t.Helper()
@@ -280,22 +277,7 @@ func TestDigestsStable(t *testing.T) {
 		}
 		fmt.Fprintf(&b, "%s:%s %s\n", e.Repo, e.Tag, d)
 	}
-	golden := filepath.Join("testdata", "digests.golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update)", err)
-	}
-	if diff := cmp.Diff(string(want), b.String()); diff != "" {
-		t.Errorf("digests changed (-golden +built):\n%s", diff)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", "digests.golden"), []byte(b.String()))
 }
 
 func TestSeedUnreachable(t *testing.T) {

@@ -2,8 +2,6 @@ package kube
 
 import (
 	"encoding/json"
-	"flag"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -12,10 +10,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 
+	goldenfile "github.com/archwaydev/archway/internal/golden"
 	"github.com/archwaydev/archway/internal/workload"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // golden compares got, as indented JSON, with testdata/name.golden.json.
 func golden(t *testing.T, name string, got any) {
@@ -25,19 +22,7 @@ func golden(t *testing.T, name string, got any) {
 		t.Fatal(err)
 	}
 	data = append(data, '\n')
-	file := filepath.Join("testdata", name+".golden.json")
-	if *update {
-		if err := os.WriteFile(file, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if diff := cmp.Diff(string(want), string(data)); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", file, diff)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", name+".golden.json"), data)
 }
 
 func TestReadFiles(t *testing.T) {
