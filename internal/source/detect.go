@@ -47,12 +47,19 @@ var composeFiles = []string{"compose.yaml", "compose.yml", "docker-compose.yaml"
 // parse is Kubernetes, so that package reports the bad document with its
 // line and still reads the good ones.
 func Detect(p string) (Kind, error) {
+	kind, _, err := detect(p)
+	return kind, err
+}
+
+// detect is Detect, also returning the file's content when detection had to
+// read it (JSON and YAML files), so that the reader need not read it again.
+func detect(p string) (Kind, []byte, error) {
 	info, err := os.Stat(p)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if info.IsDir() {
-		return dirKind(p), nil
+		return dirKind(p), nil, nil
 	}
 	return detectFile(p)
 }
@@ -75,30 +82,38 @@ func isFile(p string) bool {
 	return err == nil && !info.IsDir()
 }
 
-// detectFile is the kind of regular file p.
-func detectFile(p string) (Kind, error) {
+// detectFile is the kind of regular file p, and its content when it had to
+// be read to tell.
+func detectFile(p string) (Kind, []byte, error) {
 	base := filepath.Base(p)
 	lower := strings.ToLower(base)
 	ext := strings.ToLower(filepath.Ext(base))
 	switch {
 	case base == chartFile:
-		return Helm, nil
+		return Helm, nil, nil
 	case slices.Contains(kustomize.FileNames, base):
-		return Kustomize, nil
+		return Kustomize, nil, nil
 	case isDockerfileName(lower):
-		return Dockerfile, nil
+		return Dockerfile, nil, nil
 	case isComposeName(lower):
-		return Compose, nil
+		return Compose, nil, nil
 	case strings.HasSuffix(lower, ".tgz") || strings.HasSuffix(lower, ".tar.gz"):
 		if isChartArchive(p) {
-			return Helm, nil
+			return Helm, nil, nil
 		}
-	case ext == ".json":
-		return detectJSON(p)
-	case ext == ".yaml" || ext == ".yml":
-		return detectYAML(p)
+	case ext == ".json" || ext == ".yaml" || ext == ".yml":
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return "", nil, err
+		}
+		detectData := detectYAML
+		if ext == ".json" {
+			detectData = detectJSON
+		}
+		kind, err := detectData(p, data)
+		return kind, data, err
 	}
-	return "", fmt.Errorf("%s: %w", p, ErrUnknownKind)
+	return "", nil, fmt.Errorf("%s: %w", p, ErrUnknownKind)
 }
 
 func isDockerfileName(lower string) bool {
@@ -146,11 +161,7 @@ func isChartArchive(p string) bool {
 }
 
 // detectJSON tells ECS task definitions from Kubernetes objects.
-func detectJSON(p string) (Kind, error) {
-	data, err := os.ReadFile(p)
-	if err != nil {
-		return "", err
-	}
+func detectJSON(p string, data []byte) (Kind, error) {
 	var v any
 	if err := json.Unmarshal(data, &v); err != nil {
 		e := &kube.Error{File: p, Err: err}
@@ -196,11 +207,7 @@ func lineAt(data []byte, off int64) int {
 // which they are in their top-level keys, written at column 0 in block
 // style, so a line scan answers without parsing; flow-style or otherwise
 // unusual files fall back to decoding.
-func detectYAML(p string) (Kind, error) {
-	data, err := os.ReadFile(p)
-	if err != nil {
-		return "", err
-	}
+func detectYAML(p string, data []byte) (Kind, error) {
 	if kind, ok := detectYAMLKeys(data); ok {
 		return kind, nil
 	}

@@ -76,11 +76,20 @@ type Options struct {
 // reported.
 func Read(ctx context.Context, path string, opts Options) ([]workload.Workload, error) {
 	kind := opts.Kind
+	var data []byte // the file's content, when detection read it
 	if kind == "" {
 		var err error
-		if kind, err = Detect(path); err != nil {
+		if kind, data, err = detect(path); err != nil {
 			return nil, err
 		}
+	}
+	switch {
+	case data != nil && kind == Kubernetes:
+		return kube.Parse(path, data)
+	case data != nil && kind == ECS:
+		return ecs.Parse(path, data)
+	case data != nil && kind == Compose:
+		return compose.Parse(path, data)
 	}
 	switch kind {
 	case Kubernetes:
@@ -128,16 +137,10 @@ func readDir(ctx context.Context, root string, opts Options) ([]workload.Workloa
 	walkHelm := helm.Options{ReleaseName: opts.Helm.ReleaseName, Namespace: opts.Helm.Namespace, KubeVersion: opts.Helm.KubeVersion}
 	var out []workload.Workload
 	var errs []error
-	read := func(p string, kind Kind) {
-		var ws []workload.Workload
-		var err error
-		if kind == Helm {
-			ws, err = helm.Read(ctx, chartPath(p), walkHelm)
-		} else {
-			ws, err = Read(ctx, p, Options{Kind: kind})
-		}
+	// add keeps what one input gave; files of no known kind are not inputs.
+	add := func(ws []workload.Workload, err error) {
 		out = append(out, ws...)
-		if err != nil {
+		if err != nil && !errors.Is(err, ErrUnknownKind) {
 			errs = append(errs, err)
 		}
 	}
@@ -160,7 +163,7 @@ func readDir(ctx context.Context, root string, opts Options) ([]workload.Workloa
 				return fs.SkipDir
 			}
 			if kind := dirKind(p); kind != Directory {
-				read(p, kind)
+				add(Read(ctx, p, Options{Kind: kind, Helm: walkHelm}))
 				return fs.SkipDir
 			}
 			return nil
@@ -168,14 +171,7 @@ func readDir(ctx context.Context, root string, opts Options) ([]workload.Workloa
 		if !d.Type().IsRegular() {
 			return nil
 		}
-		kind, err := detectFile(p)
-		switch {
-		case errors.Is(err, ErrUnknownKind):
-		case err != nil:
-			errs = append(errs, err)
-		default:
-			read(p, kind)
-		}
+		add(Read(ctx, p, Options{Helm: walkHelm})) // detects the kind, reading the file once
 		return nil
 	})
 	if walkErr != nil {
