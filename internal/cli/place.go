@@ -249,6 +249,11 @@ func imageFromResult(r registry.Result) rewrite.Image {
 // report prints what was done to each target on stderr and counts.
 func (p *placer) report(file string, res []rewrite.Change) {
 	for _, c := range res {
+		if c.Err != nil {
+			fmt.Fprintf(p.stderr, "archway place: %v (left untouched)\n", c.Err)
+			p.failed++
+			continue
+		}
 		where := fmt.Sprintf("%s:%d %s", file, c.Line, c.ID())
 		for _, s := range c.Summary {
 			fmt.Fprintf(p.stderr, "%s: + %s\n", where, s)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/archwaydev/archway/internal/manifest"
 	"github.com/archwaydev/archway/internal/placement"
 	"github.com/archwaydev/archway/internal/platform"
 )
@@ -54,6 +55,10 @@ type Target struct {
 	// Images are the distinct image references it runs, init and
 	// ephemeral containers included.
 	Images []string
+	// Err is set when the object is malformed (a pod spec that does not
+	// decode, a duplicate key): it is left untouched and reported, and the
+	// rest of the file is still placed.
+	Err error
 }
 
 // ID is a short human name: kind/namespace/name.
@@ -174,41 +179,29 @@ type handler interface {
 }
 
 func (f *File) load() (handler, error) {
-	trimmed := bytes.TrimLeft(bytes.TrimPrefix(f.data, bom), " \t\r\n")
-	if len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') {
-		f.JSON = true
-		root, err := parseJSON(f.Name, f.data)
+	s := manifest.Parse(f.Name, f.data)
+	if err := s.Err(); err != nil {
+		return nil, err // every document must parse to write the file back
+	}
+	f.JSON = s.JSON
+	switch {
+	case s.JSON && isECS(s.Docs[0].Root):
+		f.Format = FormatECS
+		return &ecsFile{stream: s, root: s.Docs[0].Root}, nil
+	case !s.JSON:
+		c, ok, err := loadCompose(f.Name, f.data, s)
 		if err != nil {
 			return nil, err
 		}
-		if isECS(root) {
-			f.Format = FormatECS
-			return &ecsFile{root: root, style: detectJSONStyle(f.data)}, nil
+		if ok {
+			f.Format = FormatCompose
+			f.notes = c.notes
+			return c, nil
 		}
-		f.Format = FormatKubernetes
-		k := &kubeFile{name: f.Name, json: true, jsonStyle: detectJSONStyle(f.data), docs: []*document{{raw: f.data, root: root}}}
-		if err := k.find(); err != nil {
-			return nil, err
-		}
-		return k, nil
-	}
-	docs, err := splitYAML(f.Name, f.data)
-	if err != nil {
-		return nil, err
-	}
-	if c, ok, err := loadCompose(f.Name, f.data, docs); ok || err != nil {
-		if err != nil {
-			return nil, err
-		}
-		f.Format = FormatCompose
-		f.notes = c.notes
-		return c, nil
 	}
 	f.Format = FormatKubernetes
-	k := &kubeFile{name: f.Name, docs: docs}
-	if err := k.find(); err != nil {
-		return nil, err
-	}
+	k := &kubeFile{stream: s}
+	k.find()
 	return k, nil
 }
 
