@@ -6,6 +6,7 @@ import (
 
 	yaml "go.yaml.in/yaml/v3"
 
+	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/archwaydev/archway/internal/manifest"
 	"github.com/archwaydev/archway/internal/platform"
 	"github.com/archwaydev/archway/internal/source/compose"
@@ -86,7 +87,7 @@ func (c *composeFile) doc() *manifest.Document {
 
 // apply pins every service whose image is single-platform to that platform,
 // so it runs (emulated, or failing clearly) the same on every host.
-func (c *composeFile) apply(images map[string]Image, _ Options) ([]Change, error) {
+func (c *composeFile) apply(images map[string]lookup.Result, _ Options) ([]Change, error) {
 	var out []Change
 	d := c.doc()
 	for _, s := range c.services {
@@ -98,7 +99,7 @@ func (c *composeFile) apply(images map[string]Image, _ Options) ([]Change, error
 			continue
 		}
 		var linux []platform.Platform
-		for _, p := range platform.NewSet(images[ref].Platforms...).List() {
+		for _, p := range images[ref].Platforms().List() {
 			if p.OS == "linux" {
 				linux = append(linux, p)
 			}

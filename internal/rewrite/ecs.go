@@ -7,6 +7,7 @@ import (
 
 	yaml "go.yaml.in/yaml/v3"
 
+	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/archwaydev/archway/internal/manifest"
 	"github.com/archwaydev/archway/internal/platform"
 )
@@ -97,7 +98,7 @@ func (e *ecsFile) find() {
 // ecsArch maps a target architecture to runtimePlatform.cpuArchitecture.
 var ecsArch = map[string]string{"arm64": "ARM64", "amd64": "X86_64"}
 
-func (e *ecsFile) apply(images map[string]Image, opts Options) ([]Change, error) {
+func (e *ecsFile) apply(images map[string]lookup.Result, opts Options) ([]Change, error) {
 	e.targets()
 	target := opts.Platform
 	if target.IsZero() {
@@ -125,7 +126,7 @@ func (e *ecsFile) apply(images map[string]Image, opts Options) ([]Change, error)
 		}
 		var missing []string
 		for _, ref := range d.Images {
-			if !platform.NewSet(images[ref].Platforms...).Supports(target) {
+			if !images[ref].Platforms().Supports(target) {
 				missing = append(missing, ref)
 			}
 		}

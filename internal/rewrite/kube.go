@@ -8,6 +8,7 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/archwaydev/archway/internal/manifest"
 	"github.com/archwaydev/archway/internal/placement"
 	"github.com/archwaydev/archway/internal/workload"
@@ -60,15 +61,14 @@ func (k *kubeFile) find() {
 	}
 }
 
-func (k *kubeFile) apply(images map[string]Image, opts Options) ([]Change, error) {
-	sup := supports(images)
+func (k *kubeFile) apply(images map[string]lookup.Result, opts Options) ([]Change, error) {
 	var out []Change
 	for _, p := range k.pods {
 		if p.Err != nil {
 			out = append(out, Change{Target: p.Target})
 			continue
 		}
-		o := placement.Place(p.spec, sup, opts.Placement)
+		o := placement.Place(p.spec, images, opts.Placement)
 		if o.Changed {
 			if err := p.write(o.Spec); err != nil {
 				return nil, err

@@ -7,6 +7,7 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/archwaydev/archway/internal/manifest"
 	"github.com/archwaydev/archway/internal/placement"
 )
@@ -22,7 +23,7 @@ const PatchFile = "archway-placement.yaml"
 // see, e.g. without its namePrefix) and namespace, and the changed
 // scheduling fields in full. existing is the current patch file (nil when
 // none): its documents are kept, and one for the same object is replaced.
-func (f *File) KustomizePatch(existing []byte, images map[string]Image, opts Options, rename func(Target) Target) ([]byte, []Change, error) {
+func (f *File) KustomizePatch(existing []byte, images map[string]lookup.Result, opts Options, rename func(Target) Target) ([]byte, []Change, error) {
 	h, err := f.load()
 	if err != nil {
 		return nil, nil, err
@@ -35,7 +36,6 @@ func (f *File) KustomizePatch(existing []byte, images map[string]Image, opts Opt
 	if err := patches.Err(); err != nil {
 		return nil, nil, err
 	}
-	sup := supports(images)
 	var changes []Change
 	changed := false
 	for _, p := range k.pods {
@@ -43,7 +43,7 @@ func (f *File) KustomizePatch(existing []byte, images map[string]Image, opts Opt
 			changes = append(changes, Change{Target: p.Target})
 			continue
 		}
-		o := placement.Place(p.spec, sup, opts.Placement)
+		o := placement.Place(p.spec, images, opts.Placement)
 		changes = append(changes, changeFrom(p.Target, o))
 		if !o.Changed {
 			continue

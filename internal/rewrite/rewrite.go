@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/archwaydev/archway/internal/manifest"
 	"github.com/archwaydev/archway/internal/placement"
 	"github.com/archwaydev/archway/internal/platform"
@@ -20,19 +21,6 @@ const (
 	FormatECS        Format = "ecs"        // ECS task definitions (JSON)
 	FormatCompose    Format = "compose"    // Compose files
 )
-
-// Image is what the registry said about one image reference.
-type Image struct {
-	// Platforms are the platforms the image supports.
-	Platforms []platform.Platform
-	// Err is non-nil when the lookup failed: the platforms are unknown.
-	Err error
-}
-
-// support converts img to what placement needs: its linux architectures.
-func (img Image) support() placement.ImageSupport {
-	return placement.ImageSupport{Architectures: platform.NewSet(img.Platforms...).Architectures(), Err: img.Err}
-}
 
 // Options configure Apply.
 type Options struct {
@@ -149,7 +137,7 @@ func (f *File) Images() []string {
 // Apply places every target of f with the given image support and returns
 // the new content. images should hold every reference of f.Images(); a
 // missing one counts as unknown. f itself is not modified.
-func (f *File) Apply(images map[string]Image, opts Options) (Result, error) {
+func (f *File) Apply(images map[string]lookup.Result, opts Options) (Result, error) {
 	h, err := f.load()
 	if err != nil {
 		return Result{}, err
@@ -174,7 +162,7 @@ func (f *File) Apply(images map[string]Image, opts Options) (Result, error) {
 // never changes what Parse saw.
 type handler interface {
 	targets() []Target
-	apply(images map[string]Image, opts Options) ([]Change, error)
+	apply(images map[string]lookup.Result, opts Options) ([]Change, error)
 	encode() ([]byte, error)
 }
 
@@ -212,7 +200,7 @@ func changeFrom(t Target, o placement.Outcome) Change {
 
 // unknownImage returns the Skipped text for the first image of refs whose
 // support is unknown, or "".
-func unknownImage(refs []string, images map[string]Image) string {
+func unknownImage(refs []string, images map[string]lookup.Result) string {
 	for _, ref := range refs {
 		img, ok := images[ref]
 		switch {
@@ -223,12 +211,4 @@ func unknownImage(refs []string, images map[string]Image) string {
 		}
 	}
 	return ""
-}
-
-func supports(images map[string]Image) map[string]placement.ImageSupport {
-	out := make(map[string]placement.ImageSupport, len(images))
-	for ref, img := range images {
-		out[ref] = img.support()
-	}
-	return out
 }
