@@ -1,0 +1,40 @@
+package index
+
+import (
+	"errors"
+	"strings"
+)
+
+// ErrCheck is wrapped by every CheckError, for errors.Is.
+var ErrCheck = errors.New("index check failed")
+
+// CheckError says why an index was not written: the sources disagree with
+// their declared platforms, two entries have one platform, the result does
+// not have exactly the expected platforms, or writing it would drop
+// platforms the tag has now. Problems lists each finding.
+type CheckError struct {
+	Problems []string
+}
+
+func (e *CheckError) Error() string {
+	if len(e.Problems) == 1 {
+		return e.Problems[0]
+	}
+	return "index check failed:\n  " + strings.Join(e.Problems, "\n  ")
+}
+
+// Unwrap returns ErrCheck.
+func (e *CheckError) Unwrap() error { return ErrCheck }
+
+// ReadError is a source or the target that could not be read from its
+// registry (not found, denied, unreachable, not an image): what it holds is
+// unknown, so nothing was written.
+type ReadError struct {
+	Ref string
+	Err error
+}
+
+func (e *ReadError) Error() string { return "reading " + e.Ref + ": " + e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *ReadError) Unwrap() error { return e.Err }
