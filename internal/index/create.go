@@ -108,14 +108,14 @@ type Result struct {
 // DryRun, copies the children into the target repository and puts the
 // index at the target tags. A failed check is a *CheckError and a source
 // or target that could not be read a *ReadError; either way nothing is
-// written.
+// written. Options it cannot act on are an *OptionError.
 func Create(ctx context.Context, c *registry.Client, o Options) (*Result, error) {
 	if err := o.validate(); err != nil {
-		return nil, err
+		return nil, &OptionError{Err: err}
 	}
 	tags, err := targetTags(c, o)
 	if err != nil {
-		return nil, err
+		return nil, &OptionError{Err: err}
 	}
 	r := newReader(c)
 	children, notes, err := readSources(ctx, r, o)

@@ -38,3 +38,14 @@ func (e *ReadError) Error() string { return "reading " + e.Ref + ": " + e.Err.Er
 
 // Unwrap returns the cause.
 func (e *ReadError) Unwrap() error { return e.Err }
+
+// OptionError is an Options value Create cannot act on: a bad reference,
+// a digest as the target, annotations on a Docker manifest list.
+type OptionError struct {
+	Err error
+}
+
+func (e *OptionError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *OptionError) Unwrap() error { return e.Err }

@@ -68,7 +68,7 @@ func Inspect(ctx context.Context, c *registry.Client, ref string) (*Inspection, 
 	r := newReader(c)
 	pr, err := c.ParseReference(ref)
 	if err != nil {
-		return nil, err
+		return nil, &OptionError{Err: err}
 	}
 	m, err := r.get(ctx, pr)
 	if err != nil {

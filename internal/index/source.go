@@ -51,8 +51,9 @@ func newReader(c *registry.Client) *reader {
 	return &reader{c: c, opts: map[string][]remote.Option{}}
 }
 
-// options returns the remote options for repo (the client's credentials
-// and transport).
+// options returns the remote options for repo: the client's credentials
+// and transport, and one go-containerregistry Puller per repository, so
+// the registry is pinged and a token fetched once, not on every read.
 func (r *reader) options(ctx context.Context, repo name.Repository) ([]remote.Option, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -63,6 +64,11 @@ func (r *reader) options(ctx context.Context, repo name.Repository) ([]remote.Op
 	if err != nil {
 		return nil, err
 	}
+	p, err := remote.NewPuller(o...)
+	if err != nil {
+		return nil, err
+	}
+	o = append(o, remote.Reuse(p))
 	r.opts[repo.Name()] = o
 	return o, nil
 }
@@ -155,7 +161,7 @@ func (r *reader) config(ctx context.Context, repo name.Repository, m manifest) (
 func (r *reader) resolve(ctx context.Context, src Source) ([]child, []string, error) {
 	ref, err := r.c.ParseReference(src.Ref)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, &OptionError{Err: err}
 	}
 	m, err := r.get(ctx, ref)
 	if err != nil {
