@@ -80,7 +80,7 @@ func writeInspection(w io.Writer, format string, in *index.Inspection) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(in)
 	}
-	fmt.Fprintf(w, "%s\n  %s  %s, %d bytes\n", in.Name, in.Digest, in.MediaType, in.Size)
+	fmt.Fprintf(w, "%s\n  %s  %s, %d bytes\n", in.Name, in.Digest, index.MediaTypeName(in.MediaType), in.Size)
 	for _, k := range slices.Sorted(maps.Keys(in.Annotations)) {
 		fmt.Fprintf(w, "  %s=%s\n", k, in.Annotations[k])
 	}
@@ -89,13 +89,13 @@ func writeInspection(w io.Writer, format string, in *index.Inspection) error {
 	for _, e := range in.Entries {
 		plat, notes := "-", []string{}
 		switch {
+		case e.Config == index.ConfigAttestation:
+			plat = "attestation"
+			notes = append(notes, "describes "+e.Attests)
 		case e.Platform != nil:
 			plat = e.Platform.String()
 		case e.Declared != nil:
 			plat = e.Declared.String() + " (declared)"
-		case e.Config == index.ConfigAttestation:
-			plat = "attestation"
-			notes = append(notes, "describes "+e.Attests)
 		}
 		if e.Config == index.ConfigDisagrees {
 			notes = append(notes, "declared "+e.Declared.String())
@@ -111,7 +111,7 @@ func writeInspection(w io.Writer, format string, in *index.Inspection) error {
 				notes = append(notes, k+"="+e.Annotations[k])
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", plat, e.Config, e.Digest, e.Size, e.MediaType, strings.Join(notes, "; "))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", plat, e.Config, e.Digest, e.Size, index.MediaTypeName(e.MediaType), strings.Join(notes, "; "))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -131,7 +131,7 @@ func writeCreateSummary(w io.Writer, res *index.Result) {
 	if len(res.Written) == 0 {
 		verb = "unchanged: " + strings.Join(res.Tags, ", ") + " already point at it"
 	}
-	fmt.Fprintf(w, "%s\n  %s (%s, %s)\n", verb, res.Digest, res.MediaType, strings.Join(res.Platforms, ", "))
+	fmt.Fprintf(w, "%s\n  %s (%s: %s)\n", verb, res.Digest, index.MediaTypeName(res.MediaType), strings.Join(res.Platforms, ", "))
 	for _, e := range res.Entries {
 		if e.Platform != nil {
 			fmt.Fprintf(w, "  %-14s %s  from %s\n", e.Platform, e.Digest, e.Source)

@@ -334,17 +334,18 @@ func isNotFound(err error) bool {
 	return false
 }
 
-// kindOf names a media type for people.
-func kindOf(mt types.MediaType) string {
-	switch mt {
+// MediaTypeName names a manifest media type for people, e.g. "OCI image
+// index"; an unfamiliar one is returned as it is.
+func MediaTypeName(mt string) string {
+	switch types.MediaType(mt) {
 	case types.OCIImageIndex:
 		return "OCI image index"
 	case types.DockerManifestList:
 		return "Docker manifest list"
 	case types.OCIManifestSchema1:
-		return "OCI image manifest"
+		return "OCI manifest"
 	case types.DockerManifestSchema2:
-		return "Docker image manifest"
+		return "Docker manifest"
 	}
-	return string(mt)
+	return mt
 }
