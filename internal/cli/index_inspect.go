@@ -41,12 +41,12 @@ be read, 3 usage error.`,
 			if o.output != "text" && o.output != "json" {
 				return usageError(fmt.Errorf("-o %q: want text or json", o.output))
 			}
-			return nil
-		},
-		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.reg.validate(); err != nil {
 				return usageError(err)
 			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
 			client, err := o.reg.client(args[0], cmd.InOrStdin())
 			if err != nil {
 				return err

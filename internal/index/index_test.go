@@ -6,8 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -15,6 +19,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/google/go-containerregistry/pkg/v1/validate"
 
 	"github.com/archwaydev/archway/internal/index"
 	"github.com/archwaydev/archway/internal/platform"
@@ -575,5 +580,44 @@ func TestInspectDisagreeing(t *testing.T) {
 	in, err = index.Inspect(context.Background(), c, s.ref("app:child"))
 	if err != nil || len(in.Entries) != 1 || in.Entries[0].Config != index.ConfigUndeclared {
 		t.Errorf("single image: %+v, %v", in, err)
+	}
+}
+
+// TestCreateMountRefused copies children from another repository of a
+// registry that refuses every cross-repository mount (as ECR does for blobs
+// no manifest of the source repository references): the blobs are
+// uploaded instead and the index is complete.
+func TestCreateMountRefused(t *testing.T) {
+	d := registrytest.StartDistribution(t, registrytest.DistributionOptions{})
+	u, err := url.Parse(d.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	var refused atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Query().Get("mount") != "" {
+			refused.Add(1)
+			http.Error(w, `{"errors":[{"code":"DENIED","message":"mount refused"}]}`, http.StatusForbidden)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	da := registrytest.Push(t, host+"/build/amd64:1", registrytest.Image(t, amd64))
+	res := create(t, client(t, nil), index.Options{Target: host + "/app:1", Sources: []index.Source{{Ref: host + "/build/amd64:1"}}})
+	if refused.Load() == 0 {
+		t.Error("no mount was tried")
+	}
+	img, err := remote.Image(mustRef(t, host+"/app@"+da))
+	if err != nil {
+		t.Fatalf("child not in the target repository: %v", err)
+	}
+	if err := validate.Image(img); err != nil {
+		t.Errorf("child in the target repository is incomplete: %v", err)
+	}
+	if res.Entries[0].Digest != da {
+		t.Errorf("entries = %+v", res.Entries)
 	}
 }
