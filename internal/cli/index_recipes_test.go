@@ -213,9 +213,9 @@ func TestCheckArchwayArgs(t *testing.T) {
 		{`archway index create --expect linux/amd64 "$IMAGE:1" "$IMAGE@$(cat digest-amd64)"`, true},
 		{"echo x | archway index create \\\n  --template 'r/a:1-{arch}' --platforms linux/arm64 r/a:1 # done", true},
 		{`archway index create --expect linux/amd64 "$IMAGE:1"`, false},                       // no source
-		{`archway index create --expected linux/amd64 a:1 b:1`, false},                         // no such flag
-		{`archway index create --media-type v2 a:1 b:1`, false},                                // bad value
-		{`archway index creat a:1 b:1`, false},                                                 // no such command
+		{`archway index create --expected linux/amd64 a:1 b:1`, false},                        // no such flag
+		{`archway index create --media-type v2 a:1 b:1`, false},                               // bad value
+		{`archway index creat a:1 b:1`, false},                                                // no such command
 		{`archway index create --template 'a-{arch}' --platforms linux/arm64 a:1 b:1`, false}, // template takes TARGET only
 		{`archway index inspect`, false},
 	} {
