@@ -333,6 +333,9 @@ func build(o Options, children []child) (*built, error) {
 		} else {
 			d.Platform = toV1(c.real)
 		}
+		if b.mediaType == types.DockerManifestList && c.desc.MediaType == types.OCIManifestSchema1 {
+			b.notes = append(b.notes, fmt.Sprintf("%s: %s is an OCI manifest in a Docker manifest list; clients that only know Docker media types may refuse it", c.source, c.desc.Digest))
+		}
 		if len(c.desc.Annotations) > 0 {
 			if b.mediaType == types.DockerManifestList {
 				b.notes = append(b.notes, fmt.Sprintf("%s: annotations of %s left out: a Docker manifest list cannot carry them", c.source, c.desc.Digest))

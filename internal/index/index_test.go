@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -426,14 +427,14 @@ func TestCreateMediaTypes(t *testing.T) {
 	servers(t, func(t *testing.T, s server) {
 		c := client(t, s.rt)
 		registrytest.PushIndex(t, s.ref("app:amd64"), registrytest.WithAttestations(t, registrytest.ManifestList(t, amd64)), s.opts...)
-		registrytest.Push(t, s.ref("app:arm64"), registrytest.Image(t, arm64), s.opts...)
+		registrytest.Push(t, s.ref("app:arm64"), registrytest.OCIImage(t, arm64), s.opts...)
 		srcs := []index.Source{{Ref: s.ref("app:amd64")}, {Ref: s.ref("app:arm64")}}
 		res := create(t, c, index.Options{Target: s.ref("app:docker"), MediaType: index.Docker, Sources: srcs})
 		if res.MediaType != string(types.DockerManifestList) {
 			t.Errorf("media type = %s, want the Docker manifest list", res.MediaType)
 		}
-		if len(res.Entries) != 2 || len(res.Notes) != 1 || !strings.Contains(res.Notes[0], "cannot carry") {
-			t.Errorf("entries %d, notes %q; want 2 images and a note on the attestation left out", len(res.Entries), res.Notes)
+		if len(res.Entries) != 2 || len(res.Notes) != 2 || !strings.Contains(res.Notes[0], "cannot carry") || !strings.Contains(res.Notes[1], "OCI manifest in a Docker manifest list") {
+			t.Errorf("entries %d, notes %q; want 2 images, a note on the attestation left out and one on the OCI child", len(res.Entries), res.Notes)
 		}
 		if strings.Contains(string(res.Manifest), "annotations") {
 			t.Errorf("Docker list has annotations: %s", res.Manifest)
@@ -619,5 +620,26 @@ func TestCreateMountRefused(t *testing.T) {
 	}
 	if res.Entries[0].Digest != da {
 		t.Errorf("entries = %+v", res.Entries)
+	}
+}
+
+// TestCreateTokenAuth pushes through Docker token auth with the client's
+// credentials: go-containerregistry asks for the push scope itself.
+func TestCreateTokenAuth(t *testing.T) {
+	reg := registrytest.StartInProcess(t)
+	b := registrytest.StartBearer(t, reg.Handler, map[string]string{"ci": "s3cret"})
+	auth := remote.WithAuth(&authn.Basic{Username: "ci", Password: "s3cret"})
+	registrytest.Push(t, b.Ref("build/amd64:1"), registrytest.Image(t, amd64), auth)
+	registrytest.Push(t, b.Ref("build/arm64:1"), registrytest.Image(t, arm64), auth)
+	c, err := registry.New(registry.WithoutCache(), registry.WithBasicAuth(b.Host, "ci", "s3cret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := create(t, c, index.Options{Target: b.Ref("app:1"), Sources: []index.Source{{Ref: b.Ref("build/amd64:1")}, {Ref: b.Ref("build/arm64:1")}}})
+	if d, _ := lookup(t, c, b.Ref("app:1")); d != res.Digest {
+		t.Errorf("app:1 = %s, want %s", d, res.Digest)
+	}
+	if b.Tokens()["repository:app:push,pull"] == 0 {
+		t.Errorf("no push token for app was asked for: %v", b.Tokens())
 	}
 }
