@@ -378,7 +378,6 @@ func (b *built) result(tags []name.Tag) *Result {
 		if !c.real.IsZero() {
 			p := c.real
 			e.Platform = &p
-			e.Attests = ""
 		}
 		res.Entries = append(res.Entries, e)
 	}

@@ -13,6 +13,7 @@ var ErrCheck = errors.New("index check failed")
 // not have exactly the expected platforms, or writing it would drop
 // platforms the tag has now. Problems lists each finding.
 type CheckError struct {
+	// Problems are the findings, one sentence each.
 	Problems []string
 }
 
@@ -30,7 +31,9 @@ func (e *CheckError) Unwrap() error { return ErrCheck }
 // registry (not found, denied, unreachable, not an image): what it holds is
 // unknown, so nothing was written.
 type ReadError struct {
+	// Ref is the reference that could not be read.
 	Ref string
+	// Err is why.
 	Err error
 }
 
@@ -42,6 +45,7 @@ func (e *ReadError) Unwrap() error { return e.Err }
 // OptionError is an Options value Create cannot act on: a bad reference,
 // a digest as the target, annotations on a Docker manifest list.
 type OptionError struct {
+	// Err says what is wrong.
 	Err error
 }
 

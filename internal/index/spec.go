@@ -31,17 +31,25 @@ const maxSpecBytes = 1 << 20
 //	    platform: linux/amd64
 //	    annotations: {org.example.build: "42"}
 type Spec struct {
-	Image       string            `yaml:"image"`
-	Tags        []string          `yaml:"tags"`
+	// Image is the target tag.
+	Image string `yaml:"image"`
+	// Tags are more tags in the target's repository.
+	Tags []string `yaml:"tags"`
+	// Annotations are the index's annotations (OCI only).
 	Annotations map[string]string `yaml:"annotations"`
-	MediaType   string            `yaml:"mediaType"`
-	Manifests   []SpecManifest    `yaml:"manifests"`
+	// MediaType is oci or docker (archway's addition).
+	MediaType string `yaml:"mediaType"`
+	// Manifests are the sources.
+	Manifests []SpecManifest `yaml:"manifests"`
 }
 
 // SpecManifest is one source in a Spec.
 type SpecManifest struct {
-	Image       string            `yaml:"image"`
-	Platform    SpecPlatform      `yaml:"platform"`
+	// Image is the source reference.
+	Image string `yaml:"image"`
+	// Platform is the platform the source must have (optional).
+	Platform SpecPlatform `yaml:"platform"`
+	// Annotations go on the source's descriptors (archway's addition).
 	Annotations map[string]string `yaml:"annotations"`
 }
 
