@@ -19,9 +19,10 @@ import (
 	"github.com/archwaydev/archway/internal/registrytest"
 )
 
-// TestIndexCreateCLI builds an index from buildx-style per-arch pushes on
-// docker-registry with the command, then reads it back with archway's
-// lookup, crane and regctl: all must report the same digest and platforms.
+// TestIndexCreateCLI builds an OCI index and a Docker manifest list from
+// buildx-style per-arch pushes on docker-registry with the command, then
+// reads each back with archway's lookup, crane and regctl: all must report
+// the same digest and platforms.
 func TestIndexCreateCLI(t *testing.T) {
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	d := registrytest.StartDistribution(t, registrytest.DistributionOptions{})
@@ -29,43 +30,10 @@ func TestIndexCreateCLI(t *testing.T) {
 		idx := registrytest.WithAttestations(t, registrytest.Index(t, p))
 		registrytest.PushIndex(t, d.Ref("ci/app:1.0-"+p.Architecture), idx, d.RemoteOptions()...)
 	}
-	target := d.Ref("ci/app:1.0")
-	args := []string{"index", "create", target, "--template", d.Ref("ci/app:1.0-{arch}"),
-		"--platforms", "linux/amd64,linux/arm64", "--expect", "linux/amd64,linux/arm64", "--tag", "latest"}
-
-	got := runArchway(t.Context(), "", args...)
-	if got.code != ExitOK {
-		t.Fatalf("exit %d, stderr:\n%s", got.code, got.stderr)
-	}
-	digest := strings.TrimSpace(got.stdout)
-	if !strings.HasPrefix(digest, "sha256:") || !strings.Contains(got.stderr, "wrote "+target) {
-		t.Fatalf("stdout %q, stderr:\n%s", got.stdout, got.stderr)
-	}
-	again := runArchway(t.Context(), "", args...)
-	if again.code != ExitOK || strings.TrimSpace(again.stdout) != digest || !strings.Contains(again.stderr, "unchanged") {
-		t.Errorf("re-run: exit %d, stdout %q, stderr:\n%s", again.code, again.stdout, again.stderr)
-	}
-
-	c, err := registry.New(registry.WithoutCache())
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := c.Lookup(t.Context(), target)
-	if r.Err != nil || r.Digest != digest {
-		t.Fatalf("lookup: digest %s, err %v; want %s", r.Digest, r.Err, digest)
-	}
-	want := map[string]string{}
-	for _, e := range r.Entries {
-		want[e.Platform.String()] = e.Digest
-	}
-	if len(want) != 2 {
-		t.Fatalf("lookup platforms = %v, want amd64 and arm64", want)
-	}
-
 	crane := registrytest.NeedGoTool(t, "crane", "github.com/google/go-containerregistry/cmd/crane@v0.22.1")
 	regctl := registrytest.NeedGoTool(t, "regctl", "github.com/regclient/regclient/cmd/regctl@v0.11.7")
 	home := t.TempDir()
-	run := func(bin string, args ...string) string {
+	run := func(t *testing.T, bin string, args ...string) string {
 		t.Helper()
 		cmd := exec.CommandContext(t.Context(), bin, args...)
 		cmd.Env = append(os.Environ(), "HOME="+home, "DOCKER_CONFIG="+filepath.Join(home, ".docker"))
@@ -79,45 +47,91 @@ func TestIndexCreateCLI(t *testing.T) {
 		}
 		return strings.TrimSpace(string(out))
 	}
-	run(regctl, "registry", "set", "--tls", "disabled", d.Host)
-	tools := map[string]func(args ...string) string{
-		"crane":  func(a ...string) string { return run(crane, append([]string{"--insecure"}, a...)...) },
-		"regctl": func(a ...string) string { return run(regctl, a...) },
+	run(t, regctl, "registry", "set", "--tls", "disabled", d.Host)
+	// Each tool's commands for: the digest of a reference, its manifest, and
+	// the digest of one platform's image.
+	tools := map[string]func(t *testing.T, what, ref, platform string) string{
+		"crane": func(t *testing.T, what, ref, p string) string {
+			switch what {
+			case "digest":
+				return run(t, crane, "--insecure", "digest", ref)
+			case "manifest":
+				return run(t, crane, "--insecure", "manifest", ref)
+			}
+			return run(t, crane, "--insecure", "digest", "--platform", p, ref)
+		},
+		"regctl": func(t *testing.T, what, ref, p string) string {
+			switch what {
+			case "digest":
+				return run(t, regctl, "image", "digest", ref)
+			case "manifest":
+				return run(t, regctl, "manifest", "get", "--format", "raw-body", ref)
+			}
+			return run(t, regctl, "image", "digest", "--platform", p, ref)
+		},
 	}
-	for toolName, tool := range tools {
-		t.Run(toolName, func(t *testing.T) {
-			var top, body string
-			if toolName == "crane" {
-				top, body = tool("digest", target), tool("manifest", target)
-			} else {
-				top, body = tool("image", "digest", target), tool("manifest", "get", "--format", "raw-body", target)
+
+	for _, mt := range []string{index.OCI, index.Docker} {
+		t.Run(mt, func(t *testing.T) {
+			target := d.Ref("ci/app:1.0-" + mt)
+			args := []string{"index", "create", target, "--template", d.Ref("ci/app:1.0-{arch}"), "--media-type", mt,
+				"--platforms", "linux/amd64,linux/arm64", "--expect", "linux/amd64,linux/arm64", "--tag", "latest-" + mt}
+			got := runArchway(t.Context(), "", args...)
+			if got.code != ExitOK {
+				t.Fatalf("exit %d, stderr:\n%s", got.code, got.stderr)
 			}
-			if top != digest {
-				t.Errorf("digest = %s, want %s", top, digest)
+			digest := strings.TrimSpace(got.stdout)
+			if !strings.HasPrefix(digest, "sha256:") || !strings.Contains(got.stderr, "wrote "+target) {
+				t.Fatalf("stdout %q, stderr:\n%s", got.stdout, got.stderr)
 			}
-			var idx v1.IndexManifest
-			if err := json.Unmarshal([]byte(body), &idx); err != nil {
-				t.Fatalf("manifest: %v\n%s", err, body)
+			again := runArchway(t.Context(), "", args...)
+			if again.code != ExitOK || strings.TrimSpace(again.stdout) != digest || !strings.Contains(again.stderr, "unchanged") {
+				t.Errorf("re-run: exit %d, stdout %q, stderr:\n%s", again.code, again.stdout, again.stderr)
 			}
-			seen := map[string]string{}
-			for _, m := range idx.Manifests {
-				if m.Platform.OS != "unknown" {
-					seen[m.Platform.OS+"/"+m.Platform.Architecture] = m.Digest.String()
-				}
+
+			c, err := registry.New(registry.WithoutCache())
+			if err != nil {
+				t.Fatal(err)
 			}
-			if diff := cmp.Diff(want, seen); diff != "" {
-				t.Errorf("platforms (-archway +%s):\n%s", toolName, diff)
+			r := c.Lookup(t.Context(), target)
+			if r.Err != nil || r.Digest != digest {
+				t.Fatalf("lookup: digest %s, err %v; want %s", r.Digest, r.Err, digest)
 			}
-			for p, pd := range want {
-				var got string
-				if toolName == "crane" {
-					got = tool("digest", "--platform", p, target)
-				} else {
-					got = tool("image", "digest", "--platform", p, target)
-				}
-				if got != pd {
-					t.Errorf("%s digest = %s, want %s", p, got, pd)
-				}
+			want := map[string]string{}
+			for _, e := range r.Entries {
+				want[e.Platform.String()] = e.Digest
+			}
+			if len(want) != 2 {
+				t.Fatalf("lookup platforms = %v, want amd64 and arm64", want)
+			}
+			for toolName, tool := range tools {
+				t.Run(toolName, func(t *testing.T) {
+					if top := tool(t, "digest", target, ""); top != digest {
+						t.Errorf("digest = %s, want %s", top, digest)
+					}
+					body := tool(t, "manifest", target, "")
+					var idx v1.IndexManifest
+					if err := json.Unmarshal([]byte(body), &idx); err != nil {
+						t.Fatalf("manifest: %v\n%s", err, body)
+					}
+					seen := map[string]string{}
+					for _, m := range idx.Manifests {
+						if m.Platform.OS != "unknown" {
+							seen[m.Platform.OS+"/"+m.Platform.Architecture] = m.Digest.String()
+						}
+					}
+					if diff := cmp.Diff(want, seen); diff != "" {
+						t.Errorf("platforms (-archway +%s):\n%s", toolName, diff)
+					}
+					if string(idx.MediaType) != r.MediaType {
+						t.Errorf("media type = %s, want %s", idx.MediaType, r.MediaType)
+					}
+					for p, pd := range want {
+						if got := tool(t, "platform", target, p); got != pd {
+							t.Errorf("%s digest = %s, want %s", p, got, pd)
+						}
+					}
+				})
 			}
 		})
 	}
