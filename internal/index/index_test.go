@@ -18,6 +18,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/google/go-containerregistry/pkg/v1/validate"
@@ -509,6 +511,25 @@ func TestCreateRefusesToDropPlatforms(t *testing.T) {
 	res := create(t, c, only)
 	if d, got := lookup(t, client(t, nil), s.ref("app:1")); d != res.Digest || len(got) != 1 {
 		t.Errorf("app:1 = %s %v after --force, want %s with one platform", d, got, res.Digest)
+	}
+}
+
+// TestCreateNestedIndexes follows a nested index at the tag to find the
+// platforms it has, and flattens one given as a source.
+func TestCreateNestedIndexes(t *testing.T) {
+	s := inProcess(t)
+	c := client(t, nil)
+	s390x := platform.MustParse("linux/s390x")
+	inner := registrytest.Index(t, amd64, s390x)
+	outer := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex), mutate.IndexAddendum{Add: inner})
+	registrytest.PushIndex(t, s.ref("app:1"), outer)
+	registrytest.Push(t, s.ref("app:amd64"), registrytest.Image(t, amd64))
+	_, err := index.Create(context.Background(), c, index.Options{Target: s.ref("app:1"), Sources: []index.Source{{Ref: s.ref("app:amd64")}}})
+	checkProblem(t, err, "now has linux/s390x, which the new index lacks")
+	// As a source, the nested index is flattened.
+	res := create(t, c, index.Options{Target: s.ref("flat:1"), Sources: []index.Source{{Ref: s.ref("app:1")}}})
+	if !slices.Equal(res.Platforms, []string{"linux/amd64", "linux/s390x"}) || len(res.Entries) != 2 || res.Entries[0].MediaType != string(types.OCIManifestSchema1) {
+		t.Errorf("flattened: platforms %v, entries %+v", res.Platforms, res.Entries)
 	}
 }
 

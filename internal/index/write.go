@@ -36,7 +36,7 @@ func checkTags(ctx context.Context, r *reader, tags []name.Tag, digest string, n
 		if force {
 			continue
 		}
-		now, err := r.platformsOf(ctx, m)
+		now, err := r.platformsOf(ctx, m, 0)
 		if err != nil {
 			return nil, &ReadError{Ref: t.Name(), Err: fmt.Errorf("the image the tag points at now: %w", err)}
 		}
@@ -57,33 +57,40 @@ func checkTags(ctx context.Context, r *reader, tags []name.Tag, digest string, n
 }
 
 // platformsOf returns the platforms of what a tag points at: an index's
-// declared platforms (attestations excluded; an entry without one is read
-// from its config), or an image's config platform.
-func (r *reader) platformsOf(ctx context.Context, m manifest) (platform.Set, error) {
+// declared platforms (attestations excluded, nested indexes followed; an
+// entry without one is read from its config), or an image's config
+// platform.
+func (r *reader) platformsOf(ctx context.Context, m manifest, depth int) (platform.Set, error) {
 	var s platform.Set
 	if !m.desc.MediaType.IsIndex() {
 		p, err := r.config(ctx, m.ref.Context(), m)
 		return s.Add(p), err
+	}
+	if depth >= maxDepth {
+		return s, fmt.Errorf("indexes nested deeper than %d", maxDepth)
 	}
 	idx, err := v1.ParseIndexManifest(bytes.NewReader(m.body))
 	if err != nil {
 		return s, err
 	}
 	for _, d := range idx.Manifests {
+		declared := d.Platform != nil && d.Platform.OS != "" && d.Platform.Architecture != ""
 		switch {
-		case isAttestation(d) || !d.MediaType.IsImage():
-		case d.Platform != nil && d.Platform.OS != "" && d.Platform.Architecture != "":
+		case isAttestation(d) || !(d.MediaType.IsImage() || d.MediaType.IsIndex()):
+		case declared && d.MediaType.IsImage():
 			s = s.Add(fromV1(d.Platform))
 		default:
 			cm, err := r.get(ctx, m.ref.Context().Digest(d.Digest.String()))
 			if err != nil {
 				return s, err
 			}
-			p, err := r.config(ctx, m.ref.Context(), cm)
+			ps, err := r.platformsOf(ctx, cm, depth+1)
 			if err != nil {
 				return s, err
 			}
-			s = s.Add(p)
+			for _, p := range ps.List() {
+				s = s.Add(p)
+			}
 		}
 	}
 	return s, nil
