@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -107,6 +108,12 @@ func write(ctx context.Context, r *reader, repo name.Repository, b *built, tags 
 	if err != nil {
 		return err
 	}
+	// One Pusher for every write: one ping and one push token.
+	p, err := remote.NewPusher(opts...)
+	if err != nil {
+		return err
+	}
+	opts = append(slices.Clip(opts), remote.Reuse(p))
 	var g errgroup.Group
 	g.SetLimit(jobs)
 	for _, c := range b.children {
