@@ -37,6 +37,9 @@ func newIndexCmd() *cobra.Command {
 		Long: `index create builds a multi-arch image (an OCI image index or a Docker manifest
 list) from images built natively per architecture, checking each platform
 against the image's own config; index inspect reads one back.`,
+		Example: `  archway index create --expect linux/amd64,linux/arm64 registry.example.com/app:1.4 \
+    registry.example.com/app:1.4-amd64 registry.example.com/app:1.4-arm64
+  archway index inspect registry.example.com/app:1.4`,
 		Args: cobra.NoArgs,
 	}
 	cmd.AddCommand(newIndexCreateCmd(), newIndexInspectCmd())
@@ -125,6 +128,8 @@ func (o indexCreateOptions) validate(args []string) error {
 		err = errors.New("-f SPEC names the target and sources; give no TARGET, SOURCE or --template with it")
 	case o.template != "" && (len(args) != 1 || o.platforms == ""):
 		err = errors.New("--template needs exactly one argument, TARGET, and --platforms")
+	case o.file == "-" && o.reg.passwordStdin:
+		err = errors.New("-f - and --password-stdin both read stdin; put the spec in a file")
 	case o.platforms != "" && o.template == "":
 		err = errors.New("--platforms goes with --template")
 	case o.file == "" && o.template == "" && len(args) < 2:

@@ -155,6 +155,7 @@ func TestIndexCreateCLIErrors(t *testing.T) {
 		{"no sources", []string{s.Ref("app:1")}, ExitUsage, "at least one SOURCE"},
 		{"template without platforms", []string{s.Ref("app:1"), "--template", "x-{arch}"}, ExitUsage, "--platforms"},
 		{"spec and args", []string{"-f", spec, s.Ref("app:1")}, ExitUsage, "give no TARGET"},
+		{"spec and password on stdin", []string{"-f", "-", "--username", "u", "--password-stdin"}, ExitUsage, "both read stdin"},
 		{"bad media type", []string{"--media-type", "v2", s.Ref("app:1"), s.Ref("app:amd64")}, ExitUsage, "want oci or docker"},
 		{"bad annotation", []string{"--annotation", "novalue", s.Ref("app:1"), s.Ref("app:amd64")}, ExitUsage, "KEY=VALUE"},
 		{"annotation on docker", []string{"--media-type", "docker", "--annotation", "a=b", s.Ref("app:1"), s.Ref("app:amd64")}, ExitUsage, "cannot carry annotations"},
