@@ -174,6 +174,15 @@ func TestIndexCreateCLIErrors(t *testing.T) {
 		})
 	}
 
+	t.Run("spec on stdin", func(t *testing.T) {
+		spec := "image: " + s.Ref("app:stdin") + "\nmanifests:\n  - image: " + s.Ref("app:amd64") + "\n  - image: " + s.Ref("app:arm64") + "\n    platform: {os: linux, architecture: arm64}\n"
+		got := runArchway(t.Context(), spec, "index", "create", "--no-cache", "--dry-run", "-f", "-")
+		var idx v1.IndexManifest
+		if got.code != ExitOK || json.Unmarshal([]byte(got.stdout), &idx) != nil || len(idx.Manifests) != 2 || idx.Manifests[1].Platform.Architecture != "arm64" {
+			t.Errorf("exit %d, stdout %q, stderr %s", got.code, got.stdout, got.stderr)
+		}
+	})
+
 	t.Run("dry run and json", func(t *testing.T) {
 		got := runArchway(t.Context(), "", "index", "create", "--no-cache", "--dry-run", s.Ref("app:1"), s.Ref("app:amd64"), s.Ref("app:arm64"))
 		var idx v1.IndexManifest
