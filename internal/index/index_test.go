@@ -665,3 +665,32 @@ func TestCreateTokenAuth(t *testing.T) {
 		t.Errorf("no push token for app was asked for: %v", b.Tokens())
 	}
 }
+
+// TestCreateBounds refuses hostile sources with a clear error: a config
+// blob over the cap, an index with too many entries.
+func TestCreateBounds(t *testing.T) {
+	s := inProcess(t)
+	c := client(t, nil)
+	fake := v1.Hash{Algorithm: "sha256", Hex: strings.Repeat("a", 64)}
+	big, _ := json.Marshal(v1.Manifest{SchemaVersion: 2, MediaType: types.OCIManifestSchema1,
+		Config: v1.Descriptor{MediaType: types.OCIConfigJSON, Size: 5 << 20, Digest: fake}})
+	registrytest.PushRaw(t, s.ref("app:bigconfig"), types.OCIManifestSchema1, big)
+	img := registrytest.OCIImage(t, amd64)
+	registrytest.Push(t, s.ref("app:child"), img)
+	d, _ := img.Digest()
+	size, _ := img.Size()
+	var many v1.IndexManifest
+	many.SchemaVersion, many.MediaType = 2, types.OCIImageIndex
+	for range index.MaxEntries + 1 {
+		many.Manifests = append(many.Manifests, v1.Descriptor{MediaType: types.OCIManifestSchema1, Size: size, Digest: d})
+	}
+	body, _ := json.Marshal(many)
+	registrytest.PushRaw(t, s.ref("app:many"), types.OCIImageIndex, body)
+	for tag, want := range map[string]string{"bigconfig": "over the 4194304-byte cap", "many": "over the cap of 512"} {
+		_, err := index.Create(context.Background(), c, index.Options{Target: s.ref("out:1"), Sources: []index.Source{{Ref: s.ref("app:" + tag)}}})
+		var re *index.ReadError
+		if !errors.As(err, &re) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: err = %v, want a ReadError saying %q", tag, err, want)
+		}
+	}
+}
