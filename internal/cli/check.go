@@ -98,6 +98,9 @@ func runCheck(cmd *cobra.Command, args []string, o checkOptions) error {
 	}
 	rep := app.Check(ctx, client, refs, app.CheckOptions{Targets: targets, Jobs: o.reg.jobs,
 		Progress: report.NewProgress(cmd.ErrOrStderr(), isTerminal(cmd.ErrOrStderr()))})
+	if err := interrupted(ctx); err != nil {
+		return err
+	}
 	if err := report.RenderCheck(cmd.OutOrStdout(), format, rep, o.verbose); err != nil {
 		return withCode(ExitError, fmt.Errorf("check: writing the report: %w", err))
 	}

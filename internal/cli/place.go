@@ -182,6 +182,9 @@ func runPlace(cmd *cobra.Command, args []string, o placeOptions) error {
 	} else {
 		res, err = app.Place(ctx, client, args, opts)
 	}
+	if err := interrupted(ctx); err != nil {
+		return err
+	}
 	if err != nil {
 		return withCode(ExitError, fmt.Errorf("place: %w", err))
 	}
