@@ -44,6 +44,13 @@ starts a comment, '-' reads stdin). Output is a table on a terminal and JSON
 otherwise; -o forces either. Credentials come from ~/.docker/config.json and
 its credential helpers (ECR, GCR, ACR, ...), or --username/--password-stdin.
 
+Registries that meter pulls (Docker Hub's ratelimit-limit headers) are not
+overdrawn: at --pull-reserve the remaining lookups there are unknown (rate
+limited) at once, with one note on how to raise the quota. Mirrors
+(--registry-mirror, Docker's daemon.json registry-mirrors, containerd's
+hosts.toml) are asked by digest after a free HEAD at the origin, and what
+they return is verified. -v adds what was spent per registry.
+
 Exit status (decided after every image is reported):
   0  every image supports every target platform
   1  at least one image is unsupported (a definite "no" wins over unknown)
@@ -61,6 +68,9 @@ Exit status (decided after every image is reported):
 
   # JSON for scripts
   archway check -o json -f images.txt | jq -r '.images[] | select(.verdict != "supported") | .ref'
+
+  # Docker Hub images through a pull-through mirror, no pulls spent at Docker Hub
+  archway check --registry-mirror docker.io=mirror.gcr.io -f images.txt
 
   # Explicit credentials for a private registry
   echo "$TOKEN" | archway check --username me --password-stdin registry.example.com/team/app:1.0`,
@@ -108,6 +118,8 @@ func runCheck(cmd *cobra.Command, args []string, o checkOptions) error {
 		refs[i] = in.ref
 	}
 	rep := checkImages(ctx, client, refs, targets, report.NewProgress(cmd.ErrOrStderr(), isTerminal(cmd.ErrOrStderr())))
+	rep.Summary.Registries = client.Stats()
+	writeNotes(cmd.ErrOrStderr(), client.Notes())
 	if err := rep.write(cmd.OutOrStdout(), format, o.verbose); err != nil {
 		return withCode(ExitError, fmt.Errorf("check: writing the report: %w", err))
 	}

@@ -51,16 +51,18 @@ type platformEntry struct {
 	Digest       string `json:"digest"`
 }
 
-// checkSummary counts the verdicts.
+// checkSummary counts the verdicts, and what was spent per registry.
 type checkSummary struct {
-	Supported   int `json:"supported"`
-	Unsupported int `json:"unsupported"`
-	Unknown     int `json:"unknown"`
+	Supported   int                      `json:"supported"`
+	Unsupported int                      `json:"unsupported"`
+	Unknown     int                      `json:"unknown"`
+	Registries  []registry.RegistryStats `json:"registries"`
 }
 
 // newCheckReport judges each lookup result against every target platform.
 func newCheckReport(targets []platform.Platform, results []registry.Result) checkReport {
-	rep := checkReport{Target: make([]string, len(targets)), Images: make([]imageVerdict, len(results))}
+	rep := checkReport{Target: make([]string, len(targets)), Images: make([]imageVerdict, len(results)),
+		Summary: checkSummary{Registries: []registry.RegistryStats{}}}
 	for i, t := range targets {
 		rep.Target[i] = t.String()
 	}
@@ -159,6 +161,11 @@ func (r checkReport) writeTable(w io.Writer, verbose bool) error {
 	s := r.Summary
 	fmt.Fprintf(w, "\n%d %s checked for %s: %d supported, %d unsupported, %d unknown\n",
 		len(r.Images), plural(len(r.Images), "image", "images"), strings.Join(r.Target, " + "), s.Supported, s.Unsupported, s.Unknown)
+	if verbose && len(s.Registries) > 0 {
+		if err := writeRegistryTable(w, s.Registries); err != nil {
+			return err
+		}
+	}
 	if s.Unknown == 0 {
 		return nil
 	}
@@ -180,6 +187,22 @@ func (r checkReport) writeTable(w io.Writer, verbose bool) error {
 	return err
 }
 
+// writeRegistryTable writes what was spent per registry: requests,
+// manifest GETs (pulls), HEADs, the quota as last seen and the breaker.
+func writeRegistryTable(w io.Writer, stats []registry.RegistryStats) error {
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "REGISTRY\tREQUESTS\tPULLS\tHEADS\tRATE LIMITED\tQUOTA\tBREAKER")
+	for _, st := range stats {
+		breaker := string(st.Breaker)
+		if st.BreakerTrips > 0 {
+			breaker += fmt.Sprintf(" (%d %s)", st.BreakerTrips, plural(st.BreakerTrips, "trip", "trips"))
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\t%s\n", st.Registry, st.Requests, st.Pulls, st.Heads, st.RateLimited, st.Quota, breaker)
+	}
+	return tw.Flush()
+}
+
 // hint suggests what to do about a failed lookup.
 func hint(c registry.Cause) string {
 	switch c {
@@ -188,7 +211,9 @@ func hint(c registry.Cause) string {
 	case registry.CauseUnauthorized:
 		return "log in (docker login, a credential helper in ~/.docker/config.json) or pass --username with --password-stdin"
 	case registry.CauseRateLimited:
-		return "the registry is throttling; log in to raise the limit, lower --jobs, or retry later (cached results are reused)"
+		return "the registry is throttling or its pull quota is used up; log in to raise the limit, use --registry-mirror, or retry later (cached results are reused)"
+	case registry.CauseUnavailable:
+		return "the registry failed repeatedly, so it was not asked again; retry later"
 	case registry.CauseTimeout:
 		return "the registry was too slow; raise --timeout or lower --jobs"
 	case registry.CauseNetwork:

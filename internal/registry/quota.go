@@ -3,6 +3,7 @@ package registry
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -25,11 +26,35 @@ type Quota struct {
 	// Remaining is the pulls left as last seen: the lowest count the
 	// registry's answers allow, after every request this client sent.
 	Remaining int `json:"remaining"`
-	// Window is the period the limit applies to.
-	Window time.Duration `json:"window"`
+	// Window is the period the limit applies to (JSON: windowSeconds).
+	Window time.Duration `json:"-"`
 	// Exhausted is set once the registry refused a pull with a quota 429,
 	// or Remaining reached the reserve.
 	Exhausted bool `json:"exhausted"`
+}
+
+// MarshalJSON writes the window in seconds, as the headers give it.
+func (q Quota) MarshalJSON() ([]byte, error) {
+	type plain Quota
+	return json.Marshal(struct {
+		plain
+		WindowSeconds int64 `json:"windowSeconds"`
+	}{plain(q), int64(q.Window / time.Second)})
+}
+
+// String is "37/100 per 6h0m0s", "used up …", or "-" when not metered.
+func (q Quota) String() string {
+	if !q.Metered {
+		return "-"
+	}
+	s := fmt.Sprintf("%d/%d", q.Remaining, q.Limit)
+	if q.Window > 0 {
+		s += " per " + q.Window.String()
+	}
+	if q.Exhausted {
+		s += " (used up)"
+	}
+	return s
 }
 
 // quotas gates manifest GETs by the pull quota of each registry and
