@@ -212,6 +212,7 @@ func runScan(cmd *cobra.Command, args []string, o scanOptions) error {
 	}
 	progress := report.NewProgress(stderr, !o.quiet && isTerminal(stderr))
 	in := readAndLookUp(ctx, rs, client, o.reg.jobs, progress)
+	writeNotes(stderr, client.Notes())
 	readErrs := in.errs
 	for _, e := range readErrs {
 		fmt.Fprintln(stderr, "archway: scan:", e)
