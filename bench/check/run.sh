@@ -60,7 +60,7 @@ measure() { # role label command...   role: archway (the measured run), extra or
   printf '%s\t%s\t%d\t%d\t%d\n' "$role" "$label" $(( (end - start) / 1000000 )) "$reqs" "$rc" >>"$results"
   log "$label: $(( (end - start) / 1000000 )) ms, $reqs requests, exit $rc"
 }
-run_archway() { "$work/archway" check -f "$work/refs.txt" "$@" -o json --jobs "$JOBS" >"$work/archway.json"; }
+run_archway() { "$work/archway" check -f "$work/refs.txt" "$@" -o json --jobs "$JOBS" --jobs-per-registry "$JOBS" >"$work/archway.json"; }
 run_crane() { xargs -P "$PEER_JOBS" -n 1 "$bin/crane" manifest <"$work/refs.txt" >/dev/null; }
 run_regctl() { HOME=$work/regctl-home xargs -P "$PEER_JOBS" -n 1 "$bin/regctl" manifest get <"$work/refs.txt" >/dev/null; }
 

@@ -83,7 +83,7 @@ Exit status (decided after every image is reported):
 	f.StringArrayVarP(&o.files, "file", "f", nil, "read image references from `FILE`, one a line ('-' for stdin); repeatable")
 	addRegistryFlags(f, &o.reg, "the first image")
 	f.StringVarP(&o.output, "output", "o", "", "output format: table or json (default: table on a terminal, else json)")
-	f.BoolVarP(&o.verbose, "verbose", "v", false, "show each platform's manifest digest in the table")
+	f.BoolVarP(&o.verbose, "verbose", "v", false, "show each platform's manifest digest, and what was spent per registry, in the table")
 	return cmd
 }
 

@@ -60,7 +60,7 @@ func addRegistryFlags(fs *pflag.FlagSet, r *registryFlags, firstWhat string) {
 	fs.DurationVar(&r.timeout, "timeout", 10*time.Minute, "give up on lookups still running after this long (0: no limit)")
 	fs.IntVar(&r.jobsPerRegistry, "jobs-per-registry", registry.DefaultJobsPerRegistry, "requests in flight to one registry at most")
 	fs.IntVar(&r.pullReserve, "pull-reserve", 0, "pulls of a metered registry's quota (ratelimit-remaining) to leave unspent")
-	fs.StringArrayVar(&r.mirrors, "registry-mirror", nil, "ask `ORIGIN=MIRROR` first for ORIGIN's images (docker.io names Docker Hub; MIRROR is host[:port] or an http(s) URL); repeatable")
+	fs.StringArrayVar(&r.mirrors, "registry-mirror", nil, "`ORIGIN=MIRROR`: ask MIRROR first for ORIGIN's images, verified by digest (docker.io names Docker Hub; MIRROR is host[:port] or an http(s) URL); repeatable")
 	fs.StringVar(&r.daemonConfig, "docker-daemon-config", defaultDockerDaemonConfig, "Docker's daemon.json `FILE`, whose registry-mirrors mirror Docker Hub when it exists (\"\": none)")
 	fs.StringVar(&r.containerdHosts, "containerd-hosts-dir", defaultContainerdHostsDir, "containerd's `DIR` of <registry>/hosts.toml mirror configuration, used when it exists (\"\": none)")
 }

@@ -275,8 +275,8 @@ type RegistryStats struct {
 	Pulls int `json:"pulls"`
 	// Heads counts manifest HEADs, which Docker Hub does not meter.
 	Heads int `json:"heads"`
-	// RateLimited counts manifest GETs not sent because the quota was down
-	// to the reserve.
+	// RateLimited counts lookups refused for the quota: not sent because
+	// it was down to the reserve, or answered with a quota 429.
 	RateLimited int `json:"rateLimited"`
 	// Quota is the pull quota as last seen (Metered false: none reported).
 	Quota Quota `json:"quota"`

@@ -94,9 +94,10 @@ func (c *Client) lookup(ctx context.Context, r name.Reference) Result {
 	return res
 }
 
-// revalidate HEADs a tag at its origin for its digest.
+// revalidate HEADs a tag at its origin for its digest. A HEAD spends no
+// pull, so a used-up quota does not stop it; an open breaker does.
 func (c *Client) revalidate(ctx context.Context, tag name.Tag) (string, error) {
-	if err := c.refuse(ctx, tag.Context()); err != nil {
+	if err := c.breakers.refuse(tag.Context().RegistryStr()); err != nil {
 		return "", err
 	}
 	s, err := c.scope(ctx, tag.Context())

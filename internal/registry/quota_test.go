@@ -331,3 +331,30 @@ func TestJobsPerRegistry(t *testing.T) {
 		t.Errorf("peak manifest requests in flight = %d, want 2..3 with WithJobsPerRegistry(3)", peak)
 	}
 }
+
+// TestHeadAfterQuota checks that a used-up quota still lets cached tags be
+// revalidated with a HEAD, which spends no pull.
+func TestHeadAfterQuota(t *testing.T) {
+	hub := registrytest.StartHub(t, 2, time.Hour)
+	refs, digests := pushHub(t, hub, 4)
+	cacheDir := t.TempDir()
+	c, _ := registry.New(registry.WithCacheDir(cacheDir), registry.WithJobs(1))
+	first := c.LookupAll(context.Background(), refs, nil)
+	// In order: the HEADs of the cached tags come first and teach the new
+	// Client that no pull is left, so the others send no GET.
+	c, _ = registry.New(registry.WithCacheDir(cacheDir), registry.WithTagTTL(0), registry.WithJobs(1))
+	for i, res := range c.LookupAll(context.Background(), refs, nil) {
+		if first[i].Err != nil {
+			if registry.CauseOf(res.Err) != registry.CauseRateLimited {
+				t.Errorf("%s: %v, want rate limited again", res.Ref, res.Err)
+			}
+			continue
+		}
+		if res.Err != nil || res.Digest != digests[res.Ref] {
+			t.Errorf("%s: %v %s; want %s revalidated with a HEAD", res.Ref, res.Err, res.Digest, digests[res.Ref])
+		}
+	}
+	if g, h := hub.Count(registrytest.ManifestGET), hub.Count(registrytest.ManifestHEAD); g != 2 || h != 2 {
+		t.Errorf("GETs, HEADs = %d, %d; want 2 (the first run's), 2 (the rerun's)", g, h)
+	}
+}
