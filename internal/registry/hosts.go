@@ -306,8 +306,11 @@ func (c *Client) Stats() []RegistryStats {
 // was spent there. A webhook asks it before a lookup to answer fast.
 func (c *Client) RegistryState(host string) RegistryStats {
 	host = canonicalRegistry(host)
+	st := RegistryStats{Registry: host, Breaker: BreakerClosed}
 	c.stats.mu.Lock()
-	st := *c.stats.entry(host)
+	if e, ok := c.stats.m[host]; ok {
+		st = *e
+	}
 	c.stats.mu.Unlock()
 	c.fillState(&st)
 	return st
