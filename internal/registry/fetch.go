@@ -15,6 +15,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
@@ -79,7 +80,7 @@ func (c *Client) auth(ctx context.Context, repo name.Repository) (authn.Authenti
 	}
 	a, err := authn.Resolve(ctx, c.o.keychain, repo)
 	if err != nil {
-		return nil, &Error{Cause: CauseUnauthorized, Err: fmt.Errorf("reading credentials for %s: %w", repo.RegistryStr(), err)}
+		return nil, &lookup.Error{Cause: lookup.CauseUnauthorized, Err: fmt.Errorf("reading credentials for %s: %w", repo.RegistryStr(), err)}
 	}
 	return a, nil
 }
@@ -155,7 +156,7 @@ func (c *Client) getOnce(ctx context.Context, s *scope, kind, ref string, accept
 	if q429 {
 		c.quotaRefused(s.quota, s.repo.RegistryStr())
 		q, _ := c.quotas.snapshot(s.repo.RegistryStr())
-		return nil, nil, &Error{Cause: CauseRateLimited, StatusCode: resp.StatusCode,
+		return nil, nil, &lookup.Error{Cause: lookup.CauseRateLimited, StatusCode: resp.StatusCode,
 			Err: fmt.Errorf("%s answered 429: %w", s.repo.RegistryStr(), &errQuota{registry: s.repo.RegistryStr(), q: q, reserve: c.quotas.reserve})}
 	}
 	if err := transport.CheckError(resp, http.StatusOK); err != nil {
@@ -163,7 +164,7 @@ func (c *Client) getOnce(ctx context.Context, s *scope, kind, ref string, accept
 	}
 	max, what := c.o.maxBytes, strings.TrimSuffix(kind, "s")
 	if resp.ContentLength > max {
-		return nil, nil, &Error{Cause: CauseTooLarge,
+		return nil, nil, &lookup.Error{Cause: lookup.CauseTooLarge,
 			Err: fmt.Errorf("%s %s is %d bytes, over the %d-byte cap", what, ref, resp.ContentLength, max)}
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
@@ -171,7 +172,7 @@ func (c *Client) getOnce(ctx context.Context, s *scope, kind, ref string, accept
 		return nil, nil, &bodyError{what: what, ref: ref, err: err}
 	}
 	if int64(len(b)) > max {
-		return nil, nil, &Error{Cause: CauseTooLarge,
+		return nil, nil, &lookup.Error{Cause: lookup.CauseTooLarge,
 			Err: fmt.Errorf("%s %s is over the %d-byte cap", what, ref, max)}
 	}
 	return b, resp.Header, nil
@@ -206,14 +207,14 @@ func (c *Client) head(ctx context.Context, s *scope, tag string) (string, error)
 	}
 	d := resp.Header.Get("Docker-Content-Digest")
 	if alg, hexPart, ok := strings.Cut(d, ":"); !ok || alg != "sha256" || len(hexPart) != 64 || !isLowerAlnum(hexPart) {
-		return "", &Error{Cause: CauseBadManifest, Err: fmt.Errorf("HEAD %s: no usable Docker-Content-Digest (%q)", tag, d)}
+		return "", &lookup.Error{Cause: lookup.CauseBadManifest, Err: fmt.Errorf("HEAD %s: no usable Docker-Content-Digest (%q)", tag, d)}
 	}
 	return d, nil
 }
 
-// classify turns any failure into a *Error with its Cause.
-func classify(err error) *Error {
-	var e *Error
+// classify turns any failure into a *lookup.Error with its Cause.
+func classify(err error) *lookup.Error {
+	var e *lookup.Error
 	if errors.As(err, &e) {
 		cp := *e
 		return &cp
@@ -221,27 +222,27 @@ func classify(err error) *Error {
 	if isTLSError(err) {
 		// Before status codes: a ping's plain-HTTP fallback answering 400
 		// is not the story when the TLS attempt failed verification.
-		return &Error{Cause: CauseNetwork, Err: err}
+		return &lookup.Error{Cause: lookup.CauseNetwork, Err: err}
 	}
 	var te *transport.Error
 	if errors.As(err, &te) {
-		return &Error{Cause: statusCause(te.StatusCode), StatusCode: te.StatusCode, Err: err}
+		return &lookup.Error{Cause: statusCause(te.StatusCode), StatusCode: te.StatusCode, Err: err}
 	}
-	return &Error{Cause: errCause(err), Err: err}
+	return &lookup.Error{Cause: errCause(err), Err: err}
 }
 
-func statusCause(code int) Cause {
+func statusCause(code int) lookup.Cause {
 	switch {
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
-		return CauseUnauthorized
+		return lookup.CauseUnauthorized
 	case code == http.StatusNotFound:
-		return CauseNotFound
+		return lookup.CauseNotFound
 	case code == http.StatusTooManyRequests:
-		return CauseRateLimited
+		return lookup.CauseRateLimited
 	case code >= 500:
-		return CauseServerError
+		return lookup.CauseServerError
 	}
-	return CauseUnknown
+	return lookup.CauseUnknown
 }
 
 func isTLSError(err error) bool {
@@ -256,7 +257,7 @@ func isTLSError(err error) bool {
 		errors.As(err, &ci) || errors.As(err, &rh)
 }
 
-func errCause(err error) Cause {
+func errCause(err error) lookup.Cause {
 	var (
 		ne  net.Error
 		op  *net.OpError
@@ -264,18 +265,18 @@ func errCause(err error) Cause {
 	)
 	switch {
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
-		return CauseTimeout
+		return lookup.CauseTimeout
 	case errors.As(err, &ne) && ne.Timeout():
-		return CauseTimeout
+		return lookup.CauseTimeout
 	case errors.Is(err, context.Canceled):
-		return CauseUnknown
+		return lookup.CauseUnknown
 	case errors.As(err, &op), errors.As(err, &dns), isTLSError(err),
 		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return CauseNetwork
+		return lookup.CauseNetwork
 	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"),
 		strings.Contains(err.Error(), "connection reset"),
 		strings.Contains(err.Error(), "connection refused"):
-		return CauseNetwork
+		return lookup.CauseNetwork
 	}
-	return CauseUnknown
+	return lookup.CauseUnknown
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/archwaydev/archway/internal/lookup"
 )
 
 // hostTransport sits under the retries: it holds one of jobsPerRegistry
@@ -72,16 +74,16 @@ func (b *releaseBody) Close() error {
 // hostStats counts requests by host and kind.
 type hostStats struct {
 	mu sync.Mutex
-	m  map[string]*RegistryStats
+	m  map[string]*lookup.RegistryStats
 }
 
-func (s *hostStats) entry(host string) *RegistryStats {
+func (s *hostStats) entry(host string) *lookup.RegistryStats {
 	if s.m == nil {
-		s.m = map[string]*RegistryStats{}
+		s.m = map[string]*lookup.RegistryStats{}
 	}
 	e, ok := s.m[host]
 	if !ok {
-		e = &RegistryStats{Registry: host, Breaker: BreakerClosed}
+		e = &lookup.RegistryStats{Registry: host, Breaker: lookup.BreakerClosed}
 		s.m[host] = e
 	}
 	return e
@@ -108,18 +110,9 @@ func (s *hostStats) refused(host string) {
 	s.entry(host).RateLimited++
 }
 
-// BreakerState is the state of a registry's circuit breaker.
-type BreakerState string
-
-// The states of a circuit breaker.
-const (
-	BreakerClosed BreakerState = "closed" // requests flow
-	BreakerOpen   BreakerState = "open"   // requests are refused as registry unavailable
-)
-
 // breakers is a circuit breaker per host: after `failures` consecutive
 // timeouts, 5xx answers or network failures (each after its retries), the
-// host's requests are refused with CauseUnavailable for cooldown; then one
+// host's requests are refused with lookup.CauseUnavailable for cooldown; then one
 // request may try again, and its success closes the breaker.
 type breakers struct {
 	failures int // 0: never trips
@@ -170,11 +163,11 @@ func (b *breakers) allow(host string) (probe bool, err error) {
 }
 
 func openError(host string, br *breaker) error {
-	return &Error{Cause: CauseUnavailable,
+	return &lookup.Error{Cause: lookup.CauseUnavailable,
 		Err: fmt.Errorf("%s failed %d times in a row; not asked again until %s", host, br.fails, br.openUntil.Format(time.TimeOnly))}
 }
 
-// refuse returns the CauseUnavailable failure when host's breaker is open
+// refuse returns the lookup.CauseUnavailable failure when host's breaker is open
 // and not yet due for another try, without changing it.
 func (b *breakers) refuse(host string) error {
 	if b.failures <= 0 {
@@ -213,17 +206,17 @@ func (b *breakers) record(host string, failed, probe bool) {
 	}
 }
 
-func (b *breakers) state(host string) (BreakerState, int) {
+func (b *breakers) state(host string) (lookup.BreakerState, int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	br, ok := b.m[host]
 	if !ok {
-		return BreakerClosed, 0
+		return lookup.BreakerClosed, 0
 	}
 	if br.open {
-		return BreakerOpen, br.trips
+		return lookup.BreakerOpen, br.trips
 	}
-	return BreakerClosed, br.trips
+	return lookup.BreakerClosed, br.trips
 }
 
 // breakerTransport sits over the retries: it refuses requests to a host
@@ -258,38 +251,15 @@ func breaks(resp *http.Response, err error) bool {
 			return false
 		}
 		c := errCause(err)
-		return c == CauseTimeout || c == CauseNetwork
+		return c == lookup.CauseTimeout || c == lookup.CauseNetwork
 	}
 	return resp.StatusCode >= 500
 }
 
-// RegistryStats is what a Client spent at one registry host, and what it
-// learnt of it.
-type RegistryStats struct {
-	// Registry is the host[:port] the requests went to.
-	Registry string `json:"registry"`
-	// Requests counts every HTTP request sent: pings, tokens, manifests,
-	// blobs, retries included.
-	Requests int `json:"requests"`
-	// Pulls counts manifest GETs, which Docker Hub meters as pulls.
-	Pulls int `json:"pulls"`
-	// Heads counts manifest HEADs, which Docker Hub does not meter.
-	Heads int `json:"heads"`
-	// RateLimited counts lookups refused for the quota: not sent because
-	// it was down to the reserve, or answered with a quota 429.
-	RateLimited int `json:"rateLimited"`
-	// Quota is the pull quota as last seen (Metered false: none reported).
-	Quota Quota `json:"quota"`
-	// Breaker is the circuit breaker's state; BreakerTrips how often it
-	// opened.
-	Breaker      BreakerState `json:"breaker"`
-	BreakerTrips int          `json:"breakerTrips"`
-}
-
 // Stats returns what the Client spent per registry host, sorted by host.
-func (c *Client) Stats() []RegistryStats {
+func (c *Client) Stats() []lookup.RegistryStats {
 	c.stats.mu.Lock()
-	out := make([]RegistryStats, 0, len(c.stats.m))
+	out := make([]lookup.RegistryStats, 0, len(c.stats.m))
 	for _, e := range c.stats.m {
 		out = append(out, *e)
 	}
@@ -304,9 +274,9 @@ func (c *Client) Stats() []RegistryStats {
 // RegistryState returns the Client's view of one registry host
 // (host[:port], "docker.io" for Docker Hub): its breaker, quota and what
 // was spent there. A webhook asks it before a lookup to answer fast.
-func (c *Client) RegistryState(host string) RegistryStats {
+func (c *Client) RegistryState(host string) lookup.RegistryStats {
 	host = canonicalRegistry(host)
-	st := RegistryStats{Registry: host, Breaker: BreakerClosed}
+	st := lookup.RegistryStats{Registry: host, Breaker: lookup.BreakerClosed}
 	c.stats.mu.Lock()
 	if e, ok := c.stats.m[host]; ok {
 		st = *e
@@ -316,7 +286,7 @@ func (c *Client) RegistryState(host string) RegistryStats {
 	return st
 }
 
-func (c *Client) fillState(st *RegistryStats) {
+func (c *Client) fillState(st *lookup.RegistryStats) {
 	st.Breaker, st.BreakerTrips = c.breakers.state(st.Registry)
 	if q, ok := c.quotas.snapshot(st.Registry); ok {
 		st.Quota = q

@@ -3,7 +3,6 @@ package registry
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,49 +12,9 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/archwaydev/archway/internal/lookup"
 )
-
-// Quota is a registry's pull quota as its ratelimit-limit and
-// ratelimit-remaining headers reported it (Docker Hub: "100;w=21600").
-type Quota struct {
-	// Metered is set once the registry sent the headers; a registry that
-	// answered a manifest GET without them is not metered.
-	Metered bool `json:"metered"`
-	// Limit is the number of pulls (manifest GETs) allowed per Window.
-	Limit int `json:"limit"`
-	// Remaining is the pulls left as last seen: the lowest count the
-	// registry's answers allow, after every request this client sent.
-	Remaining int `json:"remaining"`
-	// Window is the period the limit applies to (JSON: windowSeconds).
-	Window time.Duration `json:"-"`
-	// Exhausted is set once the registry refused a pull with a quota 429,
-	// or Remaining reached the reserve.
-	Exhausted bool `json:"exhausted"`
-}
-
-// MarshalJSON writes the window in seconds, as the headers give it.
-func (q Quota) MarshalJSON() ([]byte, error) {
-	type plain Quota
-	return json.Marshal(struct {
-		plain
-		WindowSeconds int64 `json:"windowSeconds"`
-	}{plain(q), int64(q.Window / time.Second)})
-}
-
-// String is "37/100 per 6h0m0s", "used up …", or "-" when not metered.
-func (q Quota) String() string {
-	if !q.Metered {
-		return "-"
-	}
-	s := fmt.Sprintf("%d/%d", q.Remaining, q.Limit)
-	if q.Window > 0 {
-		s += " per " + q.Window.String()
-	}
-	if q.Exhausted {
-		s += " (used up)"
-	}
-	return s
-}
 
 // quotas gates manifest GETs by the pull quota of each registry and
 // credentials. The first manifest GET to a key goes alone and teaches the
@@ -75,12 +34,11 @@ type quotas struct {
 // registry may have counted after it: those pending when it was sent, and
 // those sent since.
 type quotaState struct {
-	Quota
+	lookup.Quota
 	known   bool          // headers (or their absence on a 2xx) seen
 	sent    int           // GETs sent
 	pending int           // GETs sent and not yet answered
 	probe   chan struct{} // closed when the probing GET is answered; nil: no probe
-	noted   bool          // the exhaustion note was given
 }
 
 // mark is a quota's counters when a request was sent.
@@ -118,7 +76,7 @@ func (q *quotas) state(key string) *quotaState {
 // errQuota is the failure of a manifest GET refused because of the quota.
 type errQuota struct {
 	registry string
-	q        Quota
+	q        lookup.Quota
 	reserve  int
 }
 
@@ -131,7 +89,7 @@ func (e *errQuota) Error() string {
 }
 
 // acquire reserves one manifest GET for key, waiting while another GET
-// probes an unknown budget. It fails with CauseRateLimited when the quota
+// probes an unknown budget. It fails with lookup.CauseRateLimited when the quota
 // is down to the reserve. done must be called with the answer's header
 // (nil when none came) and whether it was a quota 429.
 func (q *quotas) acquire(ctx context.Context, key, registry string) (done func(hdr http.Header, status int, quota429 bool), err error) {
@@ -142,7 +100,7 @@ func (q *quotas) acquire(ctx context.Context, key, registry string) (done func(h
 			st.Exhausted = true
 			e := &errQuota{registry: registry, q: st.Quota, reserve: q.reserve}
 			q.mu.Unlock()
-			return nil, &Error{Cause: CauseRateLimited, Err: e}
+			return nil, &lookup.Error{Cause: lookup.CauseRateLimited, Err: e}
 		}
 		if !st.known && st.probe != nil {
 			wait := st.probe
@@ -190,7 +148,7 @@ func (q *quotas) done(st *quotaState, m mark, hdr http.Header, status int, quota
 	}
 }
 
-// refuse returns the CauseRateLimited failure when key's quota is known
+// refuse returns the lookup.CauseRateLimited failure when key's quota is known
 // to be down to the reserve, without reserving anything.
 func (q *quotas) refuse(key, registry string) error {
 	q.mu.Lock()
@@ -200,7 +158,7 @@ func (q *quotas) refuse(key, registry string) error {
 		return nil
 	}
 	st.Exhausted = true
-	return &Error{Cause: CauseRateLimited, Err: &errQuota{registry: registry, q: st.Quota, reserve: q.reserve}}
+	return &lookup.Error{Cause: lookup.CauseRateLimited, Err: &errQuota{registry: registry, q: st.Quota, reserve: q.reserve}}
 }
 
 // quotaRefused counts a lookup refused for key's quota and gives the
@@ -247,25 +205,13 @@ func (q *quotas) observe(key string, m mark, hdr http.Header) {
 	q.state(key).learn(hdr, m)
 }
 
-// note reports whether key's exhaustion is to be told now (once per key).
-func (q *quotas) note(key string) (Quota, bool) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	st := q.state(key)
-	if st.noted {
-		return st.Quota, false
-	}
-	st.noted = true
-	return st.Quota, true
-}
-
 // snapshot returns the quota of a registry host as the registry reported
 // it: the lowest remaining of its credentials'.
-func (q *quotas) snapshot(host string) (Quota, bool) {
+func (q *quotas) snapshot(host string) (lookup.Quota, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	var (
-		out   Quota
+		out   lookup.Quota
 		found bool
 	)
 	for key, st := range q.m {

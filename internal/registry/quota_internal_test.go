@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/archwaydev/archway/internal/lookup"
 )
 
 func TestParseRateLimit(t *testing.T) {
@@ -57,7 +59,7 @@ func TestQuotaOutOfOrder(t *testing.T) {
 		}
 		dones = append(dones, d)
 	}
-	if _, err := q.acquire(ctx, "r\x00anonymous", "r"); CauseOf(err) != CauseRateLimited {
+	if _, err := q.acquire(ctx, "r\x00anonymous", "r"); lookup.CauseOf(err) != lookup.CauseRateLimited {
 		t.Fatalf("a 6th GET with 4 in flight for 4 left: %v, want rate limited", err)
 	}
 	// The registry counted them 2..5 (3, 2, 1, 0 left); the answers
@@ -68,7 +70,7 @@ func TestQuotaOutOfOrder(t *testing.T) {
 	if got, _ := q.snapshot("r"); got.Remaining != 0 {
 		t.Errorf("remaining after out-of-order answers = %d, want 0", got.Remaining)
 	}
-	if _, err := q.acquire(ctx, "r\x00anonymous", "r"); CauseOf(err) != CauseRateLimited {
+	if _, err := q.acquire(ctx, "r\x00anonymous", "r"); lookup.CauseOf(err) != lookup.CauseRateLimited {
 		t.Errorf("GET after the quota was spent: %v, want rate limited", err)
 	}
 	// Other credentials at the same registry have their own quota.

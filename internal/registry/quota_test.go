@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/archwaydev/archway/internal/registry"
 	"github.com/archwaydev/archway/internal/registrytest"
 )
@@ -27,7 +28,7 @@ func pushHub(t *testing.T, hub *registrytest.HubServer, n int) ([]string, map[st
 }
 
 // statsOf returns the Client's stats for host.
-func statsOf(t *testing.T, c *registry.Client, host string) registry.RegistryStats {
+func statsOf(t *testing.T, c *registry.Client, host string) lookup.RegistryStats {
 	t.Helper()
 	for _, s := range c.Stats() {
 		if s.Registry == host {
@@ -35,7 +36,7 @@ func statsOf(t *testing.T, c *registry.Client, host string) registry.RegistrySta
 		}
 	}
 	t.Fatalf("no stats for %s in %+v", host, c.Stats())
-	return registry.RegistryStats{}
+	return lookup.RegistryStats{}
 }
 
 func TestPullQuota(t *testing.T) {
@@ -56,7 +57,7 @@ func TestPullQuota(t *testing.T) {
 			if res.Digest != digests[res.Ref] {
 				t.Errorf("%s: digest %s, want %s", res.Ref, res.Digest, digests[res.Ref])
 			}
-		case registry.CauseOf(res.Err) == registry.CauseRateLimited:
+		case lookup.CauseOf(res.Err) == lookup.CauseRateLimited:
 			limited++
 		default:
 			t.Errorf("%s: %v, want success or rate limited", res.Ref, res.Err)
@@ -100,7 +101,7 @@ func TestPullReserve(t *testing.T) {
 	for _, res := range c.LookupAll(context.Background(), refs, nil) {
 		if res.Err == nil {
 			ok++
-		} else if registry.CauseOf(res.Err) != registry.CauseRateLimited {
+		} else if lookup.CauseOf(res.Err) != lookup.CauseRateLimited {
 			t.Errorf("%s: %v", res.Ref, res.Err)
 		}
 	}
@@ -119,7 +120,7 @@ func TestQuota429(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, res := range c.LookupAll(context.Background(), refs, nil) {
-		if registry.CauseOf(res.Err) != registry.CauseRateLimited {
+		if lookup.CauseOf(res.Err) != lookup.CauseRateLimited {
 			t.Errorf("%s: %v, want rate limited", res.Ref, res.Err)
 		}
 	}
@@ -133,7 +134,7 @@ func TestQuota429(t *testing.T) {
 	registrytest.Push(t, fs.push("ra/wait:v1"), registrytest.Image(t, arm64))
 	fs.on("ra/wait", "manifests", firstN(1, status(429, "Retry-After", "1")))
 	c, _ = registry.New(registry.WithoutCache(), registry.WithRetry(4, 10*time.Millisecond))
-	if res := c.Lookup(context.Background(), fs.ref("ra/quota:v1")); registry.CauseOf(res.Err) != registry.CauseRateLimited {
+	if res := c.Lookup(context.Background(), fs.ref("ra/quota:v1")); lookup.CauseOf(res.Err) != lookup.CauseRateLimited {
 		t.Errorf("quota 429: %v, want rate limited", res.Err)
 	}
 	if n := fs.count("ra/quota", "manifests"); n != 1 {
@@ -150,7 +151,7 @@ func TestMirror(t *testing.T) {
 	mirror := registrytest.StartCounted(t, hub.Registry.Handler) // the same content on another port
 	refs, digests := pushHub(t, hub, 30)
 	cacheDir := t.TempDir()
-	check := func(t *testing.T, results []registry.Result) {
+	check := func(t *testing.T, results []lookup.Result) {
 		t.Helper()
 		for _, res := range results {
 			if res.Err != nil || res.Digest != digests[res.Ref] || len(res.Entries) != 1 || res.Entries[0].Platform != arm64 {
@@ -263,11 +264,11 @@ func TestCircuitBreaker(t *testing.T) {
 	}
 	results := c.LookupAll(context.Background(), refs, nil)
 	for i, res := range results {
-		want := registry.CauseUnavailable
+		want := lookup.CauseUnavailable
 		if i < 3 {
-			want = registry.CauseServerError
+			want = lookup.CauseServerError
 		}
-		if got := registry.CauseOf(res.Err); got != want {
+		if got := lookup.CauseOf(res.Err); got != want {
 			t.Errorf("%s: cause %q (%v), want %q", res.Ref, got, res.Err, want)
 		}
 	}
@@ -275,14 +276,14 @@ func TestCircuitBreaker(t *testing.T) {
 		t.Errorf("manifest GETs = %d, want 6 (3 lookups × 2 attempts), then none: %q", n, counter.Requests())
 	}
 	sent := counter.Total()
-	if res := c.Lookup(context.Background(), fs.ref("down/img0:v2")); registry.CauseOf(res.Err) != registry.CauseUnavailable {
+	if res := c.Lookup(context.Background(), fs.ref("down/img0:v2")); lookup.CauseOf(res.Err) != lookup.CauseUnavailable {
 		t.Errorf("lookup with the breaker open: %v, want registry unavailable", res.Err)
 	}
 	if n := counter.Total() - sent; n != 0 {
 		t.Errorf("an open breaker sent %d requests, want 0", n)
 	}
 	st := c.RegistryState(fs.host)
-	if st.Breaker != registry.BreakerOpen || st.BreakerTrips != 1 {
+	if st.Breaker != lookup.BreakerOpen || st.BreakerTrips != 1 {
 		t.Errorf("state = %+v, want open after 1 trip", st)
 	}
 
@@ -292,7 +293,7 @@ func TestCircuitBreaker(t *testing.T) {
 	if res := c.Lookup(context.Background(), fs.ref("up/img:v1")); res.Err != nil {
 		t.Errorf("lookup after the cooldown: %v", res.Err)
 	}
-	if st := c.RegistryState(fs.host); st.Breaker != registry.BreakerClosed || st.BreakerTrips != 1 {
+	if st := c.RegistryState(fs.host); st.Breaker != lookup.BreakerClosed || st.BreakerTrips != 1 {
 		t.Errorf("state = %+v, want closed again", st)
 	}
 }
@@ -345,7 +346,7 @@ func TestHeadAfterQuota(t *testing.T) {
 	c, _ = registry.New(registry.WithCacheDir(cacheDir), registry.WithTagTTL(0), registry.WithJobs(1))
 	for i, res := range c.LookupAll(context.Background(), refs, nil) {
 		if first[i].Err != nil {
-			if registry.CauseOf(res.Err) != registry.CauseRateLimited {
+			if lookup.CauseOf(res.Err) != lookup.CauseRateLimited {
 				t.Errorf("%s: %v, want rate limited again", res.Ref, res.Err)
 			}
 			continue
