@@ -9,11 +9,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/google/go-containerregistry/pkg/authn"
 	kauth "github.com/google/go-containerregistry/pkg/authn/kubernetes"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/archwaydev/archway/internal/lookup"
 )
 
 // Credentials name where the kubelet would take a pod's pull credentials

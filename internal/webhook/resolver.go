@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/google/go-containerregistry/pkg/name"
 	"golang.org/x/sync/singleflight"
+
+	"github.com/archwaydev/archway/internal/lookup"
 )
 
 // LookupFunc looks up the platforms of one image reference.
