@@ -41,6 +41,12 @@ type quotaState struct {
 	probe   chan struct{} // closed when the probing GET is answered; nil: no probe
 }
 
+// usedUp reports whether no more GETs may be sent: a quota 429 was seen,
+// or the pulls left are down to the reserve.
+func (st *quotaState) usedUp(reserve int) bool {
+	return st.Exhausted || (st.known && st.Metered && st.Remaining <= reserve)
+}
+
 // mark is a quota's counters when a request was sent.
 type mark struct{ sent, pending int }
 
@@ -96,7 +102,7 @@ func (q *quotas) acquire(ctx context.Context, key, registry string) (done func(h
 	for {
 		q.mu.Lock()
 		st := q.state(key)
-		if st.Exhausted || (st.known && st.Metered && st.Remaining <= q.reserve) {
+		if st.usedUp(q.reserve) {
 			st.Exhausted = true
 			e := &errQuota{registry: registry, q: st.Quota, reserve: q.reserve}
 			q.mu.Unlock()
@@ -154,7 +160,7 @@ func (q *quotas) refuse(key, registry string) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	st, ok := q.m[key]
-	if !ok || !(st.Exhausted || (st.known && st.Metered && st.Remaining <= q.reserve)) {
+	if !ok || !st.usedUp(q.reserve) {
 		return nil
 	}
 	st.Exhausted = true
