@@ -51,8 +51,8 @@ type Quota struct {
 	Remaining int `json:"remaining"`
 	// Window is the period the limit applies to (JSON: windowSeconds).
 	Window time.Duration `json:"-"`
-	// Exhausted is set once the registry refused a pull with a quota 429,
-	// or Remaining reached the reserve.
+	// Exhausted is set while pulls are refused: after a quota 429 (for a
+	// minute, then one GET probes again), or with Remaining at the reserve.
 	Exhausted bool `json:"exhausted"`
 }
 

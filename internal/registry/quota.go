@@ -20,9 +20,12 @@ import (
 // credentials. The first manifest GET to a key goes alone and teaches the
 // budget; after it, GETs run concurrently while the pulls left after all
 // in-flight GETs stay above the reserve; below it, GETs are refused at
-// once.
+// once. After a quota 429, GETs are refused for quotaRetry; then one GET
+// probes the budget alone again (a long-lived client, the webhook, sees
+// the quota come back).
 type quotas struct {
 	reserve int
+	now     func() time.Time
 
 	mu sync.Mutex
 	m  map[string]*quotaState
@@ -39,12 +42,24 @@ type quotaState struct {
 	sent    int           // GETs sent
 	pending int           // GETs sent and not yet answered
 	probe   chan struct{} // closed when the probing GET is answered; nil: no probe
+	refused time.Time     // when a quota 429 came; zero: none since the last probe
 }
 
-// usedUp reports whether no more GETs may be sent: a quota 429 was seen,
-// or the pulls left are down to the reserve.
-func (st *quotaState) usedUp(reserve int) bool {
-	return st.Exhausted || (st.known && st.Metered && st.Remaining <= reserve)
+// quotaRetry is how long a quota 429 stops GETs before one probes again.
+const quotaRetry = time.Minute
+
+// usedUp reports whether no more GETs may be sent to st: a quota 429 came
+// less than quotaRetry ago, or the pulls left are down to the reserve. A
+// 429 older than that makes the next GET a probe.
+func (q *quotas) usedUp(st *quotaState) bool {
+	if !st.refused.IsZero() {
+		if q.now().Sub(st.refused) < quotaRetry {
+			return true
+		}
+		st.refused, st.known, st.Exhausted = time.Time{}, false, false
+		return false
+	}
+	return st.known && st.Metered && st.Remaining <= q.reserve
 }
 
 // mark is a quota's counters when a request was sent.
@@ -68,7 +83,9 @@ func (st *quotaState) learn(hdr http.Header, m mark) bool {
 	return true
 }
 
-func newQuotas(reserve int) *quotas { return &quotas{reserve: reserve, m: map[string]*quotaState{}} }
+func newQuotas(reserve int) *quotas {
+	return &quotas{reserve: reserve, now: time.Now, m: map[string]*quotaState{}}
+}
 
 func (q *quotas) state(key string) *quotaState {
 	st, ok := q.m[key]
@@ -102,7 +119,7 @@ func (q *quotas) acquire(ctx context.Context, key, registry string) (done func(h
 	for {
 		q.mu.Lock()
 		st := q.state(key)
-		if st.usedUp(q.reserve) {
+		if q.usedUp(st) {
 			st.Exhausted = true
 			e := &errQuota{registry: registry, q: st.Quota, reserve: q.reserve}
 			q.mu.Unlock()
@@ -118,6 +135,7 @@ func (q *quotas) acquire(ctx context.Context, key, registry string) (done func(h
 				return nil, ctx.Err()
 			}
 		}
+		st.Exhausted = false
 		probing := !st.known
 		if probing {
 			st.probe = make(chan struct{})
@@ -145,7 +163,7 @@ func (q *quotas) done(st *quotaState, m mark, hdr http.Header, status int, quota
 		st.known = true // answered without the headers: not metered
 	}
 	if quota429 {
-		st.known, st.Exhausted = true, true
+		st.known, st.Exhausted, st.refused = true, true, q.now()
 		st.Remaining = min(st.Remaining, 0)
 	}
 	if probing && st.probe != nil {
@@ -160,7 +178,7 @@ func (q *quotas) refuse(key, registry string) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	st, ok := q.m[key]
-	if !ok || !st.usedUp(q.reserve) {
+	if !ok || !q.usedUp(st) {
 		return nil
 	}
 	st.Exhausted = true

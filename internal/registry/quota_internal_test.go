@@ -116,3 +116,36 @@ func TestQuotaProbe(t *testing.T) {
 		t.Error("no snapshot for a registry answered without headers")
 	}
 }
+
+// TestQuotaComesBack checks that a quota 429 stops GETs for quotaRetry,
+// then lets one probe alone, so a long-lived client sees the quota return.
+func TestQuotaComesBack(t *testing.T) {
+	q := newQuotas(0)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	q.now = func() time.Time { return now }
+	ctx := context.Background()
+	key := quotaKey("r", "anonymous")
+	d, err := q.acquire(ctx, key, "r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d(rateHeaders(5, 0), http.StatusTooManyRequests, true)
+	now = now.Add(quotaRetry - time.Second)
+	if _, err := q.acquire(ctx, key, "r"); lookup.CauseOf(err) != lookup.CauseRateLimited {
+		t.Fatalf("GET within quotaRetry of a quota 429: %v, want rate limited", err)
+	}
+	now = now.Add(2 * time.Second)
+	probe, err := q.acquire(ctx, key, "r")
+	if err != nil {
+		t.Fatalf("GET after quotaRetry: %v, want a probe", err)
+	}
+	probe(rateHeaders(5, 2), http.StatusOK, false) // 3 pulls came back
+	for range 2 {
+		if _, err := q.acquire(ctx, key, "r"); err != nil {
+			t.Fatalf("GET with pulls left: %v", err)
+		}
+	}
+	if _, err := q.acquire(ctx, key, "r"); lookup.CauseOf(err) != lookup.CauseRateLimited {
+		t.Errorf("GET past the returned pulls: %v, want rate limited", err)
+	}
+}
