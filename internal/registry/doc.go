@@ -32,7 +32,7 @@
 //     stay above WithPullReserve; then lookups fail at once as
 //     CauseRateLimited and Notes says once what the quota is and how to
 //     raise it. A quota 429 (TOOMANYREQUESTS, or no Retry-After) is not
-//     retried.
+//     retried; a minute later one GET probes the quota alone again.
 //   - Mirrors (WithMirror, WithDockerDaemonConfig, WithContainerdHostsDir)
 //     are asked for the origin's repository path: a tag is resolved with a
 //     HEAD at the origin (Docker Hub does not meter HEADs), the manifest and
