@@ -175,6 +175,7 @@ func runScan(cmd *cobra.Command, args []string, o scanOptions) error {
 	if err := interrupted(ctx); err != nil {
 		return err
 	}
+	writeNotes(stderr, client.Notes())
 	for _, e := range res.Errs {
 		fmt.Fprintln(stderr, "archway: scan:", e)
 	}
