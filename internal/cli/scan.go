@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"helm.sh/helm/v3/pkg/strvals"
 
 	"github.com/archwaydev/archway/internal/app"
 	"github.com/archwaydev/archway/internal/assess"
@@ -139,6 +140,11 @@ func (o scanOptions) validate(args []string, stdout io.Writer) (scanRequest, err
 	}
 	if err := o.cluster.validate(); err != nil {
 		return req, err
+	}
+	for _, set := range o.set {
+		if _, err := strvals.Parse(set); err != nil {
+			return req, fmt.Errorf("--set %q: %w (want KEY=VALUE[,KEY=VALUE])", set, err)
+		}
 	}
 	if len(args) == 0 && !o.cluster.enabled {
 		return req, errors.New("scan: nothing to scan: pass PATH arguments or --cluster (see 'archway scan --help')")
