@@ -48,6 +48,7 @@ type Option func(*options)
 
 type options struct {
 	color       bool
+	all         bool
 	toolVersion string
 	baseDir     string
 	title       string
@@ -56,6 +57,12 @@ type options struct {
 // WithColor colours the table format's verdicts with ANSI escapes; default
 // off. Other formats ignore it.
 func WithColor(on bool) Option { return func(o *options) { o.color = on } }
+
+// WithAll lists every workload in the table and Markdown formats; by
+// default ready workloads are counted, not listed, except those pinned
+// away from the target that could move, so a large fleet's report shows
+// what needs work. Other formats always list every workload.
+func WithAll(on bool) Option { return func(o *options) { o.all = on } }
 
 // WithToolVersion sets the archway version written into SARIF and HTML;
 // default "dev".
@@ -232,4 +239,30 @@ func countList(m map[string]int) string {
 		parts[i] = fmt.Sprintf("%s %d", k, m[k])
 	}
 	return strings.Join(parts, ", ")
+}
+
+// truncate shortens s to at most n runes, ending with an ellipsis; the
+// full value is in the JSON formats.
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// listed returns the ready workloads a table or Markdown report lists:
+// all of them with WithAll, else only those with a note worth reading (a
+// pin that could move).
+func (o options) listed(r assess.Report, ready []assess.WorkloadResult) []assess.WorkloadResult {
+	if o.all {
+		return ready
+	}
+	var out []assess.WorkloadResult
+	for _, wr := range ready {
+		if wr.CouldMove {
+			out = append(out, wr)
+		}
+	}
+	return out
 }
