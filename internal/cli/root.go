@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/archwaydev/archway/internal/report"
 	"github.com/spf13/cobra"
 )
 
@@ -82,7 +83,10 @@ the kubernetes.io/arch placement that keeps every pod on a node that can run it.
 Start with 'archway demo': it runs on built-in example images, no network needed.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       Version(),
+		Annotations:   map[string]string{cobra.CommandDisplayNameAnnotation: displayName(argv0())},
 	}
+	root.SetVersionTemplate("archway {{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
 	root.AddCommand(
 		newVersionCmd(),
@@ -93,6 +97,16 @@ Start with 'archway demo': it runs on built-in example images, no network needed
 		newPlaceCmd(),
 		newIndexCmd(),
 	)
+	for _, c := range root.Commands() {
+		switch c.Name() {
+		case "scan":
+			registerCompletions(c, report.Formats...)
+		case "check":
+			registerCompletions(c, report.Table, report.JSON)
+		default:
+			registerCompletions(c)
+		}
+	}
 	return root
 }
 
