@@ -85,8 +85,8 @@ func (c *checker) arch(g Group) {
 		src, date := DataSource()
 		c.add(Finding{
 			Rule: "instance-type-unknown", Severity: SeverityUnknown, Group: g.Name,
-			Message:  fmt.Sprintf("the architecture of %s is unknown: archway's instance-type data (%s, %s) does not list it, and it is not assumed to be x86", strings.Join(g.UnknownTypes, ", "), src, date),
-			Evidence: g.ArchEvidence,
+			Message:  fmt.Sprintf("the architecture of %s is unknown: archway's instance-type data (of %s) does not list it, and it is not assumed to be x86", strings.Join(g.UnknownTypes, ", "), date),
+			Evidence: append(slices.Clone(g.ArchEvidence), "instance-type data: "+src),
 			Fix:      "name instance types archway knows, or give the group a kubernetes.io/arch label; report the family to archway if it is new",
 		})
 	}
