@@ -145,7 +145,7 @@ func TestCheckASGJSON(t *testing.T) {
 		// batch-arm: the effect alone (an old docs example), a lower-case effect.
 		"error taint-tag-format batch-arm": true,
 		// web-mixed: overrides of both architectures, the first arm64.
-		"error mixed-arch web-mixed": true,
+		"error mixed-arch web-mixed":               true,
 		"warning arch-label-tag-missing web-mixed": false,
 		"warning arch-label-tag-missing batch-arm": false,
 	}

@@ -72,13 +72,14 @@ type WorkloadFit struct {
 // every image of the workloads; a missing one counts as unknown. Pure.
 func Fit(workloads []workload.Workload, groups []Group, images Images) []WorkloadFit {
 	type node struct {
-		group string
-		n     corev1.Node
+		group   string
+		armOnly bool // the group's nodes are all arm64
+		n       corev1.Node
 	}
 	var nodes []node
 	for _, g := range groups {
 		for _, n := range g.Templates() {
-			nodes = append(nodes, node{g.Name, n})
+			nodes = append(nodes, node{g.Name, slices.Equal(g.Archs, []string{"arm64"}), n})
 		}
 	}
 	var out []WorkloadFit
@@ -106,7 +107,7 @@ func Fit(workloads []workload.Workload, groups []Group, images Images) []Workloa
 				}
 			} else if t, bad := untolerated(&nd.n, pod.Spec.Tolerations); bad {
 				l.Schedules, l.Why = false, "taint "+placement.FormatTaint(t)+" not tolerated"
-				if l.Arch == "arm64" && l.Runs == RunsYes {
+				if nd.armOnly && l.Runs == RunsYes {
 					f.MissesArm = appendNew(f.MissesArm, nd.group)
 				}
 			}

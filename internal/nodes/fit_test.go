@@ -1,0 +1,101 @@
+package nodes
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/archwaydev/archway/internal/source/kube"
+	"github.com/archwaydev/archway/internal/workload"
+)
+
+// fitImages are the images of testdata/fit-workloads.yaml.
+var fitImages = Images{
+	"amd64-only/app:1": {Architectures: []string{"amd64"}},
+	"multi/app:1":      {Architectures: []string{"amd64", "arm64"}},
+	"arm-only/app:1":   {Architectures: []string{"arm64"}},
+}
+
+func fitWorkloads(t *testing.T) []workload.Workload {
+	t.Helper()
+	path := filepath.Join("testdata", "fit-workloads.yaml")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := kube.Parse(path, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ws
+}
+
+// fitSummary is a WorkloadFit without its landings.
+type fitSummary struct {
+	CanLand, WrongArch, MissesArm []string
+	FitsNone                      bool
+}
+
+func TestFit(t *testing.T) {
+	fits := Fit(fitWorkloads(t), read(t, "fit-groups.yaml"), fitImages)
+	got := map[string]fitSummary{}
+	for _, f := range fits {
+		got[f.Workload] = fitSummary{f.CanLand, f.WrongArch, f.MissesArm, f.FitsNone}
+	}
+	want := map[string]fitSummary{
+		"Deployment/fit/amd-unpinned":            {CanLand: []string{"x86"}, WrongArch: []string{"arm-open", "arm-soft"}},
+		"Deployment/fit/multi-no-toleration":     {CanLand: []string{"x86", "arm-open", "arm-soft"}, MissesArm: []string{"arm"}},
+		"Deployment/fit/multi-on-arm":            {CanLand: []string{"arm"}},
+		"Job/fit/arm-only-pinned-amd64":          {CanLand: []string{}, WrongArch: []string{"x86"}, FitsNone: true},
+		"StatefulSet/fit/needs-gpu":              {CanLand: []string{}, FitsNone: true},
+		"Deployment/fit/arm-affinity":            {CanLand: []string{"arm-open", "arm-soft"}},
+		"Deployment/fit/tolerates-all-not-amd64": {CanLand: []string{"arm", "arm-open", "arm-soft", "spot"}},
+		"Deployment/fit/spot-amd64":              {CanLand: []string{"spot"}, WrongArch: []string{"spot"}},
+		"DaemonSet/fit/agent":                    {CanLand: []string{"arm-soft"}},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("fits (-want +got):\n%s", diff)
+	}
+
+	findings := FitFindings(fits)
+	Sort(findings)
+	wantFindings := []string{
+		"error workload-fits-no-group  Job/fit/arm-only-pinned-amd64",
+		"error workload-fits-no-group  StatefulSet/fit/needs-gpu",
+		"error workload-wrong-arch arm-open Deployment/fit/amd-unpinned",
+		"error workload-wrong-arch arm-soft Deployment/fit/amd-unpinned",
+		"error workload-wrong-arch spot Deployment/fit/spot-amd64",
+		"error workload-wrong-arch x86 Job/fit/arm-only-pinned-amd64",
+		"warning workload-misses-arm arm Deployment/fit/multi-no-toleration",
+	}
+	if diff := cmp.Diff(wantFindings, brief(findings)); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+	for _, f := range findings {
+		if f.Rule == "workload-misses-arm" && f.Fix != "add the toleration: archway place --arm-taint=arm=true:NoSchedule" {
+			t.Errorf("misses-arm fix: %q", f.Fix)
+		}
+	}
+}
+
+func TestFitUnknownImage(t *testing.T) {
+	images := Images{
+		"amd64-only/app:1": {Architectures: []string{"amd64"}},
+		"multi/app:1":      {Err: os.ErrDeadlineExceeded},
+	}
+	fits := Fit(fitWorkloads(t)[:2], read(t, "fit-groups.yaml"), images)
+	if f := fits[1]; f.Archs != nil || f.Unknown == "" || f.FitsNone || len(f.WrongArch) != 0 {
+		t.Errorf("a workload with an unknown image: %+v", f)
+	}
+	got := brief(FitFindings(fits))
+	want := []string{
+		"error workload-wrong-arch arm-open Deployment/fit/amd-unpinned",
+		"error workload-wrong-arch arm-soft Deployment/fit/amd-unpinned",
+		"unknown workload-image-unknown  Deployment/fit/multi-no-toleration",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+}
