@@ -243,7 +243,7 @@ func (c *checker) managedUnpropagated(g Group) bool {
 	}
 	var missing []string
 	for _, t := range wantTags(g) {
-		missing = append(missing, t.Key+"="+t.Value)
+		missing = append(missing, "the ASG lacks "+t.Key+"="+t.Value)
 	}
 	if g.Kind != KindASG && len(missing) == 0 {
 		return true
@@ -251,7 +251,7 @@ func (c *checker) managedUnpropagated(g Group) bool {
 	c.add(Finding{
 		Rule: "managed-group-tags-not-on-asg", Severity: SeverityWarning, Group: g.Name,
 		Message:  "EKS does not copy a managed node group's labels, taints or tags to its Auto Scaling group; the Cluster Autoscaler (≥ 1.24) reads them from DescribeNodegroup only while the group is at zero and has never had nodes, so scale-up from zero misjudges which pods fit",
-		Evidence: append([]string{"tags the ASG lacks:"}, missing...),
+		Evidence: missing,
 		Fix:      "with eksctl set propagateASGTags: true and give each taint as a tag with value:Effect (archway nodes tags prints them); otherwise add the tags to the ASG with aws autoscaling create-or-update-tags",
 	})
 	return true
@@ -359,14 +359,10 @@ func (c *checker) taintTags(g Group) {
 			tagged[key] = corev1.Taint{Key: key, Value: value, Effect: effect}
 			continue
 		}
-		fix := fmt.Sprintf("write the value as VALUE:Effect, e.g. %s=%s:NoSchedule", k, v)
-		if t, known := taintByKey(g.Taints, key); known {
-			fix = fmt.Sprintf("set the tag %s to %s:%s", k, t.Value, t.Effect)
-		}
+		fix := taintTagFix(k, v, g)
 		msg := fmt.Sprintf("taint tag value %q is not VALUE:Effect (Effect one of NoSchedule, NoExecute, PreferNoSchedule): the Cluster Autoscaler drops it without a log line, and scales this group for pods that do not tolerate the taint", v)
 		if g.TagsPredicted && g.PropagateASGTags {
 			msg += "; eksctl's propagateASGTags writes a taint tag with the taint's value only, without the effect (GenerateClusterAutoscalerTags)"
-			fix += "; in the eksctl config, add that tag under the group's tags (they win over the propagated ones for managed groups) or tag the ASG after creation"
 		}
 		c.add(Finding{Rule: "taint-tag-format", Severity: SeverityError, Group: g.Name, Message: msg, Evidence: []string{k + "=" + v}, Fix: fix})
 		tagged[key] = corev1.Taint{Key: key, Effect: "invalid"}
@@ -408,6 +404,32 @@ func (c *checker) taintTags(g Group) {
 			Fix:      fmt.Sprintf("register the nodes with the taint (eksctl taints, kubelet --register-with-taints) or remove the tag %s%s", TaintTagPrefix, key),
 		})
 	}
+}
+
+// taintTagFix says how to write the taint tag k=v right.
+func taintTagFix(k, v string, g Group) string {
+	key := strings.TrimPrefix(k, TaintTagPrefix)
+	var fix string
+	if t, known := taintByKey(g.Taints, key); known {
+		fix = fmt.Sprintf("set the tag %s to %s:%s", k, t.Value, t.Effect)
+	} else if e, err := parseEffect(v); err == nil {
+		fix = fmt.Sprintf("the value is the effect alone: write the taint's value before it, e.g. %s=true:%s for the taint %s=true:%s (or :%s for a taint without a value)", k, e, key, e, e)
+	} else if value, effect, ok := strings.Cut(v, ":"); ok {
+		if e, err := parseEffect(effect); err == nil {
+			fix = fmt.Sprintf("spell the effect as Kubernetes does: %s=%s:%s", k, value, e)
+		} else {
+			fix = fmt.Sprintf("write the value as VALUE:Effect with Effect NoSchedule, NoExecute or PreferNoSchedule, e.g. %s=%s:NoSchedule", k, value)
+		}
+	} else {
+		fix = fmt.Sprintf("add the taint's effect: %s=%s:NoSchedule (or NoExecute, PreferNoSchedule)", k, v)
+	}
+	switch {
+	case g.TagsPredicted && g.PropagateASGTags && g.Managed:
+		fix += "; in the eksctl config put that tag under the group's tags: eksctl copies a managed group's own tags after the generated ones, so they win"
+	case g.TagsPredicted && g.PropagateASGTags:
+		fix += "; eksctl cannot write the effect for a self-managed group: drop propagateASGTags and give the label and taint tags under the group's tags (archway nodes tags prints them)"
+	}
+	return fix
 }
 
 func taintByKey(ts []corev1.Taint, key string) (corev1.Taint, bool) {

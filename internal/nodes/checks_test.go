@@ -61,7 +61,7 @@ func TestCheckEksctl(t *testing.T) {
 		byRule[f.Rule+" "+f.Group] = f
 	}
 	if f := byRule["taint-tag-format arm-self"]; !strings.Contains(f.Message, "propagateASGTags writes a taint tag with the taint's value only") ||
-		f.Fix != "set the tag k8s.io/cluster-autoscaler/node-template/taint/arm to true:NoSchedule; in the eksctl config, add that tag under the group's tags (they win over the propagated ones for managed groups) or tag the ASG after creation" {
+		f.Fix != "set the tag k8s.io/cluster-autoscaler/node-template/taint/arm to true:NoSchedule; eksctl cannot write the effect for a self-managed group: drop propagateASGTags and give the label and taint tags under the group's tags (archway nodes tags prints them)" {
 		t.Errorf("taint-tag-format arm-self: %+v", f)
 	}
 	if f := byRule["mixed-arch spot-mixed"]; !strings.Contains(f.Message, "first instance type only (m7g.large, arm64)") {
@@ -160,6 +160,18 @@ func TestCheckASGJSON(t *testing.T) {
 	}
 	if have["error taint-tag-format batch-arm"] != 2 {
 		t.Errorf("taint-tag-format batch-arm: %d findings, want 2 (arm=NoSchedule, dedicated=batch:noschedule)", have["error taint-tag-format batch-arm"])
+	}
+	fixes := map[string]bool{}
+	for _, f := range got {
+		fixes[f.Fix] = true
+	}
+	for _, fix := range []string{
+		"the value is the effect alone: write the taint's value before it, e.g. k8s.io/cluster-autoscaler/node-template/taint/arm=true:NoSchedule for the taint arm=true:NoSchedule (or :NoSchedule for a taint without a value)",
+		"spell the effect as Kubernetes does: k8s.io/cluster-autoscaler/node-template/taint/dedicated=batch:NoSchedule",
+	} {
+		if !fixes[fix] {
+			t.Errorf("no finding with the fix %q", fix)
+		}
 	}
 	for _, f := range got {
 		if f.Group == "eks-mng-arm-6ec5b1f2-0e3a-4a1b-9c1e-2b8a7f6d5c41" {

@@ -26,6 +26,9 @@ type TagPlan struct {
 	Group string `json:"group"`
 	// Kind is the group's kind.
 	Kind Kind `json:"kind"`
+	// ASG is the Auto Scaling group's name, or a placeholder naming the
+	// group when the name is not known (see Notes).
+	ASG string `json:"asg,omitempty"`
 	// Tags are the ASG tags to add or correct.
 	Tags []ASGTag `json:"tags,omitempty"`
 	// Remove are tag keys to delete (misspelt keys, taint tags without a taint).
@@ -53,11 +56,9 @@ func PlanTags(groups []Group) []TagPlan {
 		case KindNodes:
 			continue
 		default:
+			p.ASG = asgPlaceholder(g)
 			p.Tags = wantTags(g)
 			p.Remove = removeTags(g)
-			if g.ASGName == "" {
-				p.Notes = append(p.Notes, fmt.Sprintf("ResourceId %q stands for the group's ASG: read its name with aws autoscaling describe-auto-scaling-groups, or give describe-tags output as an input", asgPlaceholder(g)))
-			}
 			if g.Kind != KindASG {
 				p.Eksctl = eksctlSnippet(g)
 				p.NodeConfig = nodeConfigSnippet(g)
@@ -83,11 +84,15 @@ func CreateOrUpdateTags(plans []TagPlan) map[string][]ASGTag {
 	return map[string][]ASGTag{"Tags": tags}
 }
 
+// PlaceholderPrefix starts the ResourceId of a group whose ASG name is not
+// known (an eksctl config read without describe-tags output).
+const PlaceholderPrefix = "ASG-OF-"
+
 func asgPlaceholder(g Group) string {
 	if g.ASGName != "" {
 		return g.ASGName
 	}
-	return "ASG-OF-" + g.Name
+	return PlaceholderPrefix + g.Name
 }
 
 // desiredTags are the node-template tags a group's ASG should carry.
@@ -143,8 +148,11 @@ func removeTags(g Group) []string {
 // tags then win over the effect-less ones eksctl generates).
 func eksctlSnippet(g Group) string {
 	entry := map[string]any{"name": g.Name}
-	if g.Managed {
+	switch {
+	case g.Managed:
 		entry["propagateASGTags"] = true
+	case g.PropagateASGTags:
+		entry["propagateASGTags"] = false // it would write taint tags without the effect
 	}
 	if len(g.Labels) > 0 {
 		entry["labels"] = g.Labels
@@ -157,14 +165,19 @@ func eksctlSnippet(g Group) string {
 		entry["taints"] = ts
 	}
 	tags := map[string]string{}
-	for k, v := range g.Tags {
-		if !strings.HasPrefix(k, LabelTagPrefix) && !strings.HasPrefix(k, TaintTagPrefix) && g.TagsPredicted {
-			tags[k] = v
+	if g.TagsPredicted {
+		for k, v := range g.Tags {
+			if !strings.HasPrefix(k, "k8s.io/cluster-autoscaler/node-template/") {
+				tags[k] = v // the group's other tags, kept
+			}
 		}
 	}
 	maps.Copy(tags, desiredTags(g))
 	if len(tags) > 0 {
 		entry["tags"] = tags
+	}
+	if len(entry) == 1 {
+		return ""
 	}
 	section := "nodeGroups"
 	if g.Managed {
