@@ -29,8 +29,10 @@ const (
 
 // Landing is one group's node of one architecture, seen from a workload.
 type Landing struct {
-	// Group and Arch name the node.
+	// Group, Node and Arch name the node: its group, its name (a template's
+	// is GROUP-ARCH) and its architecture.
 	Group string `json:"group"`
+	Node  string `json:"node"`
 	Arch  string `json:"arch"`
 	// Schedules is true when kube-scheduler may bind the workload's pods
 	// there: the node passes the pod's nodeSelector and required node
@@ -93,7 +95,7 @@ func Fit(workloads []workload.Workload, groups []Group, images Images) []Workloa
 		affinity := nodeaffinity.GetRequiredNodeAffinity(pod)
 
 		for _, nd := range nodes {
-			l := Landing{Group: nd.group, Arch: nodeArch(&nd.n), Runs: RunsUnknown, Schedules: true}
+			l := Landing{Group: nd.group, Node: nd.n.Name, Arch: nodeArch(&nd.n), Runs: RunsUnknown, Schedules: true}
 			if f.Archs != nil {
 				l.Runs = RunsNo
 				if slices.Contains(f.Archs, l.Arch) {

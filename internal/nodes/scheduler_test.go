@@ -2,6 +2,7 @@ package nodes
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -47,7 +48,7 @@ func TestFitAgreesWithScheduler(t *testing.T) {
 		var admits []string // template node names Fit says admit the pod
 		for _, l := range f.Landings {
 			if l.Schedules {
-				admits = append(admits, l.Group+"-"+l.Arch)
+				admits = append(admits, l.Node)
 			}
 		}
 		node, reason := waitDecision(ctx, t, env, names[i])
@@ -65,6 +66,93 @@ func TestFitAgreesWithScheduler(t *testing.T) {
 	if pendingSeen != 1 || boundSeen != len(fits)-1 {
 		t.Errorf("%d pods pending and %d bound; the cases have one pending (needs-gpu)", pendingSeen, boundSeen)
 	}
+
+	// Each workload pinned to each node in turn (kubernetes.io/hostname
+	// AND-ed into its required node affinity): the scheduler binds it
+	// exactly when Fit says that node admits it.
+	type pinned struct{ pod, workload, node string }
+	var cases []pinned
+	for i, f := range fits {
+		for j, l := range f.Landings {
+			name := fmt.Sprintf("pin-%d-%d", i, j)
+			spec := pinTo(workloads[i].PodSpec, l.Node)
+			pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "fit"}, Spec: *spec}
+			if _, err := env.Client.CoreV1().Pods("fit").Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+				t.Fatalf("create pod %s: %v", name, err)
+			}
+			cases = append(cases, pinned{name, f.Workload, l.Node})
+		}
+	}
+	agree := 0
+	for i, c := range cases {
+		want := fits[i/len(fits[0].Landings)].Landings[i%len(fits[0].Landings)].Schedules
+		node, reason := waitDecision(ctx, t, env, c.pod)
+		if got := node != ""; got != want {
+			t.Errorf("%s on %s: scheduler bound=%v (%s), Fit predicted %v", c.workload, c.node, got, reason, want)
+			continue
+		}
+		agree++
+	}
+	if agree != len(cases) || len(cases) != len(fits)*6 {
+		t.Errorf("%d of %d pinned cases agree (want %d cases: every workload on every one of 6 nodes)", agree, len(cases), len(fits)*6)
+	}
+
+	// The same nodes read back from the API server as live groups give
+	// the same prediction for every workload.
+	live, err := ReadCluster(ctx, env.Client, "cluster")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var liveNames []string
+	for _, g := range live {
+		liveNames = append(liveNames, g.Name)
+	}
+	wantNames := []string{"alpha.eksctl.io/nodegroup-name=x86", "alpha.eksctl.io/nodegroup-name=arm", "alpha.eksctl.io/nodegroup-name=arm-open", "eks.amazonaws.com/nodegroup=arm-soft", "karpenter.sh/nodepool=spot"}
+	slices.Sort(liveNames)
+	slices.Sort(wantNames)
+	if !slices.Equal(liveNames, wantNames) {
+		t.Errorf("live groups %v, want %v", liveNames, wantNames)
+	}
+	for i, lf := range Fit(workloads, live, fitImages) {
+		if a, b := admitted(fits[i]), admitted(lf); !slices.Equal(a, b) {
+			t.Errorf("%s: templates admit %v, live nodes admit %v", lf.Workload, a, b)
+		}
+	}
+}
+
+// pinTo returns a copy of spec that only node admits besides its own
+// constraints: kubernetes.io/hostname In [node] AND-ed into every required
+// node-selector term.
+func pinTo(spec *corev1.PodSpec, node string) *corev1.PodSpec {
+	s := spec.DeepCopy()
+	req := corev1.NodeSelectorRequirement{Key: corev1.LabelHostname, Operator: corev1.NodeSelectorOpIn, Values: []string{node}}
+	if s.Affinity == nil {
+		s.Affinity = &corev1.Affinity{}
+	}
+	if s.Affinity.NodeAffinity == nil {
+		s.Affinity.NodeAffinity = &corev1.NodeAffinity{}
+	}
+	na := s.Affinity.NodeAffinity
+	if na.RequiredDuringSchedulingIgnoredDuringExecution == nil {
+		na.RequiredDuringSchedulingIgnoredDuringExecution = &corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{{}}}
+	}
+	terms := na.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms
+	for i := range terms {
+		terms[i].MatchExpressions = append(terms[i].MatchExpressions, req)
+	}
+	return s
+}
+
+// admitted returns the sorted names of the nodes a fit says admit the pod.
+func admitted(f WorkloadFit) []string {
+	var out []string
+	for _, l := range f.Landings {
+		if l.Schedules {
+			out = append(out, l.Node)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // waitDecision waits until the pod is bound (returning the node) or the
