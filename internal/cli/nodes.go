@@ -139,7 +139,7 @@ func readNodeGroups(ctx context.Context, files []string, c clusterFlags) ([]node
 	}
 	var in nodes.Inputs
 	for _, f := range files {
-		if err := in.ReadFile(f); err != nil {
+		if err := in.ReadPath(f); err != nil {
 			return nil, withCode(ExitError, err)
 		}
 	}

@@ -81,13 +81,15 @@ nodeGroups:
 		stderr string
 	}{
 		{"clean", []string{"nodes", clean}, ExitOK, ""},
-		{"unknown family", []string{"nodes", nodesTestdata("karpenter.yaml")}, ExitUnsupported, ""},
+		{"karpenter error", []string{"nodes", nodesTestdata("karpenter.yaml")}, ExitUnsupported, ""},
 		{"no input", []string{"nodes"}, ExitUsage, "give node-group FILEs, --cluster, or both"},
 		{"bad output", []string{"nodes", "-o", "xml", clean}, ExitUsage, `-o "xml"`},
 		{"bad ca version", []string{"nodes", "--ca-version", "latest", clean}, ExitUsage, "--ca-version"},
 		{"kubeconfig without cluster", []string{"nodes", "--kubeconfig", "k", clean}, ExitUsage, "only apply with --cluster"},
 		{"missing file", []string{"nodes", filepath.Join(dir, "nope.yaml")}, ExitError, "nope.yaml"},
 		{"not a node input", []string{"nodes", notInput}, ExitError, "not an eksctl ClusterConfig"},
+		{"directory", []string{"nodes", dir}, ExitOK, ""},
+		{"directory without inputs", []string{"nodes", t.TempDir()}, ExitError, "no node-group input in the directory"},
 		{"tags bad output", []string{"nodes", "tags", "-o", "table", clean}, ExitUsage, `-o "table"`},
 	} {
 		t.Run(c.name, func(t *testing.T) {

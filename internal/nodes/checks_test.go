@@ -41,6 +41,7 @@ func TestCheckEksctl(t *testing.T) {
 		"error tag-key-typo al2-arm",
 		"error taint-tag-missing al2-arm",
 		"error taint-tag-format arm-self",
+		"error label-tag-mismatch kubelet-arm",
 		"error arch-label-tag-contradicts legacy",
 		"error ca-mng-taint-effect mng-arm",
 		"error mixed-arch spot-mixed",
@@ -48,6 +49,7 @@ func TestCheckEksctl(t *testing.T) {
 		"warning managed-group-tags-not-on-asg mng-arm",
 		"warning arm-group-untainted mng-selector",
 		"warning managed-group-tags-not-on-asg mng-selector",
+		"warning label-tag-missing x86",
 		"unknown instance-type-unknown future",
 	}
 	if diff := cmp.Diff(want, brief(got)); diff != "" {

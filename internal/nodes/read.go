@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -30,6 +32,42 @@ type Inputs struct {
 	groups    []Group
 	asgs      []Group
 	karpenter karpenterDocs
+}
+
+// ReadPath adds the input file at path (see Add), or every YAML and JSON
+// file under the directory at path whose kind is known (others are
+// skipped; a directory with none is an error).
+func (in *Inputs) ReadPath(path string) error {
+	info, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if !info.IsDir() {
+		return in.ReadFile(path)
+	}
+	found := false
+	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return err
+		case d.IsDir() && p != path && strings.HasPrefix(d.Name(), "."):
+			return filepath.SkipDir
+		case d.IsDir() || !slices.Contains([]string{".yaml", ".yml", ".json"}, strings.ToLower(filepath.Ext(p))):
+			return nil
+		}
+		if err := in.ReadFile(p); err != nil {
+			if errors.Is(err, ErrUnknownInput) {
+				return nil
+			}
+			return err
+		}
+		found = true
+		return nil
+	})
+	if err == nil && !found {
+		err = fmt.Errorf("%s: no node-group input in the directory (%w)", path, ErrUnknownInput)
+	}
+	return err
 }
 
 // ReadFile adds the input file at path (see Add).

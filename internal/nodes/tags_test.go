@@ -38,9 +38,10 @@ func TestPlanTags(t *testing.T) {
 			mngASG + " k8s.io/cluster-autoscaler/node-template/label/role=arm",
 			mngASG + " k8s.io/cluster-autoscaler/node-template/taint/arm=true:NoSchedule",
 		},
+		// A label tag that disagrees with the label is corrected.
+		"kubelet-arm": {"ASG-OF-kubelet-arm k8s.io/cluster-autoscaler/node-template/label/tier=web"},
 		// Everything right already: no plan.
-		"kubelet-arm": nil,
-		"mng-al2023":  nil,
+		"mng-al2023": nil,
 	} {
 		if diff := cmp.Diff(want, tags(group)); diff != "" {
 			t.Errorf("%s tags (-want +got):\n%s", group, diff)
@@ -68,7 +69,7 @@ func TestPlanTags(t *testing.T) {
 		t.Errorf("a single-architecture NodePool got a plan: %+v", byGroup["graviton"])
 	}
 	all := CreateOrUpdateTags(plans)["Tags"]
-	if len(all) != 9 {
-		t.Errorf("create-or-update-tags input holds %d tags, want 9", len(all))
+	if len(all) != 11 {
+		t.Errorf("create-or-update-tags input holds %d tags, want 11", len(all))
 	}
 }
