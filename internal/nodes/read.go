@@ -126,6 +126,9 @@ func (in *Inputs) addDocuments(src string, data []byte) error {
 		if err != nil {
 			return fmt.Errorf("%s: document %d: %w", src, i+1, err)
 		}
+		if err := duplicateKey(&node); err != nil {
+			return fmt.Errorf("%s: document %d: %w", src, i+1, err)
+		}
 		var head struct {
 			APIVersion string `yaml:"apiVersion"`
 			Kind       string `yaml:"kind"`
@@ -244,4 +247,26 @@ func withASG(g, asg Group) Group {
 		g.setTypes(asg.InstanceTypes, "ASG "+asg.ASGName)
 	}
 	return g
+}
+
+// duplicateKey returns an error for the first mapping that holds a key
+// twice: such an object is invalid, and reading either value would judge
+// something other than what the tool that owns it reads.
+func duplicateKey(n *yaml.Node) error {
+	if n.Kind == yaml.MappingNode {
+		seen := map[string]int{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if line, dup := seen[k.Value]; dup && k.Kind == yaml.ScalarNode {
+				return fmt.Errorf("line %d: key %q already set on line %d", k.Line, k.Value, line)
+			}
+			seen[k.Value] = k.Line
+		}
+	}
+	for _, c := range n.Content {
+		if err := duplicateKey(c); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -1,0 +1,41 @@
+package nodes
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+func TestAddRejects(t *testing.T) {
+	bomb := "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {name: x}\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+	for i := 1; i < 10; i++ {
+		bomb += "a" + string(rune('0'+i)) + ": &a" + string(rune('0'+i)) + " [" + strings.Repeat("*a"+string(rune('0'+i-1))+", ", 9) + "*a" + string(rune('0'+i-1)) + "]\n"
+	}
+	bomb += "nodeGroups: [{name: n1, instanceType: m7g.large, tags: *a9}]\n"
+	for _, c := range []struct{ name, data, want string }{
+		{"duplicate key", "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nnodeGroups:\n  - name: a\n    instanceType: m6i.large\n    instanceType: m7g.large\n", `line 6: key "instanceType" already set on line 5`},
+		{"alias bomb", bomb, "excessive aliasing"},
+		{"no kind", "foo: bar\n", "not an eksctl ClusterConfig"},
+		{"bad taint effect", "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nnodeGroups:\n  - name: a\n    taints: [{key: arm, value: \"true\", effect: NoScheduel}]\n", `effect "NoScheduel"`},
+		{"legacy taint without effect", "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nnodeGroups:\n  - name: a\n    taints: {arm: \"true\"}\n", `has no :Effect`},
+		{"bad JSON", `{"Tags": [}`, "invalid character"},
+		{"unnamed group", "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nnodeGroups:\n  - instanceType: m7g.large\n", "node group without a name"},
+	} {
+		var in Inputs
+		err := in.Add(c.name+".yaml", []byte(c.data))
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), c.name+".yaml") {
+			t.Errorf("%s: error %v, want one naming the input and containing %q", c.name, err, c.want)
+		}
+	}
+}
+
+func TestReadFileTooLarge(t *testing.T) {
+	path := t.TempDir() + "/huge.yaml"
+	if err := os.WriteFile(path, make([]byte, MaxInputBytes+1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var in Inputs
+	if err := in.ReadFile(path); err == nil || !strings.Contains(err.Error(), "larger than 16 MiB") {
+		t.Errorf("error %v, want larger than 16 MiB", err)
+	}
+}
