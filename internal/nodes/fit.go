@@ -2,6 +2,7 @@ package nodes
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -38,8 +39,10 @@ type Landing struct {
 	// there: the node passes the pod's nodeSelector and required node
 	// affinity, and the pod tolerates every NoSchedule and NoExecute taint.
 	Schedules bool `json:"schedules"`
-	// Why says what keeps the pods off when Schedules is false.
-	Why string `json:"why,omitempty"`
+	// Why says what keeps the pods off when Schedules is false; Taint is
+	// the taint not tolerated, when that is why.
+	Why   string `json:"why,omitempty"`
+	Taint string `json:"taint,omitempty"`
 	// Runs says whether every container's image runs on Arch.
 	Runs Runs `json:"runs"`
 }
@@ -66,22 +69,33 @@ type WorkloadFit struct {
 	// MissesArm are the arm64 groups it would run on but whose taint it
 	// does not tolerate (it never uses those cheaper nodes).
 	MissesArm []string `json:"missesArm,omitempty"`
+	// Unconsidered are the groups of unknown architecture, left out (a
+	// group known to launch nothing is left out silently).
+	Unconsidered []string `json:"unconsidered,omitempty"`
 }
 
 // Fit predicts, for every Kubernetes-shaped workload (one with a pod
 // spec), where its pods can land among the groups' template nodes (see
-// Group.Templates) and whether its images run there. images must hold
-// every image of the workloads; a missing one counts as unknown. Pure.
+// Group.Templates) and whether its images run there. A Karpenter node takes,
+// for a label the pod selects, a value the NodePool allows (Karpenter
+// launches a matching instance type). Groups of unknown architecture are
+// left out and listed. images must hold every image of the workloads; a
+// missing one counts as unknown. Pure.
 func Fit(workloads []workload.Workload, groups []Group, images Images) []WorkloadFit {
 	type node struct {
-		group   string
+		group   *Group
 		armOnly bool // the group's nodes are all arm64
 		n       corev1.Node
 	}
 	var nodes []node
-	for _, g := range groups {
-		for _, n := range g.Templates() {
-			nodes = append(nodes, node{g.Name, slices.Equal(g.Archs, []string{"arm64"}), n})
+	var unconsidered []string
+	for i, g := range groups {
+		templates := g.Templates()
+		if len(templates) == 0 && len(g.UnknownTypes) > 0 {
+			unconsidered = append(unconsidered, g.Name)
+		}
+		for _, n := range templates {
+			nodes = append(nodes, node{&groups[i], slices.Equal(g.Archs, []string{"arm64"}), n})
 		}
 	}
 	var out []WorkloadFit
@@ -89,35 +103,41 @@ func Fit(workloads []workload.Workload, groups []Group, images Images) []Workloa
 		if w.PodSpec == nil {
 			continue
 		}
-		f := WorkloadFit{Workload: w.ID(), Location: w.Location, CanLand: []string{}}
+		f := WorkloadFit{Workload: w.ID(), Location: w.Location, CanLand: []string{}, Unconsidered: unconsidered}
 		f.Archs, f.Unknown = imageArchs(w, images)
 		pod := &corev1.Pod{Spec: *w.PodSpec}
 		affinity := nodeaffinity.GetRequiredNodeAffinity(pod)
 
 		for _, nd := range nodes {
-			l := Landing{Group: nd.group, Node: nd.n.Name, Arch: nodeArch(&nd.n), Runs: RunsUnknown, Schedules: true}
+			n := &nd.n
+			if nd.group.Kind == KindNodePool {
+				n = karpenterNode(n, nd.group.Requirements, pod.Spec)
+			}
+			group := nd.group.Name
+			l := Landing{Group: group, Node: n.Name, Arch: nodeArch(n), Runs: RunsUnknown, Schedules: true}
 			if f.Archs != nil {
 				l.Runs = RunsNo
 				if slices.Contains(f.Archs, l.Arch) {
 					l.Runs = RunsYes
 				}
 			}
-			if ok, err := affinity.Match(&nd.n); err != nil || !ok {
+			if ok, err := affinity.Match(n); err != nil || !ok {
 				l.Schedules, l.Why = false, "nodeSelector or required node affinity"
 				if err != nil {
 					l.Why += ": " + err.Error()
 				}
-			} else if t, bad := untolerated(&nd.n, pod.Spec.Tolerations); bad {
-				l.Schedules, l.Why = false, "taint "+placement.FormatTaint(t)+" not tolerated"
+			} else if t, bad := untolerated(n, pod.Spec.Tolerations); bad {
+				l.Taint = placement.FormatTaint(t)
+				l.Schedules, l.Why = false, "taint "+l.Taint+" not tolerated"
 				if nd.armOnly && l.Runs == RunsYes {
-					f.MissesArm = appendNew(f.MissesArm, nd.group)
+					f.MissesArm = appendNew(f.MissesArm, group)
 				}
 			}
 			switch {
 			case l.Schedules && l.Runs == RunsYes:
-				f.CanLand = appendNew(f.CanLand, nd.group)
+				f.CanLand = appendNew(f.CanLand, group)
 			case l.Schedules && l.Runs == RunsNo:
-				f.WrongArch = appendNew(f.WrongArch, nd.group)
+				f.WrongArch = appendNew(f.WrongArch, group)
 			}
 			f.Landings = append(f.Landings, l)
 		}
@@ -125,6 +145,87 @@ func Fit(workloads []workload.Workload, groups []Group, images Images) []Workloa
 		out = append(out, f)
 	}
 	return out
+}
+
+// karpenterLabels are labels Karpenter sets on a node from the instance
+// type and offering it picks, so a pod may select any value the NodePool
+// does not exclude.
+var karpenterLabels = []string{
+	corev1.LabelInstanceTypeStable, keyInstanceFamily, keyCPUManufacturer,
+	"karpenter.k8s.aws/instance-category", "karpenter.k8s.aws/instance-generation",
+	"karpenter.sh/capacity-type", corev1.LabelTopologyZone,
+}
+
+// karpenterNode returns the node Karpenter would launch from template n
+// for a pod: each label the pod asks for (nodeSelector, In expressions)
+// that the template leaves open is set to the first wanted value the
+// NodePool's requirements allow, an instance type or family only when it
+// has the template's architecture.
+func karpenterNode(n *corev1.Node, reqs []corev1.NodeSelectorRequirement, spec corev1.PodSpec) *corev1.Node {
+	wants := map[string][]string{}
+	for k, v := range spec.NodeSelector {
+		wants[k] = append(wants[k], v)
+	}
+	if a := spec.Affinity; a != nil && a.NodeAffinity != nil && a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution != nil {
+		for _, term := range a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms {
+			for _, e := range term.MatchExpressions {
+				if e.Operator == corev1.NodeSelectorOpIn {
+					wants[e.Key] = append(wants[e.Key], e.Values...)
+				}
+			}
+		}
+	}
+	out := n.DeepCopy()
+	arch := nodeArch(n)
+	for _, key := range slices.Sorted(maps.Keys(wants)) {
+		if _, fixed := out.Labels[key]; fixed {
+			continue
+		}
+		allowed, constrained := requirementAllows(reqs, key)
+		if !constrained && !slices.Contains(karpenterLabels, key) {
+			continue
+		}
+		for _, v := range wants[key] {
+			if !allowed(v) {
+				continue
+			}
+			if key == corev1.LabelInstanceTypeStable || key == keyInstanceFamily {
+				if a, ok := Arch(v); !ok || a != arch {
+					continue
+				}
+			}
+			out.Labels[key] = v
+			break
+		}
+	}
+	return out
+}
+
+// requirementAllows returns a test of the values a NodePool's requirements
+// allow for key, and whether they mention key at all.
+func requirementAllows(reqs []corev1.NodeSelectorRequirement, key string) (func(string) bool, bool) {
+	var tests []func(string) bool
+	for _, r := range reqs {
+		if r.Key != key {
+			continue
+		}
+		switch r.Operator {
+		case corev1.NodeSelectorOpIn:
+			tests = append(tests, func(v string) bool { return slices.Contains(r.Values, v) })
+		case corev1.NodeSelectorOpNotIn:
+			tests = append(tests, func(v string) bool { return !slices.Contains(r.Values, v) })
+		case corev1.NodeSelectorOpDoesNotExist:
+			tests = append(tests, func(string) bool { return false })
+		}
+	}
+	return func(v string) bool {
+		for _, t := range tests {
+			if !t(v) {
+				return false
+			}
+		}
+		return true
+	}, len(tests) > 0
 }
 
 // untolerated returns the first NoSchedule or NoExecute taint of n that
@@ -186,6 +287,10 @@ func FitFindings(fits []WorkloadFit) []Finding {
 			})
 		}
 		if f.FitsNone {
+			sev, msg := SeverityError, "fits no group: no group both admits its pods and runs its images, so they stay Pending or land where they crash (and the autoscaler cannot help)"
+			if len(f.Unconsidered) > 0 {
+				sev, msg = SeverityUnknown, "fits none of the groups of known architecture; whether it fits "+strings.Join(f.Unconsidered, ", ")+" (architecture unknown) cannot be told"
+			}
 			var ev []string
 			for _, l := range f.Landings {
 				why := l.Why
@@ -198,8 +303,8 @@ func FitFindings(fits []WorkloadFit) []Finding {
 				ev = []string{"no group with a known architecture"}
 			}
 			out = append(out, Finding{
-				Rule: "workload-fits-no-group", Severity: SeverityError, Workload: f.Workload,
-				Message:  "fits no group: no group both admits its pods and runs its images, so they stay Pending (and the autoscaler cannot help)",
+				Rule: "workload-fits-no-group", Severity: sev, Workload: f.Workload,
+				Message:  msg,
 				Evidence: ev,
 				Fix:      "add a group of an architecture its images support that its constraints and tolerations admit, or change the constraints",
 			})
@@ -207,8 +312,8 @@ func FitFindings(fits []WorkloadFit) []Finding {
 		for _, g := range f.MissesArm {
 			taint := ""
 			for _, l := range f.Landings {
-				if l.Group == g && l.Arch == "arm64" {
-					taint = strings.TrimSuffix(strings.TrimPrefix(l.Why, "taint "), " not tolerated")
+				if l.Group == g && l.Taint != "" {
+					taint = l.Taint
 				}
 			}
 			out = append(out, Finding{

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/archwaydev/archway/internal/source/kube"
 	"github.com/archwaydev/archway/internal/workload"
@@ -97,5 +98,46 @@ func TestFitUnknownImage(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+}
+
+// TestFitKarpenter checks that a pod selecting a label Karpenter sets from
+// the instance type it picks fits the NodePools that allow that value, on
+// the architecture the value implies.
+func TestFitKarpenter(t *testing.T) {
+	groups := read(t, "karpenter.yaml", "eksctl-cluster.yaml")
+	spec := func(family string) *corev1.PodSpec {
+		return &corev1.PodSpec{
+			NodeSelector: map[string]string{"karpenter.k8s.aws/instance-family": family},
+			Tolerations:  []corev1.Toleration{{Operator: corev1.TolerationOpExists}},
+			Containers:   []corev1.Container{{Name: "app", Image: "amd64-only/app:1"}},
+		}
+	}
+	ws := []workload.Workload{
+		{Kind: "Pod", Name: "wants-m7g", PodSpec: spec("m7g"), Containers: []workload.Container{{Name: "app", Image: "amd64-only/app:1"}}},
+		{Kind: "Pod", Name: "wants-c6i", PodSpec: spec("c6i"), Containers: []workload.Container{{Name: "app", Image: "amd64-only/app:1"}}},
+	}
+	fits := Fit(ws, groups, fitImages)
+	got := map[string]fitSummary{}
+	for _, f := range fits {
+		got[f.Workload] = fitSummary{f.CanLand, f.WrongArch, f.MissesArm, f.FitsNone}
+		if !cmp.Equal(f.Unconsidered, []string{"future"}) {
+			t.Errorf("%s: unconsidered %v, want [future] (unknown instance family)", f.Workload, f.Unconsidered)
+		}
+	}
+	want := map[string]fitSummary{
+		// m7g is arm64: Karpenter launches it from default and families
+		// (not intel: cpu-manufacturer intel), and the amd64 image dies there.
+		"Pod/wants-m7g": {CanLand: []string{}, WrongArch: []string{"default", "families"}, FitsNone: true},
+		// c6i is amd64: default and intel allow it, families does not.
+		"Pod/wants-c6i": {CanLand: []string{"default", "intel"}},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("fits (-want +got):\n%s", diff)
+	}
+	for _, f := range FitFindings(fits) {
+		if f.Rule == "workload-fits-no-group" && f.Severity != SeverityUnknown {
+			t.Errorf("fits-no-group with a group of unknown architecture left out: severity %s, want unknown", f.Severity)
+		}
 	}
 }
