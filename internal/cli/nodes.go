@@ -105,15 +105,17 @@ func runNodes(cmd *cobra.Command, args []string, o nodesOptions) error {
 	if err := errors.Join(o.reg.validate(), o.cluster.validate()); err != nil {
 		return usageError(err)
 	}
-	groups, err := readNodeGroups(cmd.Context(), args, o.cluster)
+	groups, readErr, err := readNodeGroups(cmd.Context(), args, o.cluster)
 	if err != nil {
 		return err
 	}
 	var fits []nodes.WorkloadFit
 	if len(o.workloads) > 0 {
-		if fits, err = fitWorkloads(cmd, o, groups); err != nil {
+		var wErr error
+		if fits, wErr, err = fitWorkloads(cmd, o, groups); err != nil {
 			return err
 		}
+		readErr = errors.Join(readErr, wErr)
 	}
 	r := nodes.NewReport(groups, opts, fits)
 	if o.output == "json" {
@@ -122,8 +124,8 @@ func runNodes(cmd *cobra.Command, args []string, o nodesOptions) error {
 		err = r.WriteTable(cmd.OutOrStdout())
 	}
 	switch {
-	case err != nil:
-		return withCode(ExitError, err)
+	case err != nil || readErr != nil:
+		return withCode(ExitError, errors.Join(readErr, err))
 	case nodes.Worst(r.Findings) == nodes.SeverityError:
 		return withCode(ExitUnsupported, nil)
 	case nodes.Worst(r.Findings) == nodes.SeverityUnknown:
@@ -133,38 +135,47 @@ func runNodes(cmd *cobra.Command, args []string, o nodesOptions) error {
 }
 
 // readNodeGroups reads the FILE inputs and, with --cluster, the live Nodes.
-func readNodeGroups(ctx context.Context, files []string, c clusterFlags) ([]nodes.Group, error) {
+// An input that cannot be read is in readErr and the others are still
+// read; err is a usage error.
+func readNodeGroups(ctx context.Context, files []string, c clusterFlags) (groups []nodes.Group, readErr, err error) {
 	if len(files) == 0 && !c.enabled {
-		return nil, usageError(errors.New("give node-group FILEs, --cluster, or both"))
+		return nil, nil, usageError(errors.New("give node-group FILEs, --cluster, or both"))
 	}
 	var in nodes.Inputs
+	var errs []error
 	for _, f := range files {
-		if err := in.ReadPath(f); err != nil {
-			return nil, withCode(ExitError, err)
-		}
+		errs = append(errs, in.ReadPath(f))
 	}
 	if c.enabled {
-		client, contextName, _, err := c.clientset()
-		if err != nil {
-			return nil, withCode(ExitError, fmt.Errorf("--cluster: %w", err))
-		}
-		gs, err := nodes.ReadCluster(ctx, client, "cluster "+contextName)
-		if err != nil {
-			return nil, withCode(ExitError, fmt.Errorf("cluster %q: %w", contextName, err))
-		}
-		in.AddGroups(gs...)
+		errs = append(errs, readClusterNodes(ctx, c, &in))
 	}
-	return in.Groups(), nil
+	return in.Groups(), errors.Join(errs...), nil
+}
+
+// readClusterNodes adds the live Nodes of the --cluster context to in.
+func readClusterNodes(ctx context.Context, c clusterFlags, in *nodes.Inputs) error {
+	client, contextName, _, err := c.clientset()
+	if err != nil {
+		return fmt.Errorf("--cluster: %w", err)
+	}
+	gs, err := nodes.ReadCluster(ctx, client, "cluster "+contextName)
+	if err != nil {
+		return fmt.Errorf("cluster %q: %w", contextName, err)
+	}
+	in.AddGroups(gs...)
+	return nil
 }
 
 // fitWorkloads reads the --workloads inputs, looks their images up and
-// fits them to the groups.
-func fitWorkloads(cmd *cobra.Command, o nodesOptions, groups []nodes.Group) ([]nodes.WorkloadFit, error) {
+// fits them to the groups. Inputs that cannot be read are in readErr; err
+// is a registry client error.
+func fitWorkloads(cmd *cobra.Command, o nodesOptions, groups []nodes.Group) (fits []nodes.WorkloadFit, readErr, err error) {
 	var ws []workload.Workload
+	var errs []error
 	for _, p := range o.workloads {
 		got, err := source.Read(cmd.Context(), p, source.Options{})
 		if err != nil {
-			return nil, withCode(ExitError, fmt.Errorf("--workloads: %w", err))
+			errs = append(errs, fmt.Errorf("--workloads: %w", err))
 		}
 		ws = append(ws, got...)
 	}
@@ -182,7 +193,7 @@ func fitWorkloads(cmd *cobra.Command, o nodesOptions, groups []nodes.Group) ([]n
 	if len(refs) > 0 {
 		client, err := o.reg.client(refs[0], cmd.InOrStdin())
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		ctx, cancel := o.reg.withTimeout(cmd.Context())
 		defer cancel()
@@ -190,5 +201,5 @@ func fitWorkloads(cmd *cobra.Command, o nodesOptions, groups []nodes.Group) ([]n
 			images[r.Ref] = placement.ImageSupport{Architectures: r.Platforms().Architectures(), Err: r.Err}
 		}
 	}
-	return nodes.Fit(ws, groups, images), nil
+	return nodes.Fit(ws, groups, images), errors.Join(errs...), nil
 }

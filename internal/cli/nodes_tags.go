@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -43,7 +44,7 @@ output), ResourceId is ASG-OF-<group>: replace it.`,
 			if err := o.cluster.validate(); err != nil {
 				return usageError(err)
 			}
-			groups, err := readNodeGroups(cmd.Context(), args, o.cluster)
+			groups, readErr, err := readNodeGroups(cmd.Context(), args, o.cluster)
 			if err != nil {
 				return err
 			}
@@ -62,8 +63,8 @@ output), ResourceId is ASG-OF-<group>: replace it.`,
 			default:
 				err = nodes.WriteTagPlans(w, plans)
 			}
-			if err != nil {
-				return withCode(ExitError, err)
+			if err != nil || readErr != nil {
+				return withCode(ExitError, errors.Join(readErr, err))
 			}
 			return nil
 		},

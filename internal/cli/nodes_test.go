@@ -101,6 +101,19 @@ nodeGroups:
 	}
 }
 
+// TestNodesCmdKeepsGoing checks an input that cannot be read is reported
+// while the others are still checked.
+func TestNodesCmdKeepsGoing(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "gone.yaml")
+	got := runArchway(t.Context(), "", "nodes", missing, nodesTestdata("describe-asgs.json"))
+	if got.code != ExitError || !strings.Contains(got.stderr, "gone.yaml") {
+		t.Errorf("exit %d, stderr %q; want %d naming gone.yaml", got.code, got.stderr, ExitError)
+	}
+	if !strings.Contains(got.stdout, "ERROR [mixed-arch] web-mixed") {
+		t.Errorf("the readable input was not checked:\n%s", got.stdout)
+	}
+}
+
 func TestNodesCmdTags(t *testing.T) {
 	got := runArchway(t.Context(), "", "nodes", "tags", "-o", "aws", nodesTestdata("eksctl-cluster.yaml"), nodesTestdata("describe-tags.json"))
 	if got.code != ExitOK {
