@@ -141,9 +141,9 @@ func (g Group) Templates() []corev1.Node {
 		}
 		maps.Copy(labels, g.Labels)
 		labels[corev1.LabelArchStable] = arch
-		out = append(out, corev1.Node{Spec: corev1.NodeSpec{Taints: slices.Clone(g.Taints)}})
-		out[len(out)-1].Name = g.Name + "-" + arch
-		out[len(out)-1].Labels = labels
+		n := corev1.Node{Spec: corev1.NodeSpec{Taints: slices.Clone(g.Taints)}}
+		n.Name, n.Labels = g.Name+"-"+arch, labels
+		out = append(out, n)
 	}
 	return out
 }

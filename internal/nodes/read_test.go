@@ -1,7 +1,9 @@
 package nodes
 
 import (
+	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -37,5 +39,27 @@ func TestReadFileTooLarge(t *testing.T) {
 	var in Inputs
 	if err := in.ReadFile(path); err == nil || !strings.Contains(err.Error(), "larger than 16 MiB") {
 		t.Errorf("error %v, want larger than 16 MiB", err)
+	}
+}
+
+func TestAddNodeList(t *testing.T) {
+	// kubectl get nodes -o json, trimmed.
+	data := `{"apiVersion": "v1", "kind": "List", "items": [
+  {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "ip-10-0-1-5", "labels": {"kubernetes.io/arch": "arm64", "eks.amazonaws.com/nodegroup": "arm", "node.kubernetes.io/instance-type": "m7g.large"}},
+   "spec": {"taints": [{"key": "arm", "value": "true", "effect": "NoSchedule"}]}},
+  {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "ip-10-0-2-7", "labels": {"eks.amazonaws.com/nodegroup": "web"}},
+   "status": {"nodeInfo": {"architecture": "amd64"}}}
+]}`
+	var in Inputs
+	if err := in.Add("nodes.json", []byte(data)); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, g := range in.Groups() {
+		got = append(got, fmt.Sprintf("%s %v %v %d", g.Name, g.Archs, g.InstanceTypes, len(g.Taints)))
+	}
+	want := []string{"eks.amazonaws.com/nodegroup=arm [arm64] [m7g.large] 1", "eks.amazonaws.com/nodegroup=web [amd64] [] 0"}
+	if !slices.Equal(got, want) {
+		t.Errorf("groups %q, want %q", got, want)
 	}
 }
