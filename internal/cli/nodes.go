@@ -75,7 +75,7 @@ unknown one (and no error); 3 usage error; 4 an input could not be read.`,
 	addNodesInputFlags(cmd, &o)
 	f := cmd.Flags()
 	f.StringArrayVar(&o.workloads, "workloads", nil, "also tell where the workloads in `PATH` can land (any input scan reads); repeatable")
-	f.StringVar(&o.caVersion, "ca-version", "", "Cluster Autoscaler `VERSION` the checks assume, e.g. 1.29.3 (default: not known)")
+	f.StringVar(&o.caVersion, "ca-version", "", "Cluster Autoscaler `VERSION` the checks assume, e.g. 1.29.3 (default: with --cluster, the image tag of its Deployment in kube-system; else not known)")
 	f.StringVarP(&o.output, "output", "o", "table", "output format: table or json")
 	addRegistryFlags(f, &o.reg, "the first image")
 	cmd.AddCommand(newNodesTagsCmd())
@@ -97,7 +97,7 @@ func runNodes(cmd *cobra.Command, args []string, o nodesOptions) error {
 		if err != nil {
 			return usageError(fmt.Errorf("--ca-version: %w", err))
 		}
-		opts.CAVersion = &v
+		opts.CAVersion, opts.CASource = &v, "--ca-version"
 	}
 	if o.output != "table" && o.output != "json" {
 		return usageError(fmt.Errorf("-o %q: want table or json", o.output))
@@ -105,7 +105,7 @@ func runNodes(cmd *cobra.Command, args []string, o nodesOptions) error {
 	if err := errors.Join(o.reg.validate(), o.cluster.validate()); err != nil {
 		return usageError(err)
 	}
-	groups, readErr, err := readNodeGroups(cmd.Context(), args, o.cluster)
+	groups, readErr, err := readNodeGroups(cmd.Context(), args, o.cluster, &opts)
 	if err != nil {
 		return err
 	}
@@ -134,10 +134,11 @@ func runNodes(cmd *cobra.Command, args []string, o nodesOptions) error {
 	return nil
 }
 
-// readNodeGroups reads the FILE inputs and, with --cluster, the live Nodes.
-// An input that cannot be read is in readErr and the others are still
-// read; err is a usage error.
-func readNodeGroups(ctx context.Context, files []string, c clusterFlags) (groups []nodes.Group, readErr, err error) {
+// readNodeGroups reads the FILE inputs and, with --cluster, the live Nodes
+// (and, when opts has no autoscaler version, the one the cluster runs). An
+// input that cannot be read is in readErr and the others are still read;
+// err is a usage error.
+func readNodeGroups(ctx context.Context, files []string, c clusterFlags, opts *nodes.Options) (groups []nodes.Group, readErr, err error) {
 	if len(files) == 0 && !c.enabled {
 		return nil, nil, usageError(errors.New("give node-group FILEs, --cluster, or both"))
 	}
@@ -147,13 +148,14 @@ func readNodeGroups(ctx context.Context, files []string, c clusterFlags) (groups
 		errs = append(errs, in.ReadPath(f))
 	}
 	if c.enabled {
-		errs = append(errs, readClusterNodes(ctx, c, &in))
+		errs = append(errs, readClusterNodes(ctx, c, &in, opts))
 	}
 	return in.Groups(), errors.Join(errs...), nil
 }
 
-// readClusterNodes adds the live Nodes of the --cluster context to in.
-func readClusterNodes(ctx context.Context, c clusterFlags, in *nodes.Inputs) error {
+// readClusterNodes adds the live Nodes of the --cluster context to in,
+// and fills an unknown autoscaler version in opts from the cluster.
+func readClusterNodes(ctx context.Context, c clusterFlags, in *nodes.Inputs, opts *nodes.Options) error {
 	client, contextName, _, err := c.clientset()
 	if err != nil {
 		return fmt.Errorf("--cluster: %w", err)
@@ -163,6 +165,12 @@ func readClusterNodes(ctx context.Context, c clusterFlags, in *nodes.Inputs) err
 		return fmt.Errorf("cluster %q: %w", contextName, err)
 	}
 	in.AddGroups(gs...)
+	if opts != nil && opts.CAVersion == nil {
+		// Not being allowed to list kube-system leaves the version unknown.
+		if v, evidence, err := nodes.DetectCAVersion(ctx, client); err == nil && v != nil {
+			opts.CAVersion, opts.CASource = v, evidence
+		}
+	}
 	return nil
 }
 

@@ -5,9 +5,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/archwaydev/archway/internal/platform"
 	"github.com/archwaydev/archway/internal/registrytest"
@@ -24,6 +27,19 @@ func TestNodesCmdCluster(t *testing.T) {
 	env.AddNode(ctx, t, "arm-1", "arm64", map[string]string{"eks.amazonaws.com/nodegroup": "arm", corev1.LabelInstanceTypeStable: "m7g.large"}, nil)
 	env.AddNode(ctx, t, "batch-1", "arm64", map[string]string{"karpenter.sh/nodepool": "batch"}, []corev1.Taint{{Key: "arm", Value: "true", Effect: corev1.TaintEffectNoSchedule}})
 	t.Setenv("KUBECONFIG", "")
+	ca := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "kube-system", Name: "cluster-autoscaler"},
+		Spec: appsv1.DeploymentSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "ca"}},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "ca"}},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "ca", Image: "registry.k8s.io/autoscaling/cluster-autoscaler:v1.29.3"}}},
+			},
+		},
+	}
+	if _, err := env.Client.AppsV1().Deployments("kube-system").Create(ctx, ca, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 
 	reg := registrytest.StartInProcess(t)
 	registrytest.Push(t, reg.Ref("legacy/app:1"), registrytest.Image(t, platform.LinuxAMD64))
@@ -83,6 +99,11 @@ spec:
 				t.Errorf("findings %v, want %v", rules, c.rules)
 			}
 		})
+	}
+	// The autoscaler's version comes from its Deployment's image tag.
+	got := runArchway(ctx, "", "nodes", "--cluster", "--kubeconfig", env.Kubeconfig, nodesTestdata("eksctl-cluster.yaml"))
+	if want := "evidence: Cluster Autoscaler 1.29 (deployment kube-system/cluster-autoscaler runs registry.k8s.io/autoscaling/cluster-autoscaler:v1.29.3)"; !strings.Contains(got.stdout, want) {
+		t.Errorf("no ca-mng-taint-effect from the cluster's autoscaler version; want %q in:\n%s", want, got.stdout)
 	}
 	if got := runArchway(ctx, "", "nodes", "--cluster", "--kubeconfig", filepath.Join(t.TempDir(), "missing")); got.code != ExitError {
 		t.Errorf("a missing kubeconfig: exit %d, want %d; stderr: %s", got.code, ExitError, got.stderr)

@@ -44,7 +44,7 @@ output), ResourceId is ASG-OF-<group>: replace it.`,
 			if err := o.cluster.validate(); err != nil {
 				return usageError(err)
 			}
-			groups, readErr, err := readNodeGroups(cmd.Context(), args, o.cluster)
+			groups, readErr, err := readNodeGroups(cmd.Context(), args, o.cluster, nil)
 			if err != nil {
 				return err
 			}

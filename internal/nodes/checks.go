@@ -58,6 +58,8 @@ func (v CAVersion) String() string { return fmt.Sprintf("%d.%d", v.Major, v.Mino
 type Options struct {
 	// CAVersion is the Cluster Autoscaler's version; nil when not known.
 	CAVersion *CAVersion
+	// CASource says where CAVersion comes from, e.g. "--ca-version".
+	CASource string
 }
 
 // Check runs every group check and returns the findings, sorted.
@@ -271,7 +273,7 @@ func (c *checker) caManagedTaints(g Group) {
 		c.add(Finding{
 			Rule: "ca-mng-taint-effect", Severity: SeverityError, Group: g.Name,
 			Message:  fmt.Sprintf("Cluster Autoscaler %s reads this managed group's taint %s from EKS with the EKS effect spelling (NO_SCHEDULE), which is no Kubernetes effect: its template node never repels a pod, so it scales this group for pods that do not tolerate the taint and they stay Pending (kubernetes/autoscaler#6481, fixed in 1.31.0)", v, placement.FormatTaint(t)),
-			Evidence: []string{"--ca-version " + v.String(), "taint " + placement.FormatTaint(t)},
+			Evidence: []string{"Cluster Autoscaler " + v.String() + " (" + c.opts.CASource + ")", "taint " + placement.FormatTaint(t)},
 			Fix:      fmt.Sprintf("upgrade the Cluster Autoscaler to 1.31 or later, or tag the ASG %s%s=%s:%s", TaintTagPrefix, t.Key, t.Value, t.Effect),
 		})
 	}

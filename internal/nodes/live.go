@@ -3,6 +3,7 @@ package nodes
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
@@ -74,4 +75,31 @@ func FromNodes(src string, nodes []corev1.Node) []Group {
 		}
 	}
 	return out
+}
+
+// caImage matches a Cluster Autoscaler image and captures its version tag.
+var caImage = regexp.MustCompile(`cluster-autoscaler(?:-[a-z0-9]+)?:v?(\d+\.\d+(?:\.\d+)?)`)
+
+// DetectCAVersion finds the Cluster Autoscaler's version in the image tag
+// of a Deployment in kube-system running it; nil when there is none.
+// evidence names the Deployment and image.
+func DetectCAVersion(ctx context.Context, client kubernetes.Interface) (v *CAVersion, evidence string, err error) {
+	l, err := client.AppsV1().Deployments("kube-system").List(ctx, metav1.ListOptions{Limit: 500})
+	if err != nil {
+		return nil, "", fmt.Errorf("nodes: list kube-system deployments: %w", err)
+	}
+	for _, d := range l.Items {
+		for _, c := range d.Spec.Template.Spec.Containers {
+			m := caImage.FindStringSubmatch(c.Image)
+			if m == nil {
+				continue
+			}
+			parsed, err := ParseCAVersion(m[1])
+			if err != nil {
+				continue
+			}
+			return &parsed, fmt.Sprintf("deployment kube-system/%s runs %s", d.Name, c.Image), nil
+		}
+	}
+	return nil, "", nil
 }
