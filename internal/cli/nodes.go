@@ -35,7 +35,8 @@ Inputs (each FILE's kind is told from its content):
     instancesDistribution, instanceSelector, labels, taints, tags,
     propagateASGTags, kubeletExtraConfig, overrideBootstrapCommand for AL2
     bootstrap.sh and AL2023 NodeConfig)
-  Karpenter v1 NodePool and EC2NodeClass
+  Karpenter v1 NodePool and EC2NodeClass (aws ec2 describe-images JSON
+    gives the architectures of the AMIs it selects)
   aws autoscaling describe-tags / describe-auto-scaling-groups JSON (joined
     to the eksctl group they belong to)
   Node and NodeList YAML/JSON; --cluster reads the live Nodes

@@ -52,6 +52,7 @@ func (v CAVersion) less(major, minor int) bool {
 	return v.Major < major || (v.Major == major && v.Minor < minor)
 }
 
+// String writes v as MAJOR.MINOR.
 func (v CAVersion) String() string { return fmt.Sprintf("%d.%d", v.Major, v.Minor) }
 
 // Options configure Check.
@@ -131,7 +132,7 @@ func (c *checker) karpenter(g Group) {
 			Rule: "karpenter-ami-arch", Severity: SeverityUnknown, Group: g.Name,
 			Message:  "whether the NodePool's AMIs serve its architectures is unknown",
 			Evidence: g.AMIEvidence,
-			Fix:      "give the EC2NodeClass as an input too, or select AMIs with an alias (al2023@latest serves amd64 and arm64)",
+			Fix:      "give the EC2NodeClass and aws ec2 describe-images output for its AMIs as inputs too, or select AMIs with an alias (al2023@latest serves amd64 and arm64)",
 		})
 	case len(intersect(g.RequirementArchs, g.AMIArchs)) == 0:
 		c.add(Finding{

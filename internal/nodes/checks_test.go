@@ -122,6 +122,7 @@ func TestCheckKarpenter(t *testing.T) {
 		"warning nodepool-both-arches default",
 		"warning karpenter-startup-taint families",
 		"unknown karpenter-ami-arch families",
+		"unknown karpenter-ami-arch tagged",
 	}
 	if diff := cmp.Diff(want, brief(got)); diff != "" {
 		t.Errorf("findings (-want +got):\n%s", diff)
@@ -133,7 +134,7 @@ func TestCheckKarpenter(t *testing.T) {
 	for _, g := range groups {
 		archs[g.Name] = g.Archs
 	}
-	wantArchs := map[string][]string{"default": {"amd64", "arm64"}, "graviton": {}, "families": {"arm64"}, "intel": {"amd64"}}
+	wantArchs := map[string][]string{"default": {"amd64", "arm64"}, "graviton": {}, "families": {"arm64"}, "intel": {"amd64"}, "tagged": {"arm64"}}
 	if diff := cmp.Diff(wantArchs, archs); diff != "" {
 		t.Errorf("NodePool architectures (-want +got):\n%s", diff)
 	}
@@ -181,6 +182,34 @@ func TestCheckASGJSON(t *testing.T) {
 		}
 		if f.Rule == "taint-tag-format" && f.Group == "batch-arm" && strings.Contains(f.Message, "eksctl") {
 			t.Errorf("an ASG read from AWS is blamed on eksctl: %s", f.Message)
+		}
+	}
+}
+
+// TestCheckKarpenterImages reads the AMIs' architectures from
+// describe-images output: the tagged EC2NodeClass selects an x86 and an
+// arm64 image, so the arm64 NodePool is served; without the output it is
+// unknown.
+func TestCheckKarpenterImages(t *testing.T) {
+	find := func(fs []Finding, group string) []string {
+		var out []string
+		for _, f := range fs {
+			if f.Group == group {
+				out = append(out, string(f.Severity)+" "+f.Rule)
+			}
+		}
+		return out
+	}
+	if got := find(Check(read(t, "karpenter.yaml"), Options{}), "tagged"); !cmp.Equal(got, []string{"unknown karpenter-ami-arch"}) {
+		t.Errorf("without describe-images: %v", got)
+	}
+	groups := read(t, "karpenter.yaml", "describe-images.json")
+	if got := find(Check(groups, Options{}), "tagged"); len(got) != 0 {
+		t.Errorf("with describe-images: %v, want none", got)
+	}
+	for _, g := range groups {
+		if g.Name == "tagged" && !cmp.Equal(g.AMIArchs, []string{"amd64", "arm64"}) {
+			t.Errorf("tagged AMI architectures %v (evidence %v)", g.AMIArchs, g.AMIEvidence)
 		}
 	}
 }

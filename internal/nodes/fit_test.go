@@ -126,9 +126,10 @@ func TestFitKarpenter(t *testing.T) {
 		}
 	}
 	want := map[string]fitSummary{
-		// m7g is arm64: Karpenter launches it from default and families
-		// (not intel: cpu-manufacturer intel), and the amd64 image dies there.
-		"Pod/wants-m7g": {CanLand: []string{}, WrongArch: []string{"default", "families"}, FitsNone: true},
+		// m7g is arm64: Karpenter launches it from default, families and
+		// tagged (not intel: cpu-manufacturer intel), and the amd64 image
+		// dies there.
+		"Pod/wants-m7g": {CanLand: []string{}, WrongArch: []string{"default", "families", "tagged"}, FitsNone: true},
 		// c6i is amd64: default and intel allow it, families does not.
 		"Pod/wants-c6i": {CanLand: []string{"default", "intel"}},
 	}

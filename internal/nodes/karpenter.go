@@ -1,7 +1,10 @@
 package nodes
 
 import (
+	"encoding/json"
 	"fmt"
+	"maps"
+	"path"
 	"slices"
 	"strings"
 
@@ -63,6 +66,43 @@ type karpenterDocs struct {
 	pools   []nodePool
 	sources []string
 	classes map[string]ec2NodeClass
+	images  []ec2Image
+}
+
+// ec2Image is one image of `aws ec2 describe-images` output.
+type ec2Image struct {
+	ImageID      string `json:"ImageId"`
+	Name         string `json:"Name"`
+	Architecture string `json:"Architecture"`
+	Tags         []struct {
+		Key   string `json:"Key"`
+		Value string `json:"Value"`
+	} `json:"Tags"`
+}
+
+// matches reports whether the image is one an amiSelectorTerm selects:
+// all of its id, name (with * wildcards) and tags (value * for any) match.
+func (im ec2Image) matches(id, name string, tags map[string]string) bool {
+	if id != "" && id != im.ImageID {
+		return false
+	}
+	if name != "" {
+		if ok, err := path.Match(name, im.Name); err != nil || !ok {
+			return false
+		}
+	}
+	for k, v := range tags {
+		found := false
+		for _, t := range im.Tags {
+			if t.Key == k {
+				found = v == "*" || v == t.Value
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return id != "" || name != "" || len(tags) > 0
 }
 
 func (k *karpenterDocs) add(src, kind string, doc []byte) error {
@@ -87,6 +127,18 @@ func (k *karpenterDocs) add(src, kind string, doc []byte) error {
 	return nil
 }
 
+// addImages reads `aws ec2 describe-images` output.
+func (k *karpenterDocs) addImages(src string, data []byte) error {
+	var d struct {
+		Images []ec2Image `json:"Images"`
+	}
+	if err := json.Unmarshal(data, &d); err != nil {
+		return fmt.Errorf("%s: describe-images: %w", src, err)
+	}
+	k.images = append(k.images, d.Images...)
+	return nil
+}
+
 // groups turns the NodePools into groups.
 func (k *karpenterDocs) groups() []Group {
 	var out []Group
@@ -103,7 +155,7 @@ func (k *karpenterDocs) groups() []Group {
 		g.RequirementArchs, g.ArchEvidence, g.UnknownTypes = requirementArchs(s.Requirements)
 		g.Archs = g.RequirementArchs
 		if c, ok := k.classes[s.NodeClassRef.Name]; ok {
-			g.AMIArchs, g.AMIEvidence = amiArchs(c)
+			g.AMIArchs, g.AMIEvidence = amiArchs(c, k.images)
 		} else {
 			g.AMIEvidence = []string{fmt.Sprintf("EC2NodeClass %q not among the inputs: AMI architectures unknown", s.NodeClassRef.Name)}
 		}
@@ -161,10 +213,11 @@ func requirementArchs(reqs []corev1.NodeSelectorRequirement) (archs, evidence, u
 	return archs, evidence, unknown
 }
 
-// amiArchs returns the architectures an EC2NodeClass's AMIs serve; nil
-// when they cannot be told offline (AMI ids, names or tags without an
-// architecture in them).
-func amiArchs(c ec2NodeClass) ([]string, []string) {
+// amiArchs returns the architectures an EC2NodeClass's AMIs serve: aliases
+// serve both (Windows amd64 only); other terms those of the images they
+// select among describe-images output, else the architecture their name
+// spells. nil when that cannot be told.
+func amiArchs(c ec2NodeClass, images []ec2Image) ([]string, []string) {
 	var archs, evidence []string
 	for _, t := range c.Spec.AMISelectorTerms {
 		switch {
@@ -178,13 +231,25 @@ func amiArchs(c ec2NodeClass) ([]string, []string) {
 			archs = appendNew(archs, bothArchs...)
 			evidence = append(evidence, fmt.Sprintf("EC2NodeClass %s alias %s: Karpenter resolves it for amd64 and arm64", c.Metadata.Name, t.Alias))
 		default:
+			var found []string
+			for _, im := range images {
+				if im.matches(t.ID, t.Name, t.Tags) {
+					a := normArch(im.Architecture)
+					found = appendNew(found, a)
+					evidence = append(evidence, fmt.Sprintf("EC2NodeClass %s selects %s (%s): %s", c.Metadata.Name, im.ImageID, im.Name, a))
+				}
+			}
+			if len(found) > 0 {
+				archs = appendNew(archs, found...)
+				continue
+			}
 			hint := t.Name + " " + t.ID
-			for _, v := range t.Tags {
-				hint += " " + v
+			for _, k := range slices.Sorted(maps.Keys(t.Tags)) {
+				hint += " " + k + "=" + t.Tags[k]
 			}
 			a := archHint(hint)
 			if a == "" {
-				evidence = append(evidence, fmt.Sprintf("EC2NodeClass %s amiSelectorTerms %s: architecture unknown offline (Karpenter reads it from each AMI)", c.Metadata.Name, strings.TrimSpace(hint)))
+				evidence = append(evidence, fmt.Sprintf("EC2NodeClass %s amiSelectorTerms %s: architecture unknown offline (Karpenter reads it from each AMI; give aws ec2 describe-images output as an input)", c.Metadata.Name, strings.TrimSpace(hint)))
 				return nil, evidence
 			}
 			archs = appendNew(archs, a)

@@ -21,7 +21,7 @@ import (
 const MaxInputBytes = 16 << 20
 
 // ErrUnknownInput is wrapped by the error for an input of no known kind.
-var ErrUnknownInput = errors.New("not an eksctl ClusterConfig, Karpenter NodePool or EC2NodeClass, Node list, or AWS autoscaling describe-tags / describe-auto-scaling-groups JSON")
+var ErrUnknownInput = errors.New("not an eksctl ClusterConfig, Karpenter NodePool or EC2NodeClass, Node list, or AWS CLI describe-tags / describe-auto-scaling-groups / describe-images JSON")
 
 // Inputs gathers node-group inputs of any kind and joins them into groups:
 // a NodePool finds its EC2NodeClass in any input, and an ASG read from AWS
@@ -90,8 +90,9 @@ func (in *Inputs) ReadFile(path string) error {
 // Add adds one input, its kind told from its content: eksctl ClusterConfig,
 // Karpenter NodePool / EC2NodeClass and Node / NodeList documents (YAML or
 // JSON, many per file), or AWS CLI JSON from `aws autoscaling
-// describe-tags` or `describe-auto-scaling-groups`. src names the input in
-// messages.
+// describe-tags` or `describe-auto-scaling-groups`, or `aws ec2
+// describe-images` (the architectures of the AMIs an EC2NodeClass
+// selects). src names the input in messages.
 func (in *Inputs) Add(src string, data []byte) error {
 	trimmed := bytes.TrimSpace(data)
 	if len(trimmed) > 0 && trimmed[0] == '{' {
@@ -108,6 +109,8 @@ func (in *Inputs) Add(src string, data []byte) error {
 			gs, err := parseDescribeASGs(src, trimmed)
 			in.asgs = append(in.asgs, gs...)
 			return err
+		case top["Images"] != nil:
+			return in.karpenter.addImages(src, trimmed)
 		}
 	}
 	return in.addDocuments(src, data)

@@ -66,6 +66,9 @@ func PlanTags(groups []Group) []TagPlan {
 			if len(g.Archs) != 1 {
 				p.Notes = append(p.Notes, "no kubernetes.io/arch tag: the group's architecture is not one known architecture")
 			}
+			if n := len(g.Tags) + len(p.Tags) - len(p.Remove); n > maxASGTags {
+				p.Notes = append(p.Notes, fmt.Sprintf("with these tags the ASG would carry up to %d tags, more than the %d an Auto Scaling group takes: drop some first", n, maxASGTags))
+			}
 		}
 		if len(p.Tags) > 0 || len(p.Remove) > 0 || p.Karpenter != "" || len(p.Notes) > 0 {
 			out = append(out, p)
