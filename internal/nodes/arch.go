@@ -23,7 +23,7 @@ type archTable struct {
 	index map[string]map[string]string
 }
 
-// Cloud names an instance-type naming scheme.
+// The instance-type naming schemes Family tells apart.
 const (
 	CloudAWS   = "aws"
 	CloudAzure = "azure"
