@@ -1,21 +1,18 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
+	"github.com/archwaydev/archway/internal/app"
 	"github.com/archwaydev/archway/internal/nodes"
-	"github.com/archwaydev/archway/internal/placement"
-	"github.com/archwaydev/archway/internal/source"
-	"github.com/archwaydev/archway/internal/workload"
 )
 
 // nodesOptions are archway nodes' flags (nodes tags uses the input ones).
 type nodesOptions struct {
-	cluster   clusterFlags
+	cluster   kubeFlags
 	workloads []string
 	caVersion string
 	output    string
@@ -92,123 +89,58 @@ func addNodesInputFlags(cmd *cobra.Command, o *nodesOptions) {
 }
 
 func runNodes(cmd *cobra.Command, args []string, o nodesOptions) error {
-	var opts nodes.Options
-	if o.caVersion != "" {
-		v, err := nodes.ParseCAVersion(o.caVersion)
-		if err != nil {
-			return usageError(fmt.Errorf("--ca-version: %w", err))
-		}
-		opts.CAVersion, opts.CASource = &v, "--ca-version"
+	ao, err := o.appOptions(args)
+	if err != nil {
+		return usageError(err)
 	}
 	if o.output != "table" && o.output != "json" {
 		return usageError(fmt.Errorf("-o %q: want table or json", o.output))
 	}
-	if err := errors.Join(o.reg.validate(), o.cluster.validate()); err != nil {
+	if err := o.reg.validate(); err != nil {
 		return usageError(err)
 	}
-	groups, readErr, err := readNodeGroups(cmd.Context(), args, o.cluster, &opts)
-	if err != nil {
-		return err
-	}
-	var fits []nodes.WorkloadFit
+	var l app.Lookuper
 	if len(o.workloads) > 0 {
-		var wErr error
-		if fits, wErr, err = fitWorkloads(cmd, o, groups); err != nil {
+		client, err := o.reg.client("", cmd.InOrStdin())
+		if err != nil {
 			return err
 		}
-		readErr = errors.Join(readErr, wErr)
+		l = client
 	}
-	r := nodes.NewReport(groups, opts, fits)
+	ctx, cancel := o.reg.withTimeout(cmd.Context())
+	defer cancel()
+	res := app.Nodes(ctx, l, ao)
 	if o.output == "json" {
-		err = r.WriteJSON(cmd.OutOrStdout())
+		err = res.Report.WriteJSON(cmd.OutOrStdout())
 	} else {
-		err = r.WriteTable(cmd.OutOrStdout())
+		err = res.Report.WriteTable(cmd.OutOrStdout())
 	}
 	switch {
-	case err != nil || readErr != nil:
-		return withCode(ExitError, errors.Join(readErr, err))
-	case nodes.Worst(r.Findings) == nodes.SeverityError:
+	case err != nil || len(res.Errs) > 0:
+		return withCode(ExitError, errors.Join(append(res.Errs, err)...))
+	case nodes.Worst(res.Report.Findings) == nodes.SeverityError:
 		return withCode(ExitUnsupported, nil)
-	case nodes.Worst(r.Findings) == nodes.SeverityUnknown:
+	case nodes.Worst(res.Report.Findings) == nodes.SeverityUnknown:
 		return withCode(ExitUnknown, nil)
 	}
 	return nil
 }
 
-// readNodeGroups reads the FILE inputs and, with --cluster, the live Nodes
-// (and, when opts has no autoscaler version, the one the cluster runs). An
-// input that cannot be read is in readErr and the others are still read;
-// err is a usage error.
-func readNodeGroups(ctx context.Context, files []string, c clusterFlags, opts *nodes.Options) (groups []nodes.Group, readErr, err error) {
-	if len(files) == 0 && !c.enabled {
-		return nil, nil, usageError(errors.New("give node-group FILEs, --cluster, or both"))
+// appOptions checks the input flags and turns them into app options.
+func (o nodesOptions) appOptions(files []string) (app.NodesOptions, error) {
+	ao := app.NodesOptions{Files: files, Cluster: o.cluster.config(), Workloads: o.workloads, Jobs: o.reg.jobs}
+	if err := o.cluster.validate(); err != nil {
+		return ao, err
 	}
-	var in nodes.Inputs
-	var errs []error
-	for _, f := range files {
-		errs = append(errs, in.ReadPath(f))
+	if len(files) == 0 && !o.cluster.enabled {
+		return ao, errors.New("give node-group FILEs, --cluster, or both")
 	}
-	if c.enabled {
-		errs = append(errs, readClusterNodes(ctx, c, &in, opts))
-	}
-	return in.Groups(), errors.Join(errs...), nil
-}
-
-// readClusterNodes adds the live Nodes of the --cluster context to in,
-// and fills an unknown autoscaler version in opts from the cluster.
-func readClusterNodes(ctx context.Context, c clusterFlags, in *nodes.Inputs, opts *nodes.Options) error {
-	client, contextName, _, err := c.clientset()
-	if err != nil {
-		return fmt.Errorf("--cluster: %w", err)
-	}
-	gs, err := nodes.ReadCluster(ctx, client, "cluster "+contextName)
-	if err != nil {
-		return fmt.Errorf("cluster %q: %w", contextName, err)
-	}
-	in.AddGroups(gs...)
-	if opts != nil && opts.CAVersion == nil {
-		// Not being allowed to list kube-system leaves the version unknown.
-		if v, evidence, err := nodes.DetectCAVersion(ctx, client); err == nil && v != nil {
-			opts.CAVersion, opts.CASource = v, evidence
-		}
-	}
-	return nil
-}
-
-// fitWorkloads reads the --workloads inputs, looks their images up and
-// fits them to the groups. Inputs that cannot be read are in readErr; err
-// is a registry client error.
-func fitWorkloads(cmd *cobra.Command, o nodesOptions, groups []nodes.Group) (fits []nodes.WorkloadFit, readErr, err error) {
-	var ws []workload.Workload
-	var errs []error
-	for _, p := range o.workloads {
-		got, err := source.Read(cmd.Context(), p, source.Options{})
+	if o.caVersion != "" {
+		v, err := nodes.ParseCAVersion(o.caVersion)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("--workloads: %w", err))
+			return ao, fmt.Errorf("--ca-version: %w", err)
 		}
-		ws = append(ws, got...)
+		ao.Check.CAVersion, ao.Check.CASource = &v, "--ca-version"
 	}
-	var refs []string
-	seen := map[string]bool{}
-	for _, w := range ws {
-		for _, ref := range w.Images() {
-			if !seen[ref] {
-				seen[ref] = true
-				refs = append(refs, ref)
-			}
-		}
-	}
-	images := nodes.Images{}
-	if len(refs) > 0 {
-		client, err := o.reg.client(refs[0], cmd.InOrStdin())
-		if err != nil {
-			return nil, nil, err
-		}
-		ctx, cancel := o.reg.withTimeout(cmd.Context())
-		defer cancel()
-		for _, r := range client.LookupAll(ctx, refs, nil) {
-			images[r.Ref] = placement.ImageSupport{Architectures: r.Platforms().Architectures(), Err: r.Err}
-		}
-	}
-	return nodes.Fit(ws, groups, images), errors.Join(errs...), nil
+	return ao, nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/archwaydev/archway/internal/app"
 	"github.com/archwaydev/archway/internal/nodes"
 )
 
@@ -41,13 +42,11 @@ output), ResourceId is ASG-OF-<group>: replace it.`,
 			if o.output != "text" && o.output != "aws" && o.output != "json" {
 				return usageError(fmt.Errorf("-o %q: want text, aws or json", o.output))
 			}
-			if err := o.cluster.validate(); err != nil {
+			ao, err := o.appOptions(args)
+			if err != nil {
 				return usageError(err)
 			}
-			groups, readErr, err := readNodeGroups(cmd.Context(), args, o.cluster, nil)
-			if err != nil {
-				return err
-			}
+			groups, _, errs := app.NodeGroups(cmd.Context(), ao)
 			plans := nodes.PlanTags(groups)
 			w := cmd.OutOrStdout()
 			enc := json.NewEncoder(w)
@@ -63,8 +62,8 @@ output), ResourceId is ASG-OF-<group>: replace it.`,
 			default:
 				err = nodes.WriteTagPlans(w, plans)
 			}
-			if err != nil || readErr != nil {
-				return withCode(ExitError, errors.Join(readErr, err))
+			if err != nil || len(errs) > 0 {
+				return withCode(ExitError, errors.Join(append(errs, err)...))
 			}
 			return nil
 		},

@@ -11,12 +11,13 @@ import (
 	"k8s.io/component-helpers/scheduling/corev1/nodeaffinity"
 	"k8s.io/klog/v2"
 
+	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/archwaydev/archway/internal/placement"
 	"github.com/archwaydev/archway/internal/workload"
 )
 
-// Images maps image references to what the registry said about them.
-type Images map[string]placement.ImageSupport
+// Images maps image references to what their lookups found.
+type Images map[string]lookup.Result
 
 // Runs says whether a workload's images run on an architecture.
 type Runs string
@@ -250,9 +251,9 @@ func imageArchs(w workload.Workload, images Images) ([]string, string) {
 			return nil, ref + ": " + s.Err.Error()
 		}
 		if i == 0 {
-			archs = slices.Clone(s.Architectures)
+			archs = s.Platforms().Architectures()
 		} else {
-			archs = intersect(archs, s.Architectures)
+			archs = intersect(archs, s.Platforms().Architectures())
 		}
 	}
 	if archs == nil {

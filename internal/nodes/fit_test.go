@@ -8,15 +8,26 @@ import (
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/archwaydev/archway/internal/lookup"
+	"github.com/archwaydev/archway/internal/platform"
 	"github.com/archwaydev/archway/internal/source/kube"
 	"github.com/archwaydev/archway/internal/workload"
 )
 
+// found is a successful lookup of an image for linux on archs.
+func found(archs ...string) lookup.Result {
+	var r lookup.Result
+	for _, a := range archs {
+		r.Entries = append(r.Entries, lookup.Entry{Platform: platform.Platform{OS: "linux", Architecture: a}})
+	}
+	return r
+}
+
 // fitImages are the images of testdata/fit-workloads.yaml.
 var fitImages = Images{
-	"amd64-only/app:1": {Architectures: []string{"amd64"}},
-	"multi/app:1":      {Architectures: []string{"amd64", "arm64"}},
-	"arm-only/app:1":   {Architectures: []string{"arm64"}},
+	"amd64-only/app:1": found("amd64"),
+	"multi/app:1":      found("amd64", "arm64"),
+	"arm-only/app:1":   found("arm64"),
 }
 
 func fitWorkloads(t *testing.T) []workload.Workload {
@@ -83,7 +94,7 @@ func TestFit(t *testing.T) {
 
 func TestFitUnknownImage(t *testing.T) {
 	images := Images{
-		"amd64-only/app:1": {Architectures: []string{"amd64"}},
+		"amd64-only/app:1": found("amd64"),
 		"multi/app:1":      {Err: os.ErrDeadlineExceeded},
 	}
 	fits := Fit(fitWorkloads(t)[:2], read(t, "fit-groups.yaml"), images)

@@ -173,7 +173,8 @@ func (k *karpenterDocs) groups() []Group {
 func requirementArchs(reqs []corev1.NodeSelectorRequirement) (archs, evidence, unknown []string) {
 	archs = slices.Clone(bothArchs)
 	for _, r := range reqs {
-		if r.Operator != corev1.NodeSelectorOpIn && !(r.Key == corev1.LabelArchStable && r.Operator == corev1.NodeSelectorOpNotIn) {
+		archNotIn := r.Key == corev1.LabelArchStable && r.Operator == corev1.NodeSelectorOpNotIn
+		if r.Operator != corev1.NodeSelectorOpIn && !archNotIn {
 			continue
 		}
 		var allowed []string

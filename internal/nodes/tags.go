@@ -119,7 +119,7 @@ func wantTags(g Group) []ASGTag {
 	want := desiredTags(g)
 	for _, k := range slices.Sorted(maps.Keys(want)) {
 		have, ok := g.Tags[k]
-		if ok && have == want[k] && !(g.Managed && g.TagsPredicted && !g.PropagateASGTags) {
+		if ok && have == want[k] {
 			continue
 		}
 		out = append(out, ASGTag{ResourceID: asgPlaceholder(g), ResourceType: "auto-scaling-group", Key: k, Value: want[k], PropagateAtLaunch: true})
