@@ -118,9 +118,9 @@ func runNodes(cmd *cobra.Command, args []string, o nodesOptions) error {
 	switch {
 	case err != nil || len(res.Errs) > 0:
 		return withCode(ExitError, errors.Join(append(res.Errs, err)...))
-	case nodes.Worst(res.Report.Findings) == nodes.SeverityError:
+	case nodes.Has(res.Report.Findings, nodes.SeverityError):
 		return withCode(ExitUnsupported, nil)
-	case nodes.Worst(res.Report.Findings) == nodes.SeverityUnknown:
+	case nodes.Has(res.Report.Findings, nodes.SeverityUnknown):
 		return withCode(ExitUnknown, nil)
 	}
 	return nil

@@ -74,6 +74,16 @@ nodeGroups:
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	unknown := filepath.Join(t.TempDir(), "unknown.yaml")
+	if err := os.WriteFile(unknown, []byte(`apiVersion: eksctl.io/v1alpha5
+kind: ClusterConfig
+metadata: {name: c, region: eu-west-1}
+nodeGroups:
+  - {name: future, instanceType: m10g.large}
+  - {name: arm, instanceType: m7g.large}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		name   string
 		args   []string
@@ -81,6 +91,7 @@ nodeGroups:
 		stderr string
 	}{
 		{"clean", []string{"nodes", clean}, ExitOK, ""},
+		{"unknown and a warning", []string{"nodes", unknown}, ExitUnknown, ""},
 		{"karpenter error", []string{"nodes", nodesTestdata("karpenter.yaml")}, ExitUnsupported, ""},
 		{"no input", []string{"nodes"}, ExitUsage, "give node-group FILEs, --cluster, or both"},
 		{"bad output", []string{"nodes", "-o", "xml", clean}, ExitUsage, `-o "xml"`},

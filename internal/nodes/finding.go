@@ -52,13 +52,7 @@ func Sort(fs []Finding) {
 	})
 }
 
-// Worst returns the worst severity among fs, "" when fs is empty.
-func Worst(fs []Finding) Severity {
-	var worst Severity
-	for _, f := range fs {
-		if worst == "" || f.Severity.rank() < worst.rank() {
-			worst = f.Severity
-		}
-	}
-	return worst
+// Has reports whether a finding of severity s is among fs.
+func Has(fs []Finding, s Severity) bool {
+	return slices.ContainsFunc(fs, func(f Finding) bool { return f.Severity == s })
 }
