@@ -240,16 +240,16 @@ func (c *checker) managedUnpropagated(g Group) bool {
 	hasTemplateTags := slices.ContainsFunc(slices.Collect(maps.Keys(g.Tags)), func(k string) bool {
 		return strings.HasPrefix(k, LabelTagPrefix) || strings.HasPrefix(k, TaintTagPrefix)
 	})
-	unpropagated := (g.Kind == KindEksctlManaged && g.TagsPredicted && !g.PropagateASGTags) || !hasTemplateTags
+	unpropagated := g.TagsPredicted && !g.PropagateASGTags || !g.TagsPredicted && !hasTemplateTags
 	if !unpropagated {
 		return false
+	}
+	if len(g.Labels) == 0 && len(g.Taints) == 0 && !slices.Contains(g.Archs, "arm64") {
+		return true // nothing the autoscaler needs to know
 	}
 	var missing []string
 	for _, t := range wantTags(g) {
 		missing = append(missing, "the ASG lacks "+t.Key+"="+t.Value)
-	}
-	if g.Kind != KindASG && len(missing) == 0 {
-		return true
 	}
 	c.add(Finding{
 		Rule: "managed-group-tags-not-on-asg", Severity: SeverityWarning, Group: g.Name,

@@ -213,3 +213,26 @@ func TestCheckKarpenterImages(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckManagedQuiet: managed groups with nothing the autoscaler must
+// be told (amd64, no labels, no taints) are not flagged, with or without
+// propagateASGTags; an arm64 one without it is.
+func TestCheckManagedQuiet(t *testing.T) {
+	var in Inputs
+	err := in.Add("mng.yaml", []byte(`apiVersion: eksctl.io/v1alpha5
+kind: ClusterConfig
+metadata: {name: c}
+managedNodeGroups:
+  - {name: plain, instanceType: m6i.large}
+  - {name: plain-propagated, instanceType: m6i.large, propagateASGTags: true}
+  - {name: graviton, instanceType: m7g.large}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := brief(Check(in.Groups(), Options{}))
+	want := []string{"warning arm-group-untainted graviton", "warning managed-group-tags-not-on-asg graviton"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+}
