@@ -15,6 +15,8 @@ import (
 	"go.yaml.in/yaml/v3"
 	corev1 "k8s.io/api/core/v1"
 	sigsyaml "sigs.k8s.io/yaml"
+
+	"github.com/archwaydev/archway/internal/manifest"
 )
 
 // MaxInputBytes bounds one input file.
@@ -32,6 +34,9 @@ type Inputs struct {
 	groups    []Group
 	asgs      []Group
 	karpenter karpenterDocs
+	// nodes are the Node objects read from nodeFiles, grouped in Groups.
+	nodes     []corev1.Node
+	nodeFiles []string
 }
 
 // ReadPath adds the input file at path (see Add), or every YAML and JSON
@@ -116,39 +121,25 @@ func (in *Inputs) Add(src string, data []byte) error {
 	return in.addDocuments(src, data)
 }
 
-// addDocuments reads a YAML (or JSON) stream of Kubernetes-style documents.
+// addDocuments reads a YAML (or JSON) stream of Kubernetes-style objects
+// through the manifest layer (documents, List items, duplicate-key and
+// alias checks).
 func (in *Inputs) addDocuments(src string, data []byte) error {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
+	stream := manifest.Parse(src, data)
+	if err := stream.Err(); err != nil {
+		return err
+	}
 	found := false
-	for i := 0; ; i++ {
-		var node yaml.Node
-		err := dec.Decode(&node)
-		if errors.Is(err, io.EOF) {
-			break
+	for _, o := range stream.Objects() {
+		if o.Err != nil {
+			return o.Err
 		}
+		doc, err := yaml.Marshal(o.Node)
 		if err != nil {
-			return fmt.Errorf("%s: document %d: %w", src, i+1, err)
+			return fmt.Errorf("%s: line %d: %w", src, o.Line, err)
 		}
-		if err := duplicateKey(&node); err != nil {
-			return fmt.Errorf("%s: document %d: %w", src, i+1, err)
-		}
-		var head struct {
-			APIVersion string `yaml:"apiVersion"`
-			Kind       string `yaml:"kind"`
-		}
-		if err := node.Decode(&head); err != nil {
-			continue // not a mapping: not one of ours
-		}
-		doc, err := yaml.Marshal(&node)
-		if err != nil {
-			return fmt.Errorf("%s: document %d: %w", src, i+1, err)
-		}
-		where := fmt.Sprintf("%s (document %d)", src, i+1)
-		if i == 0 {
-			where = src
-		}
-		group, _, _ := strings.Cut(head.APIVersion, "/")
-		ok, err := in.addDocument(where, group, head.Kind, doc)
+		group, _, _ := strings.Cut(o.APIVersion, "/")
+		ok, err := in.addDocument(src, o.Line, group, o.Kind, doc)
 		if err != nil {
 			return err
 		}
@@ -160,8 +151,10 @@ func (in *Inputs) addDocuments(src string, data []byte) error {
 	return nil
 }
 
-// addDocument adds one document; ok is false for kinds archway does not read.
-func (in *Inputs) addDocument(src, apiGroup, kind string, doc []byte) (bool, error) {
+// addDocument adds one object, found at file:line; ok is false for kinds
+// archway does not read.
+func (in *Inputs) addDocument(file string, line int, apiGroup, kind string, doc []byte) (bool, error) {
+	src := fmt.Sprintf("%s:%d", file, line)
 	switch {
 	case apiGroup == "eksctl.io" && kind == "ClusterConfig":
 		gs, err := parseEksctl(src, doc)
@@ -174,16 +167,11 @@ func (in *Inputs) addDocument(src, apiGroup, kind string, doc []byte) (bool, err
 		if err := sigsyaml.Unmarshal(doc, &n); err != nil {
 			return true, fmt.Errorf("%s: Node: %w", src, err)
 		}
-		in.groups = append(in.groups, FromNodes(src, []corev1.Node{n})...)
-		return true, nil
-	case kind == "NodeList" || kind == "List":
-		var l corev1.NodeList
-		if err := sigsyaml.Unmarshal(doc, &l); err != nil {
-			return true, fmt.Errorf("%s: %s: %w", src, kind, err)
+		in.nodes = append(in.nodes, n)
+		if !slices.Contains(in.nodeFiles, file) {
+			in.nodeFiles = append(in.nodeFiles, file)
 		}
-		l.Items = slices.DeleteFunc(l.Items, func(n corev1.Node) bool { return n.Kind != "" && n.Kind != "Node" })
-		in.groups = append(in.groups, FromNodes(src, l.Items)...)
-		return len(l.Items) > 0 || kind == "NodeList", nil
+		return true, nil
 	}
 	return false, nil
 }
@@ -194,6 +182,9 @@ func (in *Inputs) AddGroups(gs ...Group) { in.groups = append(in.groups, gs...) 
 // Groups returns every group read, joined as the type doc says, in input order.
 func (in *Inputs) Groups() []Group {
 	out := slices.Clone(in.groups)
+	if len(in.nodes) > 0 {
+		out = append(out, FromNodes(strings.Join(in.nodeFiles, ", "), in.nodes)...)
+	}
 	out = append(out, in.karpenter.groups()...)
 	for _, a := range joinASGs(in.asgs) {
 		if i := ownerOf(out, a); i >= 0 {
@@ -250,26 +241,4 @@ func withASG(g, asg Group) Group {
 		g.setTypes(asg.InstanceTypes, "ASG "+asg.ASGName)
 	}
 	return g
-}
-
-// duplicateKey returns an error for the first mapping that holds a key
-// twice: such an object is invalid, and reading either value would judge
-// something other than what the tool that owns it reads.
-func duplicateKey(n *yaml.Node) error {
-	if n.Kind == yaml.MappingNode {
-		seen := map[string]int{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k := n.Content[i]
-			if line, dup := seen[k.Value]; dup && k.Kind == yaml.ScalarNode {
-				return fmt.Errorf("line %d: key %q already set on line %d", k.Line, k.Value, line)
-			}
-			seen[k.Value] = k.Line
-		}
-	}
-	for _, c := range n.Content {
-		if err := duplicateKey(c); err != nil {
-			return err
-		}
-	}
-	return nil
 }

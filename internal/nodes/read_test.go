@@ -15,8 +15,8 @@ func TestAddRejects(t *testing.T) {
 	}
 	bomb += "nodeGroups: [{name: n1, instanceType: m7g.large, tags: *a9}]\n"
 	for _, c := range []struct{ name, data, want string }{
-		{"duplicate key", "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nnodeGroups:\n  - name: a\n    instanceType: m6i.large\n    instanceType: m7g.large\n", `line 6: key "instanceType" already set on line 5`},
-		{"alias bomb", bomb, "excessive aliasing"},
+		{"duplicate key", "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nnodeGroups:\n  - name: a\n    instanceType: m6i.large\n    instanceType: m7g.large\n", `duplicate key "instanceType" at lines 5 and 6`},
+		{"alias bomb", bomb, "alias bomb"},
 		{"no kind", "foo: bar\n", "not an eksctl ClusterConfig"},
 		{"bad taint effect", "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nnodeGroups:\n  - name: a\n    taints: [{key: arm, value: \"true\", effect: NoScheduel}]\n", `effect "NoScheduel"`},
 		{"legacy taint without effect", "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nnodeGroups:\n  - name: a\n    taints: {arm: \"true\"}\n", `has no :Effect`},
@@ -39,6 +39,20 @@ func TestReadFileTooLarge(t *testing.T) {
 	var in Inputs
 	if err := in.ReadFile(path); err == nil || !strings.Contains(err.Error(), "larger than 16 MiB") {
 		t.Errorf("error %v, want larger than 16 MiB", err)
+	}
+}
+
+// TestAddNodes: Node objects of several documents and List items are
+// grouped together by their node-group label.
+func TestAddNodes(t *testing.T) {
+	var in Inputs
+	doc := "apiVersion: v1\nkind: Node\nmetadata: {name: %s, labels: {kubernetes.io/arch: arm64, eks.amazonaws.com/nodegroup: arm}}\n"
+	if err := in.Add("nodes.yaml", []byte(fmt.Sprintf(doc, "a")+"---\n"+fmt.Sprintf(doc, "b"))); err != nil {
+		t.Fatal(err)
+	}
+	gs := in.Groups()
+	if len(gs) != 1 || len(gs[0].Nodes) != 2 || gs[0].Source != "nodes.yaml" {
+		t.Errorf("groups %+v, want one group of two nodes from nodes.yaml", gs)
 	}
 }
 
