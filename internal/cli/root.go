@@ -96,6 +96,7 @@ Start with 'archway demo': it runs on built-in example images, no network needed
 		newWebhookCmd(),
 		newPlaceCmd(),
 		newIndexCmd(),
+		newNodesCmd(),
 	)
 	for _, c := range root.Commands() {
 		switch c.Name() {
