@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/archwaydev/archway/internal/report"
 	"github.com/spf13/cobra"
+
+	"github.com/archwaydev/archway/internal/report"
 )
 
 // Exit codes shared by every command. Commands that give a verdict
