@@ -115,7 +115,7 @@ func Fit(workloads []workload.Workload, groups []Group, images Images) []Workloa
 				n = karpenterNode(n, nd.group.Requirements, pod.Spec)
 			}
 			group := nd.group.Name
-			l := Landing{Group: group, Node: n.Name, Arch: nodeArch(n), Runs: RunsUnknown, Schedules: true}
+			l := Landing{Group: group, Node: n.Name, Arch: NodeArch(n), Runs: RunsUnknown, Schedules: true}
 			if f.Archs != nil {
 				l.Runs = RunsNo
 				if slices.Contains(f.Archs, l.Arch) {
@@ -177,7 +177,7 @@ func karpenterNode(n *corev1.Node, reqs []corev1.NodeSelectorRequirement, spec c
 		}
 	}
 	out := n.DeepCopy()
-	arch := nodeArch(n)
+	arch := NodeArch(n)
 	for _, key := range slices.Sorted(maps.Keys(wants)) {
 		if _, fixed := out.Labels[key]; fixed {
 			continue

@@ -106,7 +106,7 @@ func (g Group) Templates() []corev1.Node {
 		var out []corev1.Node
 		seen := map[string]bool{}
 		for _, n := range g.Nodes {
-			a := nodeArch(&n)
+			a := NodeArch(&n)
 			if !seen[a] {
 				seen[a] = true
 				out = append(out, *n.DeepCopy())
@@ -186,18 +186,4 @@ func (g *Group) addTaint(t corev1.Taint, where string) {
 	}
 	g.Taints = append(g.Taints, t)
 	g.TaintEvidence = append(g.TaintEvidence, where+": "+placement.FormatTaint(t))
-}
-
-// nodeArch is a live node's architecture: its label, else what the kubelet
-// reports, else "unknown".
-func nodeArch(n *corev1.Node) string {
-	for _, key := range []string{corev1.LabelArchStable, "beta.kubernetes.io/arch"} {
-		if a := n.Labels[key]; a != "" {
-			return a
-		}
-	}
-	if a := n.Status.NodeInfo.Architecture; a != "" {
-		return a
-	}
-	return "unknown"
 }

@@ -61,7 +61,7 @@ func FromNodes(src string, nodes []corev1.Node) []Group {
 		}
 		g := &out[i]
 		g.Nodes = append(g.Nodes, n)
-		a := nodeArch(&n)
+		a := NodeArch(&n)
 		if !slices.Contains(g.Archs, a) {
 			g.Archs = append(g.Archs, a)
 			slices.Sort(g.Archs)

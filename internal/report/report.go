@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/archwaydev/archway/internal/assess"
-	"github.com/archwaydev/archway/internal/source/cluster"
+	"github.com/archwaydev/archway/internal/nodes"
 	"github.com/archwaydev/archway/internal/workload"
 )
 
@@ -222,7 +222,7 @@ func groupings(r assess.Report) []groupBy {
 //	Nodes in cluster "prod": 5
 //	  by kubernetes.io/arch: amd64 3, arm64 2
 //	  taints: arch=arm64:NoSchedule 2
-func WriteCensus(w io.Writer, context string, c cluster.Census) {
+func WriteCensus(w io.Writer, context string, c nodes.Census) {
 	fmt.Fprintf(w, "\nNodes in cluster %q: %d\n", context, c.Nodes)
 	fmt.Fprintf(w, "  by %s: %s\n", workload.ArchLabel, countList(c.ByArch))
 	fmt.Fprintf(w, "  taints: %s\n", countList(c.Taints))
