@@ -17,7 +17,7 @@ func TestParseErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Parse(tt.name, []byte(tt.data))
+			_, err := testParser.Parse(tt.name, []byte(tt.data))
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("Parse error = %v, want it to contain %q", err, tt.want)
 			}
@@ -37,7 +37,7 @@ func TestMalformedObjectAlone(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			good := "kind: Pod\nmetadata: {name: good}\nspec:\n  containers:\n  - image: example.com/amd:1\n"
 			in := tt.bad + "---\n" + good
-			f, err := Parse("x.yaml", []byte(in))
+			f, err := testParser.Parse("x.yaml", []byte(in))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -67,7 +67,7 @@ func TestApplyKeepsUnknownFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := Parse("x.yaml", data)
+	f, err := testParser.Parse("x.yaml", data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestApplyStyles(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f, err := Parse("x", []byte(tt.in))
+			f, err := testParser.Parse("x", []byte(tt.in))
 			if err != nil {
 				t.Fatal(err)
 			}
