@@ -1,0 +1,101 @@
+package verify
+
+import (
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/archwaydev/archway/internal/platform"
+)
+
+// Defaults for Options and Limits.
+const (
+	// DefaultJobs is how many layers are read at once.
+	DefaultJobs = 4
+	// DefaultCompressedBytes caps one layer blob (8 GiB).
+	DefaultCompressedBytes = 8 << 30
+	// DefaultUncompressedBytes caps one unpacked layer (32 GiB).
+	DefaultUncompressedBytes = 32 << 30
+	// DefaultRatio caps unpacked ÷ blob bytes past DefaultRatioFloor.
+	DefaultRatio = 200
+	// DefaultRatioFloor is the unpacked size below which the ratio is not
+	// checked (256 MiB): small layers of zeros are no threat.
+	DefaultRatioFloor = 256 << 20
+	// DefaultEntries caps the tar entries of one layer.
+	DefaultEntries = 1_000_000
+	// DefaultPathLength caps a tar entry's name and link target (bytes).
+	DefaultPathLength = 4096
+	// DefaultSymlinkHops caps the symlinks followed resolving one path
+	// (Linux's limit is 40).
+	DefaultSymlinkHops = 40
+	// DefaultDBBytes caps what is read of one package database file.
+	DefaultDBBytes = 16 << 20
+)
+
+// Limits bound what one hostile layer can cost. Zero fields take the
+// defaults above.
+type Limits struct {
+	CompressedBytes   int64
+	UncompressedBytes int64
+	Ratio             int64
+	RatioFloor        int64
+	Entries           int
+	PathLength        int
+	SymlinkHops       int
+	DBBytes           int64
+}
+
+// withDefaults fills zero fields.
+func (l Limits) withDefaults() Limits {
+	def := func(v *int64, d int64) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&l.CompressedBytes, DefaultCompressedBytes)
+	def(&l.UncompressedBytes, DefaultUncompressedBytes)
+	def(&l.Ratio, DefaultRatio)
+	def(&l.RatioFloor, DefaultRatioFloor)
+	def(&l.DBBytes, DefaultDBBytes)
+	if l.Entries <= 0 {
+		l.Entries = DefaultEntries
+	}
+	if l.PathLength <= 0 {
+		l.PathLength = DefaultPathLength
+	}
+	if l.SymlinkHops <= 0 {
+		l.SymlinkHops = DefaultSymlinkHops
+	}
+	return l
+}
+
+// Options change what Image verifies and how.
+type Options struct {
+	// Platforms limits the check to these platform entries; nil checks
+	// every real platform of an index (attestations skipped).
+	Platforms []platform.Platform
+	// Allow are path globs (path.Match, plus "**" for any depth) of files
+	// whose wrong machine is expected, e.g. qemu-user-static; their
+	// findings are info.
+	Allow []string
+	// ClaimsOnly compares the descriptor and config claims and reads no layer.
+	ClaimsOnly bool
+	// Jobs is how many layers are read at once; 0 means DefaultJobs.
+	Jobs int
+	// CacheDir holds one record per layer digest; empty means no cache.
+	// DefaultCacheDir gives the usual place.
+	CacheDir string
+	// Limits bound each layer.
+	Limits Limits
+	// Logger receives debug logs; nil discards them.
+	Logger *slog.Logger
+}
+
+// DefaultCacheDir is os.UserCacheDir()/archway/verify.
+func DefaultCacheDir() (string, error) {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "archway", "verify"), nil
+}
