@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/v1"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/static"
@@ -170,22 +170,7 @@ func img(t testing.TB, arch string, cfg v1.Config, layers ...layer) v1.Image {
 			History: v1.History{CreatedBy: l.createdBy},
 		})
 	}
-	im, err := mutate.Append(mutate.MediaType(empty.Image, types.OCIManifestSchema1), adds...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf, err := im.ConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture = "linux", arch
-	cf.Config = cfg
-	im, err = mutate.ConfigFile(im, cf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return mutate.ConfigMediaType(im, types.OCIConfigJSON)
+	return registrytest.LayeredImage(t, platform.Platform{OS: "linux", Architecture: arch}, cfg, adds...)
 }
 
 // entry is one platform entry of a test index.
@@ -231,8 +216,8 @@ func runWith(t testing.TB, ref string, o verify.Options, rt http.RoundTripper) v
 	return res
 }
 
-// tamper serves r's storage on a second loopback server that flips one
-// byte near the end of the blob with digest d, as a broken mirror would.
+// tamper serves r's storage on a second loopback server that flips the
+// middle byte of the blob with digest d, as a broken mirror would.
 func tamper(t testing.TB, r *registrytest.InProcess, d string) *registrytest.InProcess {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
@@ -243,9 +228,7 @@ func tamper(t testing.TB, r *registrytest.InProcess, d string) *registrytest.InP
 		rec := httptest.NewRecorder()
 		r.Handler.ServeHTTP(rec, req)
 		b := rec.Body.Bytes()
-		if len(b) > 10 {
-			b[len(b)-10] ^= 0xff
-		}
+		b[len(b)/2] ^= 0xff
 		w.WriteHeader(rec.Code)
 		w.Write(b)
 	}))

@@ -104,3 +104,32 @@ func oneLine(s string, n int) string {
 	}
 	return s
 }
+
+// WriteLintJSON writes Dockerfile lint findings as JSON.
+func WriteLintJSON(w io.Writer, findings []LintFinding) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if findings == nil {
+		findings = []LintFinding{}
+	}
+	return enc.Encode(struct {
+		Findings []LintFinding `json:"findings"`
+	}{findings})
+}
+
+// WriteLintTable writes Dockerfile lint findings for a person, each with
+// its instruction and suggested rewrite.
+func WriteLintTable(w io.Writer, findings []LintFinding) error {
+	for _, f := range findings {
+		fmt.Fprintf(w, "%s:%d: %s [%s] %s\n", f.File, f.Line, f.Severity, f.Rule, f.Message)
+		fmt.Fprintf(w, "    %s\n", oneLine(f.Instruction, 200))
+		if f.Suggestion != "" {
+			fmt.Fprintf(w, "  suggestion:\n")
+			for _, l := range strings.Split(f.Suggestion, "\n") {
+				fmt.Fprintf(w, "    %s\n", l)
+			}
+		}
+	}
+	_, err := fmt.Fprintf(w, "%d findings\n", len(findings))
+	return err
+}
