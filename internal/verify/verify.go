@@ -324,7 +324,9 @@ func (v *Verifier) read(img v1.Image, d v1.Descriptor) (*Layer, error) {
 		return nil, err
 	}
 	defer rc.Close()
-	l, err := readLayer(rc, d.Size, v.o.Limits)
+	ra := newReadahead(rc, 4, 256<<10) // fetch and hash on one core, unpack on another
+	defer ra.Close()
+	l, err := readLayer(ra, d.Size, v.o.Limits)
 	if err != nil {
 		return nil, err
 	}
