@@ -37,6 +37,7 @@ go build -o "$work/archway" ./cmd/archway
 go build -o "$work/biglayer" ./bench/verify/biglayer
 
 start_registry
+for _ in $(seq 100); do (exec 3<>"/dev/tcp/${reg%:*}/${reg#*:}") 2>/dev/null && break; sleep 0.1; done
 ref=$reg/bench/big:1
 log "writing a $MIB MiB layer of $FILES files and pushing it to $ref"
 t0=$(date +%s%N)

@@ -17,11 +17,9 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -153,13 +151,11 @@ func (t *text) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// push pushes an arm64 image of the layer at path to reg/repo.
+// push pushes an arm64 image of the layer at path to reg/repo, which must
+// be listening.
 func push(ctx context.Context, reg, repo, path string) error {
 	ref, err := name.ParseReference(reg + "/" + repo)
 	if err != nil {
-		return err
-	}
-	if err := waitFor(ctx, "http://"+reg+"/v2/", 30*time.Second); err != nil {
 		return err
 	}
 	layer, err := tarball.LayerFromFile(path)
@@ -180,24 +176,4 @@ func push(ctx context.Context, reg, repo, path string) error {
 		return err
 	}
 	return remote.Write(ref, img, remote.WithContext(ctx))
-}
-
-// waitFor polls url until it answers or d passes.
-func waitFor(ctx context.Context, url string, d time.Duration) error {
-	deadline := time.Now().Add(d)
-	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		if err != nil {
-			return err
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("registry at %s did not answer in %s: %w", url, d, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
