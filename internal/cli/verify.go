@@ -3,12 +3,12 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"os"
+	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/archwaydev/archway/internal/platform"
+	"github.com/archwaydev/archway/internal/registry"
 	"github.com/archwaydev/archway/internal/verify"
 )
 
@@ -19,6 +19,7 @@ type verifyOptions struct {
 	claimsOnly  bool
 	dockerfiles []string
 	layerJobs   int
+	blobTimeout time.Duration
 	reg         registryFlags
 	output      string
 }
@@ -83,6 +84,7 @@ Exit status:
 	f.BoolVar(&o.claimsOnly, "claims-only", false, "compare the index descriptor and config claims only; read no layer")
 	f.StringArrayVar(&o.dockerfiles, "dockerfile", nil, "lint this Dockerfile instead of verifying images; repeatable")
 	f.IntVar(&o.layerJobs, "layer-jobs", verify.DefaultJobs, "layers to read at once (each holds up to a few MiB)")
+	f.DurationVar(&o.blobTimeout, "request-timeout", 10*time.Minute, "give up on one registry request (a whole layer download) after this long")
 	addRegistryFlags(f, &o.reg, "the first image")
 	f.StringVarP(&o.output, "output", "o", "", "output format: table or json (default: table on a terminal, else json)")
 	return cmd
@@ -118,9 +120,17 @@ func runVerify(cmd *cobra.Command, args []string, o verifyOptions) error {
 		}
 		targets = append(targets, ps...)
 	}
-	client, err := o.reg.client(args[0], cmd.InOrStdin())
+	if o.blobTimeout <= 0 {
+		return usageError(fmt.Errorf("--request-timeout must be positive, got %s", o.blobTimeout))
+	}
+	opts, err := o.reg.options(args[0], cmd.InOrStdin())
 	if err != nil {
-		return err
+		return usageError(err)
+	}
+	// A layer is one request: the lookups' 30s per request is too short for it.
+	client, err := registry.New(append(opts, registry.WithRequestTimeout(o.blobTimeout))...)
+	if err != nil {
+		return withCode(ExitError, err)
 	}
 	for i, ref := range args {
 		if _, err := client.ParseReference(ref); err != nil {
@@ -135,17 +145,7 @@ func runVerify(cmd *cobra.Command, args []string, o verifyOptions) error {
 	}
 	ctx, cancel := o.reg.withTimeout(cmd.Context())
 	defer cancel()
-	v := verify.New(client, vo)
-	results := make([]verify.Result, len(args))
-	var g errgroup.Group
-	g.SetLimit(o.reg.jobs)
-	for i, ref := range args {
-		g.Go(func() error {
-			results[i], _ = v.Image(ctx, ref) // a failure is an unknown result with its cause
-			return nil
-		})
-	}
-	_ = g.Wait()
+	results := verify.New(client, vo).Images(ctx, args, o.reg.jobs)
 	write := verify.WriteTable
 	if format == "json" {
 		write = verify.WriteJSON
@@ -167,11 +167,7 @@ func runVerify(cmd *cobra.Command, args []string, o verifyOptions) error {
 func lintDockerfiles(cmd *cobra.Command, files []string, format string) error {
 	var all []verify.LintFinding
 	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			return usageError(fmt.Errorf("verify --dockerfile: %w", err))
-		}
-		got, err := verify.LintDockerfile(f, data)
+		got, err := verify.LintDockerfileFile(f)
 		if err != nil {
 			return usageError(fmt.Errorf("verify --dockerfile: %w", err))
 		}

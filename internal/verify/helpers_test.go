@@ -27,8 +27,9 @@ import (
 	"github.com/archwaydev/archway/internal/verify"
 )
 
-// bins holds real ELF binaries built once per test run by TestMain:
-// static and PIE (with a PT_INTERP loader) for arm64 and amd64.
+// bins holds real binaries built once per test run by TestMain: static
+// and PIE (with a PT_INTERP loader) ELF for arm64 and amd64, a 32-bit ARM
+// ELF, and a Windows amd64 PE.
 var bins = map[string][]byte{}
 
 func TestMain(m *testing.M) {
@@ -50,26 +51,27 @@ func runMain(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	for _, arch := range []string{"arm64", "amd64", "arm"} {
-		for _, mode := range []string{"exe", "pie"} {
-			if arch == "arm" && mode == "pie" {
-				continue // one 32-bit binary is enough
-			}
-			out := filepath.Join(dir, arch+"-"+mode)
-			cmd := exec.Command("go", "build", "-buildmode="+mode, "-ldflags=-s -w", "-o", out, ".")
-			cmd.Dir = dir
-			cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch, "GOFLAGS=")
-			if b, err := cmd.CombinedOutput(); err != nil {
-				fmt.Fprintf(os.Stderr, "building the %s %s test binary: %v\n%s", arch, mode, err, b)
-				return 1
-			}
-			b, err := os.ReadFile(out)
-			if err != nil {
-				fmt.Fprintln(os.Stderr, err)
-				return 1
-			}
-			bins[arch+"-"+mode] = b
+	builds := []struct{ key, goos, arch, mode string }{
+		{"arm64-exe", "linux", "arm64", "exe"}, {"arm64-pie", "linux", "arm64", "pie"},
+		{"amd64-exe", "linux", "amd64", "exe"}, {"amd64-pie", "linux", "amd64", "pie"},
+		{"arm-exe", "linux", "arm", "exe"}, // 32-bit ARM
+		{"windows-amd64", "windows", "amd64", "exe"},
+	}
+	for _, b := range builds {
+		out := filepath.Join(dir, b.key)
+		cmd := exec.Command("go", "build", "-buildmode="+b.mode, "-ldflags=-s -w", "-o", out, ".")
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+b.goos, "GOARCH="+b.arch, "GOFLAGS=")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "building the %s test binary: %v\n%s", b.key, err, out)
+			return 1
 		}
+		data, err := os.ReadFile(out)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		bins[b.key] = data
 	}
 	return m.Run()
 }

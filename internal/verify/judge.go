@@ -78,6 +78,7 @@ func (j *judge) run() ([]Finding, map[string]int) {
 	if j.img.os != "windows" {
 		j.entrypoint()
 	}
+	j.pathLinks()
 	archs := map[string]int{}
 	for p, n := range j.fs.files {
 		if n.Type != TypeFile || n.Bin == nil || n.Bin.Kind == KindScript {
@@ -241,6 +242,25 @@ func (j *judge) resolvePathDirs() []string {
 		}
 	}
 	return out
+}
+
+// pathLinks flags symlinks in PATH directories that lead to an ELF of
+// the wrong machine elsewhere: the command is on PATH all the same.
+func (j *judge) pathLinks() {
+	if j.img.os == "windows" {
+		return
+	}
+	for p, n := range j.fs.files {
+		if n.Type != TypeSymlink || !slices.Contains(j.pathDirs, path.Dir(p)) {
+			continue
+		}
+		t, real, err := j.fs.resolve(p)
+		if err != nil || t.Type != TypeFile || t.Bin == nil || t.Bin.Kind != KindELF || j.matches(t.Bin) || j.allowed(real) || j.allowed(p) {
+			continue
+		}
+		j.add(real, p+" → "+real, SeverityError, CheckPath,
+			fmt.Sprintf("%s on PATH leads to an executable built for %s in a %s image: running it fails with 'exec format error'", p, describe(t.Bin), j.img.arch), t)
+	}
 }
 
 // lookPath finds name as the runtime does: a name with a slash is a path

@@ -3,6 +3,7 @@ package verify
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"path"
 	"regexp"
 	"slices"
@@ -103,6 +104,16 @@ func LintDockerfile(name string, data []byte) (out []LintFinding, err error) {
 		}
 	}
 	return out, nil
+}
+
+// LintDockerfileFile reads the Dockerfile at path and lints it; see
+// [LintDockerfile].
+func LintDockerfileFile(path string) ([]LintFinding, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return LintDockerfile(path, data)
 }
 
 // lintArch flags a literal x86-64 name in text (of instruction ins; an

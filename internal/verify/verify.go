@@ -168,6 +168,23 @@ func (v *Verifier) Image(ctx context.Context, ref string) (Result, error) {
 	return v.finish(res), nil
 }
 
+// Images verifies refs, at most jobs at once, and returns their results
+// in order; an image that could not be read is an Unknown result with its
+// cause.
+func (v *Verifier) Images(ctx context.Context, refs []string, jobs int) []Result {
+	results := make([]Result, len(refs))
+	var g errgroup.Group
+	g.SetLimit(max(jobs, 1))
+	for i, ref := range refs {
+		g.Go(func() error {
+			results[i], _ = v.Image(ctx, ref)
+			return nil
+		})
+	}
+	_ = g.Wait()
+	return results
+}
+
 // missing returns a Missing result for each asked platform no entry has.
 func (v *Verifier) missing(have []PlatformResult) []PlatformResult {
 	var out []PlatformResult

@@ -8,7 +8,10 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-containerregistry/pkg/v1"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/static"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/archwaydev/archway/internal/platform"
 	"github.com/archwaydev/archway/internal/registrytest"
@@ -218,6 +221,9 @@ func TestLayerRules(t *testing.T) {
 			{verify.SeverityError, verify.CheckPath, "/usr/local/bin/tool", "amd64", 1, curlAMD64, "unowned: downloaded or copied in"},
 			{verify.SeverityWarning, verify.CheckBinary, "/opt/tools/x", "amd64", 1, curlAMD64, "unowned: downloaded or copied in"},
 		}, map[string]int{"arm64": 1, "amd64": 2}},
+		{"symlink on PATH to a wrong binary elsewhere", layer{createdBy: "RUN ln -s", files: []file{
+			whiteout("usr/local/bin/.wh.tool"), symlink("usr/local/bin/x", "/opt/tools/x"),
+		}}, []brief{{verify.SeverityError, verify.CheckPath, "/usr/local/bin/x → /opt/tools/x", "amd64", 1, curlAMD64, "unowned: downloaded or copied in"}}, map[string]int{"arm64": 1, "amd64": 1}},
 		{"hardlink to a lower layer's file", layer{createdBy: "RUN ln", files: []file{
 			whiteout("usr/local/bin/.wh.tool"), whiteout("opt/.wh.tools"),
 			{name: "usr/bin/tool2", typ: tar.TypeLink, link: "opt/tools/x"},
@@ -371,5 +377,22 @@ func TestDigestCheckedWhileStreaming(t *testing.T) {
 	p := onlyPlatform(t, run(t, bad.Ref("tamper:1"), verify.Options{}))
 	if p.Verdict != verify.Unknown || !strings.Contains(p.Error, "sha256 checksum") {
 		t.Errorf("verdict %s, error %q; want unknown naming the digest mismatch", p.Verdict, p.Error)
+	}
+}
+
+func TestWindowsPE(t *testing.T) {
+	r := registrytest.StartInProcess(t)
+	layers := []mutate.Addendum{{Layer: static.NewLayer(compress(t, "gzip", tarball(t, dir("Files/"), reg("Files/app.exe", 0o755, bins["windows-amd64"]))), types.OCILayer)}}
+	for _, arch := range []string{"amd64", "arm64"} {
+		ref := r.Ref("windows:" + arch)
+		registrytest.Push(t, ref, registrytest.LayeredImage(t, platform.Platform{OS: "windows", Architecture: arch}, v1.Config{Entrypoint: []string{`C:\\app.exe`}}, layers...))
+		p := onlyPlatform(t, run(t, ref, verify.Options{}))
+		if diff := cmp.Diff(map[string]int{"amd64": 1}, p.Binaries); diff != "" {
+			t.Errorf("%s: binaries (-want +got):\n%s", arch, diff)
+		}
+		wrong := len(p.Findings) == 1 && p.Findings[0].Arch == "amd64" && p.Findings[0].Path == "/Files/app.exe"
+		if (arch == "arm64") != wrong {
+			t.Errorf("windows/%s image with an amd64 PE: findings %+v", arch, p.Findings)
+		}
 	}
 }
