@@ -29,7 +29,7 @@ type fsys struct {
 func merge(layers []*Layer, maxHops int) *fsys {
 	f := &fsys{files: map[string]*node{}, owners: owners{by: map[string]string{}}, maxHops: maxHops}
 	whiteouts, opaques := map[string]bool{}, map[string]bool{}
-	hidden := func(p string) bool {
+	hidden := func(p string, layer int) bool {
 		for q := p; ; q = path.Dir(q) {
 			if whiteouts[q] {
 				return true
@@ -38,7 +38,7 @@ func merge(layers []*Layer, maxHops int) *fsys {
 				if opaques[q] {
 					return true
 				}
-				if n, ok := f.files[q]; ok && n.Type != TypeDir {
+				if n, ok := f.files[q]; ok && n.Type != TypeDir && n.layer > layer {
 					return true
 				}
 			}
@@ -49,7 +49,7 @@ func merge(layers []*Layer, maxHops int) *fsys {
 	}
 	for i := len(layers) - 1; i >= 0; i-- {
 		for _, e := range layers[i].Entries {
-			if _, ok := f.files[e.Path]; ok || hidden(e.Path) {
+			if _, ok := f.files[e.Path]; ok || hidden(e.Path, i) {
 				continue
 			}
 			f.files[e.Path] = &node{Entry: e, layer: i}
@@ -79,6 +79,19 @@ func merge(layers []*Layer, maxHops int) *fsys {
 					f.owners.by[file] = db.Format + ":" + p.Name
 				}
 			}
+		}
+	}
+	// Databases name paths as the package wrote them (/bin/sh); with
+	// /bin a symlink to usr/bin the file is found at /usr/bin/sh.
+	aliases := map[string]string{}
+	for p, owner := range f.owners.by {
+		if _, real, err := f.resolve(p); err == nil && real != p {
+			aliases[real] = owner
+		}
+	}
+	for real, owner := range aliases {
+		if _, ok := f.owners.by[real]; !ok {
+			f.owners.by[real] = owner
 		}
 	}
 	return f

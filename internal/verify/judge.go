@@ -192,7 +192,8 @@ func (j *judge) add(key, shown, sev, check, msg string, n *node) {
 			f.CreatedBy = j.img.createdBy[n.layer]
 		}
 		f.Owner = j.fs.owners.owner(n.Path)
-		if name, ok := j.fs.owners.by[shown]; ok {
+		reached, _, _ := strings.Cut(shown, " → ")
+		if name, ok := j.fs.owners.by[reached]; ok {
 			f.Owner = name
 		}
 	}

@@ -101,7 +101,7 @@ func Image(ctx context.Context, client *registry.Client, ref string, o Options) 
 // be read (bad reference, manifest unreachable); the Result then says
 // unknown with the cause. Failures of one platform are in its result.
 func (v *Verifier) Image(ctx context.Context, ref string) (Result, error) {
-	res := Result{Ref: ref}
+	res := Result{Ref: ref, Platforms: []PlatformResult{}}
 	fail := func(err error) (Result, error) {
 		res.Verdict, res.Error = Unknown, err.Error()
 		return res, err

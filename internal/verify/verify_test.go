@@ -279,15 +279,17 @@ func TestOwners(t *testing.T) {
 	cases := []struct {
 		name, owner string
 		db          file
+		extra       []file
 	}{
-		{"dpkg", "dpkg:fancy-tool", reg("var/lib/dpkg/info/fancy-tool:amd64.list", 0o644, []byte("/.\n/usr\n/usr/lib\n/usr/lib/libfancy.so\n"))},
-		{"distroless", "dpkg:fancy-tool", reg("var/lib/dpkg/status.d/fancy-tool.md5sums", 0o644, []byte("d41d8cd98f00b204e9800998ecf8427e  usr/lib/libfancy.so\n"))},
-		{"apk", "apk:fancy-tool", reg("lib/apk/db/installed", 0o644, []byte("C:Q1abc\nP:musl\nF:lib\nR:ld-musl-aarch64.so.1\n\nC:Q1def\nP:fancy-tool\nV:1.0\nF:usr/lib\nR:libfancy.so\n"))},
-		{"rpm", "unowned or unknown: the rpm database is not read", reg("var/lib/rpm/rpmdb.sqlite", 0o644, []byte("SQLite format 3\x00"))},
+		{"dpkg", "dpkg:fancy-tool", reg("var/lib/dpkg/info/fancy-tool:amd64.list", 0o644, []byte("/.\n/usr\n/usr/lib\n/usr/lib/libfancy.so\n")), nil},
+		{"dpkg-usrmerge", "dpkg:fancy-tool", reg("var/lib/dpkg/info/fancy-tool.list", 0o644, []byte("/.\n/lib\n/lib/libfancy.so\n")), []file{symlink("lib", "usr/lib")}},
+		{"distroless", "dpkg:fancy-tool", reg("var/lib/dpkg/status.d/fancy-tool.md5sums", 0o644, []byte("d41d8cd98f00b204e9800998ecf8427e  usr/lib/libfancy.so\n")), nil},
+		{"apk", "apk:fancy-tool", reg("lib/apk/db/installed", 0o644, []byte("C:Q1abc\nP:musl\nF:lib\nR:ld-musl-aarch64.so.1\n\nC:Q1def\nP:fancy-tool\nV:1.0\nF:usr/lib\nR:libfancy.so\n")), nil},
+		{"rpm", "unowned or unknown: the rpm database is not read", reg("var/lib/rpm/rpmdb.sqlite", 0o644, []byte("SQLite format 3\x00")), nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			im := img(t, "arm64", appCfg, base("arm64"),
+			im := img(t, "arm64", appCfg, base("arm64"), layer{files: c.extra},
 				layer{createdBy: "RUN apt-get install fancy-tool", files: []file{dir("usr/lib/"), reg("usr/lib/libfancy.so", 0o644, bins["amd64-pie"]), c.db}},
 				layer{files: []file{reg("usr/local/bin/app", 0o755, bins["arm64-exe"])}})
 			ref := r.Ref("owner:" + c.name)
