@@ -52,13 +52,16 @@ type Finding struct {
 
 // image is what the judge needs of an image's config.
 type image struct {
-	os, arch   string
+	os, arch   string // the claim the binaries are judged against
 	entrypoint []string
 	cmd        []string
 	env        []string
 	workdir    string
 	createdBy  []string // per layer
 }
+
+// platform is the image's os/arch, as messages show it.
+func (i image) platform() string { return i.os + "/" + i.arch }
 
 // judge checks the final filesystem against the image's platform.
 type judge struct {
@@ -107,9 +110,11 @@ func (j *judge) run() ([]Finding, map[string]int) {
 		if n.Bin.Type == "exec" || n.Mode&0o111 != 0 {
 			what = "executable"
 		}
-		msg := fmt.Sprintf("%s built for %s in a %s image", what, describe(n.Bin), j.img.arch)
+		msg := fmt.Sprintf("%s built for %s in a %s image", what, describe(n.Bin), j.img.platform())
 		if check == CheckPath {
 			msg += "; it is on PATH, so running it fails with 'exec format error'"
+		} else if n.Bin.Arch == "arm" && j.img.arch == "arm64" {
+			msg += "; arm64 hosts without 32-bit support (AWS Graviton4 and later) cannot run it"
 		} else if what == "shared object" {
 			msg += "; loading it fails at dlopen ('wrong ELF class' or 'invalid ELF header')"
 		}
@@ -260,7 +265,7 @@ func (j *judge) pathLinks() {
 			continue
 		}
 		j.add(real, p+" → "+real, SeverityError, CheckPath,
-			fmt.Sprintf("%s on PATH leads to an executable built for %s in a %s image: running it fails with 'exec format error'", p, describe(t.Bin), j.img.arch), t)
+			fmt.Sprintf("%s on PATH leads to an executable built for %s in a %s image: running it fails with 'exec format error'", p, describe(t.Bin), j.img.platform()), t)
 	}
 }
 
@@ -331,7 +336,7 @@ func (j *judge) exec(p, check, role string, depth int) {
 			fmt.Sprintf("%s %s is neither an ELF binary nor a script: running it fails with 'exec format error'", role, shown), n)
 	case b.Kind == KindELF && !j.matches(b):
 		j.add(real, shown, SeverityError, check,
-			fmt.Sprintf("%s %s is built for %s in a %s image: running it fails with 'exec format error'", role, shown, describe(b), j.img.arch), n)
+			fmt.Sprintf("%s %s is built for %s in a %s image: running it fails with 'exec format error'", role, shown, describe(b), j.img.platform()), n)
 	case b.Kind == KindELF && b.Truncated:
 		j.add(real, shown, SeverityUnknown, check,
 			fmt.Sprintf("%s %s: its program headers lie past the first %d bytes; its loader was not checked", role, shown, maxHeadBytes), n)
@@ -362,7 +367,7 @@ func (j *judge) loader(interp, of string) {
 		if n.Bin != nil && n.Bin.Kind == KindELF {
 			what = "built for " + describe(n.Bin)
 		}
-		j.add(real, interp, SeverityError, CheckLoader, fmt.Sprintf("loader %s of %s is %s in a %s image", interp, of, what, j.img.arch), n)
+		j.add(real, interp, SeverityError, CheckLoader, fmt.Sprintf("loader %s of %s is %s in a %s image", interp, of, what, j.img.platform()), n)
 	}
 }
 

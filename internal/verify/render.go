@@ -1,13 +1,13 @@
 package verify
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
 	"slices"
 	"strings"
-	"text/tabwriter"
 )
 
 // Summary counts images by verdict.
@@ -49,35 +49,36 @@ func WriteJSON(w io.Writer, results []Result) error {
 // WriteTable writes results for a person: one block per image, one line
 // per platform, its findings indented under it with their cause.
 func WriteTable(w io.Writer, results []Result) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	bw := bufio.NewWriter(w)
 	for _, r := range results {
-		fmt.Fprintf(tw, "%s\t%s\t\n", r.Ref, strings.ToUpper(r.Verdict))
+		fmt.Fprintf(bw, "%s  %s\n", r.Ref, strings.ToUpper(r.Verdict))
 		if r.Error != "" {
-			fmt.Fprintf(tw, "  cannot tell: %s\t\t\n", r.Error)
+			fmt.Fprintf(bw, "  cannot tell: %s\n", r.Error)
 		}
 		for _, p := range r.Platforms {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\n", p.Platform, p.Verdict, platformNote(p))
+			fmt.Fprintf(bw, "  %-14s %-9s %s\n", p.Platform, p.Verdict, platformNote(p))
 			if p.Error != "" {
-				fmt.Fprintf(tw, "    cannot tell: %s\t\t\n", p.Error)
+				fmt.Fprintf(bw, "    cannot tell: %s\n", p.Error)
 			}
 			for _, f := range p.Findings {
-				fmt.Fprintf(tw, "    %-7s %s: %s\t\t\n", f.Severity, f.Check, f.Message)
+				fmt.Fprintf(bw, "    %-8s %-12s %s\n", f.Severity, f.Check, f.Path)
+				fmt.Fprintf(bw, "%26s%s\n", "", f.Message)
 				if f.Layer >= 0 {
 					cause := fmt.Sprintf("layer %d", f.Layer)
 					if f.CreatedBy != "" {
 						cause += ": " + oneLine(f.CreatedBy, 100)
 					}
-					fmt.Fprintf(tw, "            %s\t\t\n", cause)
+					fmt.Fprintf(bw, "%26s%s\n", "", cause)
 				}
 				if f.Owner != "" {
-					fmt.Fprintf(tw, "            owner: %s\t\t\n", f.Owner)
+					fmt.Fprintf(bw, "%26sowner: %s\n", "", f.Owner)
 				}
 			}
 		}
 	}
 	s := Summarize(results)
-	fmt.Fprintf(tw, "\n%d verified, %d mismatch, %d missing, %d unknown\t\t\n", s.Verified, s.Mismatch, s.Missing, s.Unknown)
-	return tw.Flush()
+	fmt.Fprintf(bw, "\n%d verified, %d mismatch, %d missing, %d unknown\n", s.Verified, s.Mismatch, s.Missing, s.Unknown)
+	return bw.Flush()
 }
 
 // platformNote says what was read and which binaries were found.
@@ -90,6 +91,9 @@ func platformNote(p PlatformResult) string {
 		parts = append(parts, fmt.Sprintf("%d %s", p.Binaries[arch], arch))
 	}
 	note := fmt.Sprintf("%d layers", p.Layers)
+	if p.Layers == 1 {
+		note = "1 layer"
+	}
 	if len(parts) > 0 {
 		note += "; binaries: " + strings.Join(parts, ", ")
 	}
