@@ -35,14 +35,22 @@ const (
 // Limits bound what one hostile layer can cost. Zero fields take the
 // defaults above.
 type Limits struct {
-	CompressedBytes   int64
+	// CompressedBytes caps one layer blob (ErrCompressedTooLarge).
+	CompressedBytes int64
+	// UncompressedBytes caps one unpacked layer (ErrUncompressedTooLarge).
 	UncompressedBytes int64
-	Ratio             int64
-	RatioFloor        int64
-	Entries           int
-	PathLength        int
-	SymlinkHops       int
-	DBBytes           int64
+	// Ratio caps unpacked ÷ blob bytes once past RatioFloor (ErrBomb).
+	Ratio int64
+	// RatioFloor is the unpacked size below which Ratio is not checked.
+	RatioFloor int64
+	// Entries caps the tar entries of one layer (ErrTooManyEntries).
+	Entries int
+	// PathLength caps a tar entry's name and link target (ErrPathTooLong).
+	PathLength int
+	// SymlinkHops caps the symlinks followed resolving a path (ErrSymlinkHops).
+	SymlinkHops int
+	// DBBytes caps one package database file.
+	DBBytes int64
 }
 
 // withDefaults fills zero fields.

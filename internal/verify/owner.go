@@ -28,7 +28,9 @@ type PackageDB struct {
 
 // Package is an installed package and the paths it owns.
 type Package struct {
-	Name  string   `json:"name"`
+	// Name is the package name, without an architecture suffix.
+	Name string `json:"name"`
+	// Files are the absolute paths the package owns, as its database lists them.
 	Files []string `json:"files"`
 }
 

@@ -12,6 +12,7 @@ import (
 
 // Summary counts images by verdict.
 type Summary struct {
+	// Verified, Mismatch, Missing and Unknown count images of each verdict.
 	Verified int `json:"verified"`
 	Mismatch int `json:"mismatch"`
 	Missing  int `json:"missing"`

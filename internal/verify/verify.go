@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -76,7 +77,16 @@ type Verifier struct {
 	slots  chan struct{}
 	flight singleflight.Group
 	log    *slog.Logger
+
+	mu    sync.Mutex
+	memo  map[string]*Layer // the last memoLayers records read, by digest
+	order []string          // memo's keys, oldest first
 }
+
+// memoLayers is how many layer records a Verifier keeps in memory, so the
+// platforms of one index (and images of one run) that share a layer read
+// it once even without the disk cache.
+const memoLayers = 64
 
 // New returns a Verifier that reaches registries through client.
 func New(client *registry.Client, o Options) *Verifier {
@@ -88,7 +98,7 @@ func New(client *registry.Client, o Options) *Verifier {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Verifier{client: client, o: o, cache: layerCache{dir: o.CacheDir}, slots: make(chan struct{}, o.Jobs), log: log}
+	return &Verifier{client: client, o: o, cache: layerCache{dir: o.CacheDir}, slots: make(chan struct{}, o.Jobs), log: log, memo: map[string]*Layer{}}
 }
 
 // Image verifies ref with a new Verifier; see [Verifier.Image].
@@ -302,8 +312,12 @@ func (v *Verifier) binaries(ctx context.Context, img v1.Image, cf *v1.ConfigFile
 func (v *Verifier) layer(ctx context.Context, img v1.Image, d v1.Descriptor) (*Layer, error) {
 	key := d.Digest.String()
 	val, err, _ := v.flight.Do(key, func() (any, error) {
+		if l := v.recall(key); l != nil {
+			return l, nil
+		}
 		if l := v.cache.get(key); l != nil && len(l.Entries) <= v.o.Limits.Entries && l.Uncompressed <= v.o.Limits.UncompressedBytes {
 			v.log.Debug("verify: layer from cache", "digest", key)
+			v.remember(l)
 			return l, nil
 		}
 		select {
@@ -319,12 +333,35 @@ func (v *Verifier) layer(ctx context.Context, img v1.Image, d v1.Descriptor) (*L
 		if err := v.cache.put(l); err != nil {
 			v.log.Debug("verify: layer cache write failed", "digest", key, "err", err)
 		}
+		v.remember(l)
 		return l, nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return val.(*Layer), nil
+}
+
+// recall returns the in-memory record for digest, or nil.
+func (v *Verifier) recall(digest string) *Layer {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.memo[digest]
+}
+
+// remember keeps l in memory, forgetting the oldest record past memoLayers.
+func (v *Verifier) remember(l *Layer) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if _, ok := v.memo[l.Digest]; ok {
+		return
+	}
+	if len(v.order) >= memoLayers {
+		delete(v.memo, v.order[0])
+		v.order = v.order[1:]
+	}
+	v.memo[l.Digest] = l
+	v.order = append(v.order, l.Digest)
 }
 
 // read streams one layer blob from the registry into its record.

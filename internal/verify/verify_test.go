@@ -398,3 +398,36 @@ func TestWindowsPE(t *testing.T) {
 		}
 	}
 }
+
+func TestSharedLayerReadOnce(t *testing.T) {
+	r := registrytest.StartInProcess(t)
+	// Both platforms share a data layer (same bytes, same digest); a
+	// script entrypoint keeps it honest for both.
+	data := layer{createdBy: "COPY data /data", files: []file{dir("data/"), reg("data/run.sh", 0o755, []byte("#!/usr/bin/true\n"))}}
+	cfg := v1.Config{Entrypoint: []string{"/data/run.sh"}}
+	arm, amd := img(t, "arm64", cfg, base("arm64"), data), img(t, "amd64", cfg, base("amd64"), data)
+	ref := r.Ref("shared:1")
+	registrytest.PushIndex(t, ref, index(t, entry{"linux/arm64", arm}, entry{"linux/amd64", amd}))
+	ls, err := arm.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared, err := ls[1].Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	counter := registrytest.NewCounter(nil)
+	res := runWith(t, ref, verify.Options{}, counter)
+	if res.Verdict != verify.Verified {
+		t.Fatalf("verdict %s: %+v", res.Verdict, res)
+	}
+	n := 0
+	for _, req := range counter.Requests() {
+		if strings.HasPrefix(req, "GET ") && strings.HasSuffix(req, "/blobs/"+shared.String()) {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("the shared layer was fetched %d times, want 1: %v", n, counter.Requests())
+	}
+}
