@@ -255,10 +255,13 @@ func (v *Verifier) platform(ctx context.Context, img v1.Image, claim *platform.P
 		pr.Findings = append(pr.Findings, Finding{Severity: SeverityError, Check: CheckClaims, Layer: -1,
 			Message: fmt.Sprintf("the index says %s but the image config says %s", claim, cfg)})
 	}
-	if !v.o.ClaimsOnly {
+	switch {
+	case !v.o.ClaimsOnly:
 		if err := v.binaries(ctx, img, cf, &pr); err != nil {
 			pr.Error = err.Error()
 		}
+	case claim == nil:
+		pr.Error = "a single-platform image makes one claim only (its config): nothing to compare without reading its layers"
 	}
 	pr.Verdict = Verified
 	switch {

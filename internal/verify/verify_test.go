@@ -112,6 +112,12 @@ func TestClaimsDisagree(t *testing.T) {
 	if n := counter.Count(registrytest.BlobGET); n != 1 { // the config
 		t.Errorf("claims only fetched %d blobs, want 1 (the config): %v", n, counter.Requests())
 	}
+	// A single image has one claim: claims only cannot tell.
+	single := r.Ref("claims:single")
+	registrytest.Push(t, single, im)
+	if p := onlyPlatform(t, run(t, single, verify.Options{ClaimsOnly: true})); p.Verdict != verify.Unknown || !strings.Contains(p.Error, "one claim only") {
+		t.Errorf("claims only on a single image: %+v", p)
+	}
 	// Judged against the descriptor (what the node picks): the amd64 binaries are wrong too.
 	p = onlyPlatform(t, run(t, ref, verify.Options{}))
 	got := map[string]bool{}
