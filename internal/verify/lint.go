@@ -42,6 +42,10 @@ type LintFinding struct {
 // literalArch finds an x86-64 name standing as its own word part.
 var literalArch = regexp.MustCompile(`(?i)(^|[^a-z0-9])(amd64|x86_64|x86-64|x64|linux64)([^a-z0-9]|$)`)
 
+// armLiteral finds an arm64 name: an instruction naming both is a mapping
+// between architectures (a case statement), not a hard-coded one.
+var armLiteral = regexp.MustCompile(`(?i)(^|[^a-z0-9])(arm64|aarch64)([^a-z0-9]|$)`)
+
 // derivedArch are the ways an instruction can take its architecture from
 // the build rather than hard-code it.
 var derivedArch = []string{"TARGETARCH", "TARGETPLATFORM", "TARGETVARIANT", "uname -m", "dpkg --print-architecture", "apk --print-arch", "$(arch)", "`arch`"}
@@ -85,16 +89,29 @@ func LintDockerfile(name string, data []byte) (out []LintFinding, err error) {
 			continue
 		}
 		hasArg := false
+		derived := slices.Clone(derivedArch) // grows with the stage's ARG/ENV taken from them
+		derive := func(key, value string) {
+			if containsAny(value, derived) {
+				derived = append(derived, "$"+key, "${"+key+"}")
+			}
+		}
 		for _, c := range st.Commands {
 			switch c := c.(type) {
 			case *instructions.ArgCommand:
 				for _, kv := range c.Args {
 					hasArg = hasArg || kv.Key == "TARGETARCH"
+					if kv.Value != nil {
+						derive(kv.Key, *kv.Value)
+					}
+				}
+			case *instructions.EnvCommand:
+				for _, kv := range c.Env {
+					derive(kv.Key, kv.Value)
 				}
 			case *instructions.RunCommand:
-				out = append(out, lintArch(name, c.String(), line(c.Location()), strings.Join(c.CmdLine, " "), "", hasArg)...)
+				out = append(out, lintArch(name, c.String(), line(c.Location()), strings.Join(c.CmdLine, " "), "", derived, hasArg)...)
 			case *instructions.AddCommand:
-				out = append(out, lintArch(name, c.String(), line(c.Location()), strings.Join(c.SourcePaths, " "), c.DestPath, hasArg)...)
+				out = append(out, lintArch(name, c.String(), line(c.Location()), strings.Join(c.SourcePaths, " "), c.DestPath, derived, hasArg)...)
 				out = append(out, lintContext(name, c.String(), line(c.Location()), c.SourcePaths)...)
 			case *instructions.CopyCommand:
 				if c.From == "" {
@@ -117,11 +134,12 @@ func LintDockerfileFile(path string) ([]LintFinding, error) {
 }
 
 // lintArch flags a literal x86-64 name in text (of instruction ins; an
-// ADD when addDest, its destination, is set).
-func lintArch(file, ins string, line int, text, addDest string, hasArg bool) []LintFinding {
+// ADD when addDest, its destination, is set) unless text uses one of the
+// derived markers.
+func lintArch(file, ins string, line int, text, addDest string, derived []string, hasArg bool) []LintFinding {
 	m := literalArch.FindStringSubmatch(text)
-	if m == nil || containsAny(text, derivedArch) {
-		return nil
+	if m == nil || containsAny(text, derived) || armLiteral.MatchString(text) {
+		return nil // derived from the build, or a mapping that names arm too
 	}
 	lit := m[2]
 	rewritten := ins

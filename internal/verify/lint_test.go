@@ -18,6 +18,11 @@ ARG TARGETARCH
 RUN curl -fsSL https://example.invalid/kubectl/linux/${TARGETARCH}/kubectl -o /kubectl
 RUN case "$(dpkg --print-architecture)" in amd64) A=x86_64;; arm64) A=aarch64;; esac && curl -O https://example.invalid/tool-$A.tgz
 
+FROM debian:12 AS mapped
+ENV ARCH=${TARGETARCH}
+RUN curl -fsSLO https://example.invalid/tool-linux-$ARCH.tgz && test "$ARCH" = amd64 && echo x86
+RUN if [ "$(cat /etc/arch)" = x86_64 ]; then A=x86_64; else A=aarch64; fi
+
 FROM --platform=linux/amd64 debian:12
 RUN curl -fsSL https://example.invalid/helm-v3.15.0-linux-amd64.tar.gz | tar -xz
 RUN wget https://example.invalid/node-v20-linux-x64.tar.xz
@@ -40,12 +45,12 @@ COPY lib/libsqlite.so.3 /usr/lib/
 	}
 	context := "build it in the image (RUN npm ci, or make) in a stage FROM the target platform, and COPY --from that stage"
 	want := []brief{
-		{10, verify.RuleConstPlatform, "FROM --platform=$TARGETPLATFORM debian:12   (or drop --platform)"},
-		{11, verify.RuleLiteralArch, "ARG TARGETARCH\nRUN curl -fsSL https://example.invalid/helm-v3.15.0-linux-${TARGETARCH}.tar.gz | tar -xz"},
-		{12, verify.RuleLiteralArch, "ARG TARGETARCH\nARCH=$(case ${TARGETARCH} in amd64) echo x64;; arm64) echo arm64;; esac) and use ${ARCH} in: RUN wget https://example.invalid/node-v20-linux-x64.tar.xz"},
-		{13, verify.RuleLiteralArch, "RUN curl -fsSL https://example.invalid/jq-linux-$(uname -m) -o /usr/local/bin/jq"},
-		{14, verify.RuleContextBinaries, context},
-		{16, verify.RuleContextBinaries, context},
+		{15, verify.RuleConstPlatform, "FROM --platform=$TARGETPLATFORM debian:12   (or drop --platform)"},
+		{16, verify.RuleLiteralArch, "ARG TARGETARCH\nRUN curl -fsSL https://example.invalid/helm-v3.15.0-linux-${TARGETARCH}.tar.gz | tar -xz"},
+		{17, verify.RuleLiteralArch, "ARG TARGETARCH\nARCH=$(case ${TARGETARCH} in amd64) echo x64;; arm64) echo arm64;; esac) and use ${ARCH} in: RUN wget https://example.invalid/node-v20-linux-x64.tar.xz"},
+		{18, verify.RuleLiteralArch, "RUN curl -fsSL https://example.invalid/jq-linux-$(uname -m) -o /usr/local/bin/jq"},
+		{19, verify.RuleContextBinaries, context},
+		{21, verify.RuleContextBinaries, context},
 	}
 	if diff := cmp.Diff(want, b); diff != "" {
 		t.Errorf("findings (-want +got):\n%s", diff)
