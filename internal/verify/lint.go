@@ -151,8 +151,15 @@ func lintArch(file, ins string, line int, text, addDest string, derived []string
 		if addDest != "" { // ADD runs no shell: download in RUN instead
 			rewritten = "RUN curl -fsSL " + replaceArch(text, lit, "$(uname -m)") + " -o " + addDest
 		}
-	default: // x64, linux64, x86-64: names of their own; map TARGETARCH
-		rewritten = "ARCH=$(case ${TARGETARCH} in amd64) echo " + lit + ";; arm64) echo arm64;; esac) and use ${ARCH} in: " + ins
+	default: // x64, linux64, x86-64: the project's own names; map TARGETARCH to them
+		mapping := "ARCH=$(case ${TARGETARCH} in amd64) echo " + lit + ";; arm64) echo arm64;; esac) && "
+		if addDest != "" {
+			rewritten = "RUN " + mapping + "curl -fsSL " + replaceArch(text, lit, "${ARCH}") + " -o " + addDest
+		} else {
+			keyword, rest, _ := strings.Cut(replaceArch(ins, lit, "${ARCH}"), " ")
+			rewritten = keyword + " " + mapping + strings.TrimSpace(rest)
+		}
+		rewritten += "\n(check the project's name for its arm64 file)"
 	}
 	if !hasArg && strings.Contains(rewritten, "TARGETARCH") {
 		rewritten = "ARG TARGETARCH\n" + rewritten

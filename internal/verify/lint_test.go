@@ -47,7 +47,7 @@ COPY lib/libsqlite.so.3 /usr/lib/
 	want := []brief{
 		{15, verify.RuleConstPlatform, "FROM --platform=$TARGETPLATFORM debian:12   (or drop --platform)"},
 		{16, verify.RuleLiteralArch, "ARG TARGETARCH\nRUN curl -fsSL https://example.invalid/helm-v3.15.0-linux-${TARGETARCH}.tar.gz | tar -xz"},
-		{17, verify.RuleLiteralArch, "ARG TARGETARCH\nARCH=$(case ${TARGETARCH} in amd64) echo x64;; arm64) echo arm64;; esac) and use ${ARCH} in: RUN wget https://example.invalid/node-v20-linux-x64.tar.xz"},
+		{17, verify.RuleLiteralArch, "ARG TARGETARCH\nRUN ARCH=$(case ${TARGETARCH} in amd64) echo x64;; arm64) echo arm64;; esac) && wget https://example.invalid/node-v20-linux-${ARCH}.tar.xz\n(check the project's name for its arm64 file)"},
 		{18, verify.RuleLiteralArch, "RUN curl -fsSL https://example.invalid/jq-linux-$(uname -m) -o /usr/local/bin/jq"},
 		{19, verify.RuleContextBinaries, context},
 		{21, verify.RuleContextBinaries, context},
