@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Benchmark: `archway verify` on one large layer against `gzip -dc` on the
+# Benchmark: `archway verify` on a large layer against `gzip -dc` on the
 # same bytes.
 #
-# bench/verify/biglayer writes a gzip layer of FILES files whose bodies add
-# up to MIB MiB (text that compresses about 2.5:1, one file in 20 an arm64
-# ELF) and pushes an arm64 image of it to Debian's docker-registry on
-# loopback. Then, in the same run:
-#   gzip -dc < layer > /dev/null           the floor: decompressing the blob
+# bench/verify/biglayer writes LAYERS gzip layers of FILES files in all
+# whose bodies add up to MIB MiB (text that compresses about 2.5:1, one file
+# in 20 an arm64 ELF) and pushes an arm64 image of them to Debian's
+# docker-registry on loopback. Then, in the same run:
+#   gzip -dc LAYERS... > /dev/null         decompressing the blobs, one by one
 #   archway verify --no-cache              fetch, digest, gunzip, tar, sniff
 #   archway verify (cold cache)            the same, writing the layer record
 #   archway verify (warm cache)            the record read back, no blob fetched
@@ -18,7 +18,7 @@
 # Each is run REPEAT times; the table has the least wall time and the
 # largest peak RSS.
 #
-# Environment: MIB (512), FILES (40000), REPEAT (3).
+# Environment: MIB (512), FILES (40000), LAYERS (1), REPEAT (3).
 # Needs Go and docker-registry (installed with apt-get when missing and root).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -26,6 +26,7 @@ root=$PWD
 
 MIB=${MIB:-512}
 FILES=${FILES:-40000}
+LAYERS=${LAYERS:-1}
 REPEAT=${REPEAT:-3}
 
 # shellcheck source=bench/lib.sh
@@ -39,13 +40,14 @@ go build -o "$work/biglayer" ./bench/verify/biglayer
 start_registry
 for _ in $(seq 100); do (exec 3<>"/dev/tcp/${reg%:*}/${reg#*:}") 2>/dev/null && break; sleep 0.1; done
 ref=$reg/bench/big:1
-log "writing a $MIB MiB layer of $FILES files and pushing it to $ref"
+log "writing $LAYERS layer(s), $MIB MiB in $FILES files, and pushing them to $ref"
 t0=$(date +%s%N)
-"$work/biglayer" -registry "$reg" -repo bench/big:1 -out "$work/layer.tar.gz" -mib "$MIB" -files "$FILES" ||
+"$work/biglayer" -registry "$reg" -repo bench/big:1 -out "$work/layers" -mib "$MIB" -files "$FILES" -layers "$LAYERS" ||
   { tail -20 "$work/registry.log" >&2; exit 1; }
 log "generated and pushed in $(ms_since "$t0") ms"
-blob=$(stat -c %s "$work/layer.tar.gz")
-plain=$(gzip -dc <"$work/layer.tar.gz" | wc -c)
+layers=("$work"/layers/layer-*.tar.gz)
+blob=$(cat "${layers[@]}" | wc -c)
+plain=$(gzip -dc "${layers[@]}" | wc -c)
 
 export DOCKER_CONFIG=$work/docker XDG_CACHE_HOME=$work/cache
 mkdir -p "$DOCKER_CONFIG"
@@ -93,7 +95,7 @@ measure() {
   printf '%s\t%d\t%d\t%d\n' "$label" "$best" "$peak" "$worst_rc" >>"$results"
   log "$label: best of $REPEAT $best ms, peak RSS $peak KiB, exit $worst_rc"
 }
-measure "gzip -dc > /dev/null" /dev/null gzip -dc "$work/layer.tar.gz"
+measure "gzip -dc > /dev/null" /dev/null gzip -dc "${layers[@]}"
 measure "archway version (RSS baseline)" /dev/null "$work/archway" version
 measure "archway verify --no-cache" "$work/verify.json" "$work/archway" verify -o json --no-cache "$ref"
 grep -q '"verdict": "verified"' "$work/verify.json" ||
@@ -103,11 +105,11 @@ measure "archway verify (cold cache)" "$work/verify.json" \
 measure "archway verify (warm cache)" "$work/verify.json" "$work/archway" verify -o json "$ref"
 grep -q '"verdict": "verified"' "$work/verify.json" || { echo "bench/verify: the cached run did not verify" >&2; exit 1; }
 
-awk -F'\t' -v blob="$blob" -v plain="$plain" -v files="$FILES" '
+awk -F'\t' -v blob="$blob" -v plain="$plain" -v files="$FILES" -v nl="$LAYERS" '
   { label[NR] = $1; ms[NR] = $2; rss[NR] = $3; rc[NR] = $4 }
   END {
     base = rss[2]
-    printf "\narchway verify benchmark: one layer, %d files, %.0f MB uncompressed, %.0f MB gzip blob\n\n", files, plain / 1e6, blob / 1e6
+    printf "\narchway verify benchmark: %d layer(s), %d files, %.0f MB uncompressed, %.0f MB gzip blobs\n\n", nl, files, plain / 1e6, blob / 1e6
     printf "%-32s %9s %12s %9s %12s %14s %5s\n", "run", "wall", "MB/s (tar)", "÷ gzip", "peak RSS", "over baseline", "exit"
     for (i = 1; i <= NR; i++) {
       if (i == 2) {
@@ -117,6 +119,6 @@ awk -F'\t' -v blob="$blob" -v plain="$plain" -v files="$FILES" '
       over = (i > 2 ? sprintf("%.1f MiB", (rss[i] - base) / 1024) : "-")
       printf "%-32s %8.2fs %12.0f %8.2f× %9.1f MiB %14s %5d\n", label[i], ms[i] / 1000, plain / 1e6 / (ms[i] / 1000), ms[1] / ms[i], rss[i] / 1024, over, rc[i]
     }
-    printf "\ntargets: throughput ≥ 1.0× gzip -dc: %s (%.2f×); ≤ 64 MiB per layer in flight (peak RSS over the binary'"'"'s baseline): %s (%.1f MiB)\n",
-      (ms[3] <= ms[1] ? "met" : "NOT met"), ms[1] / ms[3], (rss[3] - base <= 65536 ? "met" : "NOT met"), (rss[3] - base) / 1024
+    printf "\ntargets: throughput ≥ 1.0× gzip -dc: %s (%.2f×); ≤ 64 MiB per layer in flight (peak RSS over the binary'"'"'s baseline, ÷ min(layers, 4)): %s (%.1f MiB)\n",
+      (ms[3] <= ms[1] ? "met" : "NOT met"), ms[1] / ms[3], ((rss[3] - base) / (nl < 4 ? nl : 4) <= 65536 ? "met" : "NOT met"), (rss[3] - base) / 1024 / (nl < 4 ? nl : 4)
   }' "$results"

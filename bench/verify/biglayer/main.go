@@ -1,9 +1,9 @@
-// Command biglayer writes one large gzip layer of many files (text-like
-// bodies that compress about 3:1, one file in 20 an arm64 ELF) to a file,
-// and pushes an arm64 image made of it to a registry, for the verify
-// benchmark.
+// Command biglayer writes large gzip layers of many files (text-like
+// bodies that compress about 2.5:1, one file in 20 an arm64 ELF) to a
+// directory, and pushes an arm64 image made of them to a registry, for the
+// verify benchmark.
 //
-//	biglayer -registry 127.0.0.1:5000 -repo bench/big:1 -out layer.tar.gz -mib 512 -files 40000
+//	biglayer -registry 127.0.0.1:5000 -repo bench/big:1 -out DIR -mib 512 -files 40000 -layers 1
 package main
 
 import (
@@ -19,6 +19,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -44,26 +45,36 @@ func run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("biglayer", flag.ContinueOnError)
 	reg := fs.String("registry", "", "registry host:port to push to (empty: write the layer only)")
 	repo := fs.String("repo", "bench/big:1", "repository:tag to push")
-	out := fs.String("out", "layer.tar.gz", "file to write the gzip layer to")
-	mib := fs.Int("mib", 512, "uncompressed size of the file bodies, MiB")
-	files := fs.Int("files", 40000, "number of files")
+	out := fs.String("out", "layers", "directory to write the gzip layers to (layer-N.tar.gz)")
+	mib := fs.Int("mib", 512, "uncompressed size of the file bodies of all layers, MiB")
+	files := fs.Int("files", 40000, "number of files in all layers")
+	layers := fs.Int("layers", 1, "number of layers the files are split into")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *mib < 1 || *files < 1 {
-		return errors.New("usage: biglayer [-registry HOST:PORT] [-repo REPO:TAG] [-out FILE] [-mib N] [-files N]")
+	if *mib < 1 || *files < *layers || *layers < 1 {
+		return errors.New("usage: biglayer [-registry HOST:PORT] [-repo REPO:TAG] [-out DIR] [-mib N] [-files N] [-layers N]")
 	}
-	if err := writeLayer(*out, int64(*mib)<<20, *files); err != nil {
+	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
+	}
+	var paths []string
+	for i := range *layers {
+		p := filepath.Join(*out, fmt.Sprintf("layer-%d.tar.gz", i))
+		if err := writeLayer(p, (int64(*mib)<<20)/int64(*layers), *files / *layers, uint64(i)); err != nil {
+			return err
+		}
+		paths = append(paths, p)
 	}
 	if *reg == "" {
 		return nil
 	}
-	return push(ctx, *reg, *repo, *out)
+	return push(ctx, *reg, *repo, paths)
 }
 
-// writeLayer writes the gzip tar of n files, total bytes of bodies, to path.
-func writeLayer(path string, total int64, n int) error {
+// writeLayer writes the gzip tar of n files, total bytes of bodies, to
+// path; layer 0 holds the entrypoint, the others differ by seed.
+func writeLayer(path string, total int64, n int, seed uint64) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -76,18 +87,18 @@ func writeLayer(path string, total int64, n int) error {
 			return err
 		}
 	}
-	rng := rand.New(rand.NewPCG(1, 2))
+	rng := rand.New(rand.NewPCG(1, 2+seed))
 	body := newText(rng)
 	each := total / int64(n)
 	for i := range n {
 		size := each/2 + rng.Int64N(each+1) // mean each
-		name, mode := fmt.Sprintf("usr/share/data/%03d/file-%06d.txt", i%500, i), int64(0o644)
+		name, mode := fmt.Sprintf("usr/share/data/%03d/file-%d-%06d.txt", i%500, seed, i), int64(0o644)
 		var head []byte
 		switch {
-		case i == 0:
+		case i == 0 && seed == 0:
 			name, mode, head = "usr/bin/app", 0o755, elfHead()
 		case i%20 == 0:
-			name, mode, head = fmt.Sprintf("usr/share/data/%03d/lib%06d.so", i%500, i), 0o755, elfHead()
+			name, mode, head = fmt.Sprintf("usr/share/data/%03d/lib%d-%06d.so", i%500, seed, i), 0o755, elfHead()
 		}
 		size = max(size, int64(len(head)))
 		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: mode, Size: size, Typeflag: tar.TypeReg}); err != nil {
@@ -151,18 +162,22 @@ func (t *text) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// push pushes an arm64 image of the layer at path to reg/repo, which must
-// be listening.
-func push(ctx context.Context, reg, repo, path string) error {
+// push pushes an arm64 image of the layers at paths to reg/repo, which
+// must be listening.
+func push(ctx context.Context, reg, repo string, paths []string) error {
 	ref, err := name.ParseReference(reg + "/" + repo)
 	if err != nil {
 		return err
 	}
-	layer, err := tarball.LayerFromFile(path)
-	if err != nil {
-		return err
+	var adds []mutate.Addendum
+	for _, p := range paths {
+		layer, err := tarball.LayerFromFile(p)
+		if err != nil {
+			return err
+		}
+		adds = append(adds, mutate.Addendum{Layer: layer, History: v1.History{CreatedBy: "COPY " + filepath.Base(p) + " /usr/share/data"}})
 	}
-	img, err := mutate.Append(empty.Image, mutate.Addendum{Layer: layer, History: v1.History{CreatedBy: "COPY data /usr/share/data"}})
+	img, err := mutate.Append(empty.Image, adds...)
 	if err != nil {
 		return err
 	}
