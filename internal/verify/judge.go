@@ -131,7 +131,7 @@ func (j *judge) run() ([]Finding, map[string]int) {
 // sortFindings orders findings worst first, then the entrypoint closure
 // before the rest, then by path.
 func sortFindings(fs []Finding) {
-	rank := map[string]int{SeverityError: 0, SeverityUnknown: 1, SeverityWarning: 2, SeverityInfo: 3}
+	rank := severityRank
 	checks := map[string]int{CheckClaims: 0, CheckEntrypoint: 1, CheckInterpreter: 2, CheckLoader: 3, CheckPath: 4, CheckBinary: 5}
 	sort.SliceStable(fs, func(a, b int) bool {
 		if rank[fs[a].Severity] != rank[fs[b].Severity] {
@@ -208,11 +208,11 @@ func (j *judge) add(key, shown, sev, check, msg string, n *node) {
 	j.findings[key] = f
 }
 
+// severityRank orders severities, worst first.
+var severityRank = map[string]int{SeverityError: 0, SeverityUnknown: 1, SeverityWarning: 2, SeverityInfo: 3}
+
 // worse reports whether severity a is at least as bad as b.
-func worse(a, b string) bool {
-	rank := map[string]int{SeverityError: 0, SeverityUnknown: 1, SeverityWarning: 2, SeverityInfo: 3}
-	return rank[a] <= rank[b]
-}
+func worse(a, b string) bool { return severityRank[a] <= severityRank[b] }
 
 // env returns the value of name in the config's environment.
 func (j *judge) env(name string) (string, bool) {

@@ -47,6 +47,10 @@ func WriteJSON(w io.Writer, results []Result) error {
 	}{results, Summarize(results)})
 }
 
+// tableFindings is how many findings of one platform the table shows; an
+// image of the wrong architecture altogether can have thousands.
+const tableFindings = 20
+
 // WriteTable writes results for a person: one block per image, one line
 // per platform, its findings indented under it with their cause.
 func WriteTable(w io.Writer, results []Result) error {
@@ -61,7 +65,11 @@ func WriteTable(w io.Writer, results []Result) error {
 			if p.Error != "" {
 				fmt.Fprintf(bw, "    cannot tell: %s\n", p.Error)
 			}
-			for _, f := range p.Findings {
+			for i, f := range p.Findings {
+				if i == tableFindings {
+					fmt.Fprintf(bw, "    … and %d more findings (-o json lists them all)\n", len(p.Findings)-i)
+					break
+				}
 				fmt.Fprintf(bw, "    %-8s %-12s %s\n", f.Severity, f.Check, f.Path)
 				fmt.Fprintf(bw, "%26s%s\n", "", f.Message)
 				if f.Layer >= 0 {
