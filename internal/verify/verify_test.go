@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -368,7 +369,38 @@ func TestCache(t *testing.T) {
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil || len(entries) != 2 {
-		t.Errorf("cache dir has %d entries (%v), want one per layer", len(entries), err)
+		t.Fatalf("cache dir has %d entries (%v), want one per layer", len(entries), err)
+	}
+	// A broken record is a miss: the layer is read again, the answer the same.
+	for _, e := range entries {
+		if err := os.WriteFile(filepath.Join(dir, e.Name()), []byte("not zstd"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	counter := registrytest.NewCounter(nil)
+	p := onlyPlatform(t, runWith(t, ref, verify.Options{CacheDir: dir}, counter))
+	if diff := cmp.Diff(got[0], briefs(p.Findings)); diff != "" || counter.Count(registrytest.BlobGET) != 3 {
+		t.Errorf("after breaking the cache: %d blobs fetched (want 3), findings (-first +now):\n%s", counter.Count(registrytest.BlobGET), diff)
+	}
+}
+
+func TestWriteTable(t *testing.T) {
+	pr := verify.PlatformResult{Platform: platform.LinuxARM64, Verdict: verify.Mismatch, Layers: 1, Binaries: map[string]int{"amd64": 25}}
+	for i := range 25 {
+		pr.Findings = append(pr.Findings, verify.Finding{Severity: verify.SeverityWarning, Check: verify.CheckBinary, Path: fmt.Sprintf("/lib/%02d.so", i), Message: "m", Layer: 0, CreatedBy: "RUN  curl\n  x", Owner: "apk:x"})
+	}
+	var buf strings.Builder
+	if err := verify.WriteTable(&buf, []verify.Result{{Ref: "r:1", Verdict: verify.Mismatch, Platforms: []verify.PlatformResult{pr}}}); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, want := range []string{"r:1  MISMATCH\n", "linux/arm64    mismatch  1 layer; binaries: 25 amd64\n", "/lib/19.so\n", "layer 0: RUN curl x\n", "owner: apk:x\n", "… and 5 more findings", "0 verified, 1 mismatch, 0 missing, 0 unknown"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "/lib/20.so") {
+		t.Errorf("table shows more than 20 findings:\n%s", out)
 	}
 }
 
