@@ -109,6 +109,11 @@ func runVerify(cmd *cobra.Command, args []string, o verifyOptions) error {
 	if err := o.reg.validate(); err != nil {
 		return usageError(err)
 	}
+	for _, g := range o.allow {
+		if err := verify.CheckGlob(g); err != nil {
+			return usageError(fmt.Errorf("--allow: %w", err))
+		}
+	}
 	if o.layerJobs < 1 {
 		return usageError(fmt.Errorf("--layer-jobs must be at least 1, got %d", o.layerJobs))
 	}

@@ -139,6 +139,7 @@ func TestVerifyUsageErrors(t *testing.T) {
 		{"bad reference", []string{"nginx:1.27", "UPPER/Case::x"}, `argument 2: `},
 		{"images and dockerfile", []string{"--dockerfile", "Dockerfile", "nginx:1.27"}, "not both"},
 		{"missing dockerfile", []string{"--dockerfile", filepath.Join(t.TempDir(), "nope")}, "no such file"},
+		{"bad allow glob", []string{"--allow", "/usr/[bin", "nginx:1.27"}, `--allow: glob "/usr/[bin": syntax error in pattern`},
 		{"bad layer jobs", []string{"--layer-jobs", "0", "nginx:1.27"}, "--layer-jobs must be at least 1"},
 	}
 	for _, tt := range tests {

@@ -158,7 +158,7 @@ func describe(b *Binary) string {
 // allowed reports whether an --allow glob names p.
 func (j *judge) allowed(p string) bool {
 	for _, g := range j.allow {
-		if globMatch(g, p) {
+		if globMatch(path.Join("/", g), p) { // "usr/bin/qemu-*" means /usr/bin/qemu-*
 			return true
 		}
 	}

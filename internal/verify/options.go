@@ -1,9 +1,12 @@
 package verify
 
 import (
+	"fmt"
 	"log/slog"
 	"os"
+	"path"
 	"path/filepath"
+	"strings"
 
 	"github.com/archwaydev/archway/internal/platform"
 )
@@ -82,9 +85,9 @@ type Options struct {
 	// Platforms limits the check to these platform entries; nil checks
 	// every real platform of an index (attestations skipped).
 	Platforms []platform.Platform
-	// Allow are path globs (path.Match, plus "**" for any depth) of files
-	// whose wrong machine is expected, e.g. qemu-user-static; their
-	// findings are info.
+	// Allow are path globs (path.Match, plus "**" for any depth; relative
+	// ones start at /) of files whose wrong machine is expected, e.g.
+	// qemu-user-static; their findings are info. See CheckGlob.
 	Allow []string
 	// ClaimsOnly compares the descriptor and config claims and reads no layer.
 	ClaimsOnly bool
@@ -106,4 +109,12 @@ func DefaultCacheDir() (string, error) {
 		return "", err
 	}
 	return filepath.Join(dir, "archway", "verify"), nil
+}
+
+// CheckGlob reports whether g is a well-formed Allow glob.
+func CheckGlob(g string) error {
+	if _, err := path.Match(strings.ReplaceAll(g, "**", "*"), "/"); err != nil {
+		return fmt.Errorf("glob %q: %w", g, err)
+	}
+	return nil
 }
