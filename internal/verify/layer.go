@@ -123,6 +123,7 @@ func readTar(r io.Reader, lim Limits) (*Layer, error) {
 	tr := tar.NewReader(r)
 	at := map[string]int{} // path → index in l.Entries
 	dbs := map[string]int{}
+	scratch := make([]byte, headBytes)
 	for n := 0; ; n++ {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -163,7 +164,7 @@ func readTar(r io.Reader, lim Limits) (*Layer, error) {
 					l.DBs = append(l.DBs, db)
 				}
 			} else if h.Size > 0 {
-				if e.Bin, err = sniff(tr, h.Size); err != nil {
+				if e.Bin, err = sniff(tr, h.Size, scratch); err != nil {
 					return nil, fmt.Errorf("%s: %w", p, err)
 				}
 			}

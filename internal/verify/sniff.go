@@ -53,10 +53,10 @@ type Binary struct {
 
 // sniff reads the first bytes of a file of the given size from r and says
 // what it is; nil means none of the kinds above. It reads at most
-// maxHeadBytes; the caller skips the rest.
-func sniff(r io.Reader, size int64) (*Binary, error) {
-	n := min(size, headBytes)
-	buf := make([]byte, n, headBytes)
+// maxHeadBytes; the caller skips the rest. scratch (headBytes long) is
+// reused across calls; nothing returned refers to it.
+func sniff(r io.Reader, size int64, scratch []byte) (*Binary, error) {
+	buf := scratch[:min(size, int64(len(scratch)))]
 	if _, err := io.ReadFull(r, buf); err != nil {
 		return nil, fmt.Errorf("reading file head: %w", err)
 	}

@@ -57,7 +57,7 @@ func FuzzSniff(f *testing.F) {
 	f.Add([]byte("MZ" + string(make([]byte, 0x3a)) + "\x40\x00\x00\x00PE\x00\x00\x64\x86"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r := bytes.NewReader(b)
-		_, _ = sniff(r, int64(len(b)))
+		_, _ = sniff(r, int64(len(b)), make([]byte, headBytes))
 		if read := int64(len(b)) - int64(r.Len()); read > maxHeadBytes {
 			t.Fatalf("read %d bytes", read)
 		}
