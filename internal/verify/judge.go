@@ -301,6 +301,33 @@ func (j *judge) entrypoint() {
 		return
 	}
 	j.exec(p, CheckEntrypoint, "entrypoint", 0)
+	if cmd := shellCommand(argv); cmd != "" {
+		if p, ok := j.lookPath(cmd); ok {
+			j.exec(p, CheckEntrypoint, "command of the entrypoint's shell", 0)
+		} else {
+			j.add("entrypoint:"+cmd, cmd, SeverityError, CheckEntrypoint,
+				fmt.Sprintf("command %q of the entrypoint's shell is not an executable file on PATH (%s)", cmd, strings.Join(j.pathList(), ":")), nil)
+		}
+	}
+}
+
+// shellCommand returns the command a shell-form entrypoint runs first
+// (["/bin/sh", "-c", "exec app --flag"] → app), or "" when argv is no
+// shell form or the command is not a plain word (a variable, a builtin).
+func shellCommand(argv []string) string {
+	if len(argv) < 3 || argv[1] != "-c" || !slices.Contains([]string{"sh", "bash", "dash", "ash"}, path.Base(argv[0])) {
+		return ""
+	}
+	for _, w := range strings.Fields(argv[2]) {
+		switch {
+		case w == "exec" || strings.Contains(w, "=") && !strings.HasPrefix(w, "="):
+			continue // exec app, or VAR=value app
+		case strings.ContainsAny(w, "$`'\"\\;&|<>(){}*?[]") || slices.Contains([]string{"cd", "echo", "set", "export", "if", "for", "while", "test", "true", ":", "."}, w):
+			return ""
+		}
+		return w
+	}
+	return ""
 }
 
 // maxInterpDepth is how many interpreters deep a script may go (Linux

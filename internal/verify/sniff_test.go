@@ -63,3 +63,20 @@ func FuzzSniff(f *testing.F) {
 		}
 	})
 }
+
+func TestShellCommand(t *testing.T) {
+	for in, want := range map[string]string{
+		"exec app --flag":     "app",
+		"FOO=1 exec /app run": "/app",
+		"cd /x && app":        "",
+		"$APP serve":          "",
+		"node server.js":      "node",
+	} {
+		if got := shellCommand([]string{"/bin/sh", "-c", in}); got != want {
+			t.Errorf("%q: got %q, want %q", in, got, want)
+		}
+	}
+	if got := shellCommand([]string{"/app", "-c", "x"}); got != "" {
+		t.Errorf("not a shell: got %q", got)
+	}
+}

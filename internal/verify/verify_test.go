@@ -152,6 +152,10 @@ func TestScriptInterpreter(t *testing.T) {
 			{verify.SeverityError, verify.CheckInterpreter, "/usr/local/bin/python3", "amd64", 3, python.createdBy, "unowned: downloaded or copied in"},
 			{verify.SeverityError, verify.CheckPath, "/usr/bin/sh", "amd64", 1, wrongSh.createdBy, "unowned: downloaded or copied in"},
 		}, []layer{python}},
+		{"shell form", v1.Config{Cmd: []string{"/bin/sh", "-c", "exec python3 -u /app.py"}, Env: []string{"PATH=/usr/local/bin:/usr/bin"}}, []brief{
+			{verify.SeverityError, verify.CheckEntrypoint, "/bin/sh → /usr/bin/sh", "amd64", 1, wrongSh.createdBy, "unowned: downloaded or copied in"},
+			{verify.SeverityError, verify.CheckEntrypoint, "/usr/local/bin/python3", "amd64", 3, python.createdBy, "unowned: downloaded or copied in"},
+		}, []layer{python}},
 		{"env missing", v1.Config{Cmd: []string{"/env-entrypoint.py"}}, []brief{
 			{verify.SeverityError, verify.CheckInterpreter, "python3", "", -1, "", ""},
 			{verify.SeverityError, verify.CheckPath, "/usr/bin/sh", "amd64", 1, wrongSh.createdBy, "unowned: downloaded or copied in"},
