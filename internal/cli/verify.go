@@ -36,9 +36,10 @@ to disk); of each file only the first bytes are read (ELF header and loader,
 script shebang, PE machine). The final filesystem, after whiteouts and opaque
 directories, is judged:
 
-  error    the entrypoint (Entrypoint or Cmd[0] through PATH and symlinks, a
-           script's interpreter, '/usr/bin/env X', an ELF's loader) is of the
-           wrong machine or missing, or a wrong-machine ELF sits on PATH;
+  error    the entrypoint (Entrypoint or Cmd[0] through PATH and symlinks,
+           the command of 'sh -c', a script's interpreter, '/usr/bin/env X',
+           an ELF's loader) is of the wrong machine or missing, or a
+           wrong-machine ELF sits on PATH;
            a 32-bit ARM ELF in an arm64 image (Graviton4 runs no 32-bit code)
   warning  any other wrong-machine ELF, shared objects (.so, .node) included
   info     a wrong-machine file an --allow glob names (qemu-user-static ...)
