@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/archwaydev/archway/internal/platform"
+	"github.com/archwaydev/archway/internal/registry"
 	"github.com/archwaydev/archway/internal/registrytest"
 	"github.com/archwaydev/archway/internal/verify"
 )
@@ -471,5 +472,35 @@ func TestSharedLayerReadOnce(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("the shared layer was fetched %d times, want 1: %v", n, counter.Requests())
+	}
+}
+
+// TestDistribution verifies through Debian's docker-registry over TLS with
+// basic auth: the credentials and transport reach the blob reads too.
+func TestDistribution(t *testing.T) {
+	d := registrytest.StartDistribution(t, registrytest.DistributionOptions{TLS: true, Users: map[string]string{"puller": "s3cret"}})
+	im := img(t, "arm64", appCfg, base("arm64"), layer{createdBy: curlAMD64, comp: "zstd", files: []file{reg("usr/local/bin/app", 0o755, bins["amd64-exe"])}})
+	ref := d.Ref("private/liar:1")
+	registrytest.PushIndex(t, ref, index(t, entry{"linux/arm64", im}), d.RemoteOptions()...)
+	c, err := registry.New(registry.WithoutCache(), registry.WithTransport(d.Transport), registry.WithBasicAuth(d.Host, "puller", "s3cret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := verify.Image(t.Context(), c, ref, verify.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := onlyPlatform(t, res)
+	want := []brief{{verify.SeverityError, verify.CheckEntrypoint, "/usr/local/bin/app", "amd64", 1, curlAMD64, "unowned: downloaded or copied in"}}
+	if diff := cmp.Diff(want, briefs(p.Findings)); diff != "" || p.Verdict != verify.Mismatch {
+		t.Errorf("verdict %s (%s), findings (-want +got):\n%s", p.Verdict, p.Error, diff)
+	}
+	// Without credentials: unknown, with the registry's answer.
+	anon, err := registry.New(registry.WithoutCache(), registry.WithTransport(d.Transport))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := verify.Image(t.Context(), anon, ref, verify.Options{}); err == nil || res.Verdict != verify.Unknown || !strings.Contains(res.Error, "UNAUTHORIZED") {
+		t.Errorf("anonymous: verdict %s, error %q; want unknown, unauthorized", res.Verdict, res.Error)
 	}
 }
