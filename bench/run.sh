@@ -8,4 +8,5 @@ cd "$(dirname "$0")"
 bash check/run.sh
 bash scan/run.sh
 bash webhook/run.sh
+bash quota/run.sh
 bash verify/run.sh

@@ -21,7 +21,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"golang.org/x/sync/errgroup"
 	"io"
 	"log"
 	"net"
@@ -32,6 +31,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
@@ -106,7 +107,7 @@ func run(ctx context.Context, rate int, duration time.Duration, burst, workers i
 	}
 	regSrv := &http.Server{Handler: proxy, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = regSrv.Serve(ln) }()
-	defer regSrv.Close()
+	defer func() { _ = regSrv.Close() }()
 	host := ln.Addr().String()
 	if _, err := sandbox.Seed(ctx, host); err != nil {
 		return err

@@ -1,16 +1,12 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 
-	"github.com/archwaydev/archway/internal/platform"
-	"github.com/archwaydev/archway/internal/registry"
+	"github.com/archwaydev/archway/internal/app"
 	"github.com/archwaydev/archway/internal/report"
 )
 
@@ -22,13 +18,6 @@ type checkOptions struct {
 	output    string
 	verbose   bool
 }
-
-// imageLookup is what check needs from the registry: *registry.Client.
-type imageLookup interface {
-	LookupAll(ctx context.Context, refs []string, progress func(done, total int)) []registry.Result
-}
-
-var _ imageLookup = (*registry.Client)(nil)
 
 func newCheckCmd() *cobra.Command {
 	o := checkOptions{}
@@ -43,6 +32,13 @@ Images come from the arguments and from -f files (one reference a line, '#'
 starts a comment, '-' reads stdin). Output is a table on a terminal and JSON
 otherwise; -o forces either. Credentials come from ~/.docker/config.json and
 its credential helpers (ECR, GCR, ACR, ...), or --username/--password-stdin.
+
+Registries that meter pulls (Docker Hub's ratelimit-limit headers) are not
+overdrawn: at --pull-reserve the remaining lookups there are unknown (rate
+limited) at once, with one note on how to raise the quota. Mirrors
+(--registry-mirror, Docker's daemon.json registry-mirrors, containerd's
+hosts.toml) are asked by digest after a free HEAD at the origin, and what
+they return is verified. -v adds what was spent per registry.
 
 Exit status (decided after every image is reported):
   0  every image supports every target platform
@@ -62,6 +58,9 @@ Exit status (decided after every image is reported):
   # JSON for scripts
   archway check -o json -f images.txt | jq -r '.images[] | select(.verdict != "supported") | .ref'
 
+  # Docker Hub images through a pull-through mirror, no pulls spent at Docker Hub
+  archway check --registry-mirror docker.io=mirror.gcr.io -f images.txt
+
   # Explicit credentials for a private registry
   echo "$TOKEN" | archway check --username me --password-stdin registry.example.com/team/app:1.0`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -73,7 +72,7 @@ Exit status (decided after every image is reported):
 	f.StringArrayVarP(&o.files, "file", "f", nil, "read image references from `FILE`, one a line ('-' for stdin); repeatable")
 	addRegistryFlags(f, &o.reg, "the first image")
 	f.StringVarP(&o.output, "output", "o", "", "output format: table or json (default: table on a terminal, else json)")
-	f.BoolVarP(&o.verbose, "verbose", "v", false, "show each platform's manifest digest in the table")
+	f.BoolVarP(&o.verbose, "verbose", "v", false, "show each platform's manifest digest, and what was spent per registry, in the table")
 	return cmd
 }
 
@@ -83,7 +82,7 @@ func runCheck(cmd *cobra.Command, args []string, o checkOptions) error {
 	if err != nil {
 		return usageError(err)
 	}
-	format, err := outputFormat(o.output, cmd.OutOrStdout())
+	format, err := outputFormat(o.output, "", cmd.OutOrStdout(), report.Table, report.JSON)
 	if err != nil {
 		return usageError(err)
 	}
@@ -107,66 +106,19 @@ func runCheck(cmd *cobra.Command, args []string, o checkOptions) error {
 	for i, in := range inputs {
 		refs[i] = in.ref
 	}
-	rep := checkImages(ctx, client, refs, targets, report.NewProgress(cmd.ErrOrStderr(), isTerminal(cmd.ErrOrStderr())))
-	if err := rep.write(cmd.OutOrStdout(), format, o.verbose); err != nil {
+	rep := app.Check(ctx, client, refs, app.CheckOptions{Targets: targets, Jobs: o.reg.jobs,
+		Progress: report.NewProgress(cmd.ErrOrStderr(), isTerminal(cmd.ErrOrStderr()))})
+	if err := interrupted(ctx); err != nil {
+		return err
+	}
+	writeNotes(cmd.ErrOrStderr(), client.Notes())
+	if err := report.RenderCheck(cmd.OutOrStdout(), format, rep, o.verbose, client.Stats()...); err != nil {
 		return withCode(ExitError, fmt.Errorf("check: writing the report: %w", err))
 	}
-	if code := rep.exitCode(); code != ExitOK {
+	if code := report.CheckExitCode(rep); code != ExitOK {
 		return withCode(code, nil)
 	}
 	return nil
-}
-
-// checkImages looks refs up and judges them against targets.
-func checkImages(ctx context.Context, l imageLookup, refs []string, targets []platform.Platform, progress func(done, total int)) checkReport {
-	return newCheckReport(targets, l.LookupAll(ctx, refs, progress))
-}
-
-// write renders the report in format ("table" or "json").
-func (r checkReport) write(w io.Writer, format string, verbose bool) error {
-	if format == "json" {
-		return r.writeJSON(w)
-	}
-	return r.writeTable(w, verbose)
-}
-
-// parseTargets reads the --platform list.
-func parseTargets(s string) ([]platform.Platform, error) {
-	ps, err := platform.ParseList(s)
-	if err != nil {
-		return nil, fmt.Errorf("--platform %q: %w", s, err)
-	}
-	for _, p := range ps {
-		if p.IsUnknown() {
-			return nil, fmt.Errorf("--platform %q: %s is not a platform an image can run on", s, p)
-		}
-	}
-	return ps, nil
-}
-
-// outputFormat resolves -o: "table" or "json", and when empty, table on a
-// terminal and JSON otherwise.
-func outputFormat(flag string, stdout io.Writer) (string, error) {
-	switch flag {
-	case "table", "json":
-		return flag, nil
-	case "":
-		if isTerminal(stdout) {
-			return "table", nil
-		}
-		return "json", nil
-	}
-	return "", fmt.Errorf("-o %q: want table or json", flag)
-}
-
-// isTerminal reports whether w is a character device (a terminal).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 func (o checkOptions) validate() error {

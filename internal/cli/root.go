@@ -48,6 +48,10 @@ func Execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
+	if msg, code, ok := interruptedCode(ctx); ok {
+		fmt.Fprintln(stderr, msg)
+		return code
+	}
 	if err == nil {
 		return ExitOK
 	}
@@ -87,6 +91,7 @@ Start with 'archway demo': it runs on built-in example images, no network needed
 		newScanCmd(),
 		newWebhookCmd(),
 		newPlaceCmd(),
+		newIndexCmd(),
 		newVerifyCmd(),
 	)
 	return root

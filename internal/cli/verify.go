@@ -9,6 +9,7 @@ import (
 
 	"github.com/archwaydev/archway/internal/platform"
 	"github.com/archwaydev/archway/internal/registry"
+	"github.com/archwaydev/archway/internal/report"
 	"github.com/archwaydev/archway/internal/verify"
 )
 
@@ -94,7 +95,7 @@ Exit status:
 // runVerify validates the flags, verifies the images (or lints the
 // Dockerfiles) and reports.
 func runVerify(cmd *cobra.Command, args []string, o verifyOptions) error {
-	format, err := outputFormat(o.output, cmd.OutOrStdout())
+	format, err := outputFormat(o.output, "", cmd.OutOrStdout(), report.Table, report.JSON)
 	if err != nil {
 		return usageError(err)
 	}
@@ -153,7 +154,7 @@ func runVerify(cmd *cobra.Command, args []string, o verifyOptions) error {
 	defer cancel()
 	results := verify.New(client, vo).Images(ctx, args, o.reg.jobs)
 	write := verify.WriteTable
-	if format == "json" {
+	if format == report.JSON {
 		write = verify.WriteJSON
 	}
 	if err := write(cmd.OutOrStdout(), results); err != nil {
@@ -170,7 +171,7 @@ func runVerify(cmd *cobra.Command, args []string, o verifyOptions) error {
 }
 
 // lintDockerfiles lints each file and reports; exit 1 on any error finding.
-func lintDockerfiles(cmd *cobra.Command, files []string, format string) error {
+func lintDockerfiles(cmd *cobra.Command, files []string, format report.Format) error {
 	var all []verify.LintFinding
 	for _, f := range files {
 		got, err := verify.LintDockerfileFile(f)
@@ -180,7 +181,7 @@ func lintDockerfiles(cmd *cobra.Command, files []string, format string) error {
 		all = append(all, got...)
 	}
 	write := verify.WriteLintTable
-	if format == "json" {
+	if format == report.JSON {
 		write = verify.WriteLintJSON
 	}
 	if err := write(cmd.OutOrStdout(), all); err != nil {

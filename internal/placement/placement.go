@@ -10,18 +10,10 @@ import (
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/archwaydev/archway/internal/platform"
 	"github.com/archwaydev/archway/internal/workload"
 )
-
-// ImageSupport is what the registry said about one image.
-type ImageSupport struct {
-	// Architectures are the linux CPU architectures the image supports
-	// (kubernetes.io/arch values).
-	Architectures []string
-	// Err is non-nil when the lookup failed: the image's support is unknown.
-	Err error
-}
 
 // Style says how a required architecture is written.
 type Style int
@@ -51,7 +43,7 @@ func ParseStyle(s string) (Style, error) {
 	case "node-selector", "nodeselector":
 		return StyleNodeSelector, nil
 	}
-	return 0, fmt.Errorf("placement: style %q: want affinity or node-selector", s)
+	return 0, fmt.Errorf("style %q: want affinity or node-selector", s)
 }
 
 // DefaultClusterArchs are the architectures assumed when Options.ClusterArchs
@@ -86,6 +78,12 @@ type Outcome struct {
 	// Findings are problems left for a person: no architecture runs every
 	// container, a conflict with an existing pin.
 	Findings []string
+	// Blocked is true when no placement is right: no (cluster)
+	// architecture runs every container, or an existing constraint
+	// conflicts with the images. The spec is then left as it was: a pod
+	// of it cannot run on the nodes it may land on, and place --check
+	// fails on it.
+	Blocked bool
 	// Skipped is non-empty when the spec was left untouched because an
 	// image is unknown; it names the image and the cause.
 	Skipped string
@@ -97,7 +95,7 @@ type Outcome struct {
 // Place computes the placement of one pod spec. images maps every image
 // reference used by the spec's containers (init and ephemeral included) to
 // its support. Pure: no I/O.
-func Place(spec *corev1.PodSpec, images map[string]ImageSupport, opts Options) Outcome {
+func Place(spec *corev1.PodSpec, images map[string]lookup.Result, opts Options) Outcome {
 	var out Outcome
 	if spec == nil {
 		return out
@@ -115,14 +113,14 @@ type placer struct {
 	opts Options
 }
 
-func (p *placer) place(images map[string]ImageSupport) {
+func (p *placer) place(images map[string]lookup.Result) {
 	allowed, ok := p.allowed(images)
 	if !ok {
 		return
 	}
 	p.out.Allowed = allowed
 	if len(allowed) == 0 {
-		p.finding("no architecture runs every container")
+		p.block("no architecture runs every container")
 		return
 	}
 	cluster := normArchs(p.opts.ClusterArchs)
@@ -133,18 +131,18 @@ func (p *placer) place(images map[string]ImageSupport) {
 	pin := workload.PodArchitectures(p.spec)
 	switch {
 	case pin != nil && !subset(pin, allowed):
-		p.finding(fmt.Sprintf("existing %s constraint allows %v, but only %v runs every container: left as is", workload.ArchLabel, pin, allowed))
+		p.block(fmt.Sprintf("existing %s constraint allows %v, but only %v runs every container: left as is", workload.ArchLabel, pin, allowed))
 		return
 	case pin != nil && len(pin) == 0:
-		p.finding(fmt.Sprintf("existing %s constraints allow no architecture", workload.ArchLabel))
+		p.block(fmt.Sprintf("existing %s constraints allow no architecture", workload.ArchLabel))
 		return
 	}
 	if sel := requiredSelector(p.spec); sel != nil && len(sel.NodeSelectorTerms) == 0 {
-		p.finding("required node affinity has no node-selector terms and matches no node: left as is")
+		p.block("required node affinity has no node-selector terms and matches no node: left as is")
 		return
 	}
 	if bad := p.conflictingTerm(allowed); bad != nil {
-		p.finding(fmt.Sprintf("existing node-selector term allows %s %v, but only %v runs every container: left as is", workload.ArchLabel, bad, allowed))
+		p.block(fmt.Sprintf("existing node-selector term allows %s %v, but only %v runs every container: left as is", workload.ArchLabel, bad, allowed))
 		return
 	}
 
@@ -156,12 +154,14 @@ func (p *placer) place(images map[string]ImageSupport) {
 	case subset(cluster, allowed):
 		final = cluster
 	default:
-		p.require(allowed)
 		final = intersect(allowed, cluster)
 	}
 	if len(final) == 0 {
-		p.finding(fmt.Sprintf("no cluster architecture %v runs every container (they support %v)", cluster, allowed))
+		p.block(fmt.Sprintf("no cluster architecture %v runs every container (they support %v): left as is", cluster, allowed))
 		return
+	}
+	if pin == nil && !subset(cluster, allowed) {
+		p.require(allowed)
 	}
 	if len(final) > 1 {
 		p.prefer(final)
@@ -172,7 +172,7 @@ func (p *placer) place(images map[string]ImageSupport) {
 }
 
 // allowed computes S; ok is false (and Skipped set) when an image is unknown.
-func (p *placer) allowed(images map[string]ImageSupport) (archs []string, ok bool) {
+func (p *placer) allowed(images map[string]lookup.Result) (archs []string, ok bool) {
 	var s []string
 	first := true
 	seen := false
@@ -191,7 +191,7 @@ func (p *placer) allowed(images map[string]ImageSupport) (archs []string, ok boo
 			p.out.Skipped = fmt.Sprintf("image %s: unknown: %v", c.image, sup.Err)
 			return nil, false
 		}
-		a := normArchs(sup.Architectures)
+		a := normArchs(sup.Platforms().Architectures())
 		if first {
 			s, first = a, false
 		} else {
@@ -318,6 +318,12 @@ func (p *placer) nodeAffinity() *corev1.NodeAffinity {
 }
 
 func (p *placer) finding(s string) { p.out.Findings = append(p.out.Findings, s) }
+
+// block records a finding that leaves the spec as it was.
+func (p *placer) block(s string) {
+	p.finding(s)
+	p.out.Blocked = true
+}
 func (p *placer) summary(s string) { p.out.Summary = append(p.out.Summary, s) }
 
 type containerRef struct {

@@ -8,16 +8,19 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/archwaydev/archway/internal/lookup"
+	"github.com/archwaydev/archway/internal/platform"
 )
 
 const arch = "kubernetes.io/arch"
 
 var (
-	multi   = ImageSupport{Architectures: []string{"amd64", "arm64"}}
-	amdOnly = ImageSupport{Architectures: []string{"amd64"}}
-	armOnly = ImageSupport{Architectures: []string{"aarch64"}} // normalised to arm64
-	armv7   = ImageSupport{Architectures: []string{"arm"}}
-	images  = map[string]ImageSupport{
+	multi   = linux("amd64", "arm64")
+	amdOnly = linux("amd64")
+	armOnly = linux("aarch64") // normalised to arm64
+	armv7   = linux("arm")
+	images  = map[string]lookup.Result{
 		"multi": multi, "amd": amdOnly, "arm": armOnly, "v7": armv7,
 		"broken": {Err: errors.New("registry: not found")},
 	}
@@ -326,11 +329,10 @@ func TestPlace(t *testing.T) {
 			wantFindings: []string{"no architecture runs every container"},
 		},
 		{
-			name: "architecture the cluster lacks: pinned, reported",
-			spec: func() corev1.PodSpec { return pod("v7") },
-			want: func(s *corev1.PodSpec) {
-				s.Affinity = required(term(in("arm")))
-			},
+			// Writing In [arm] would pin it where no node is: a finding,
+			// nothing written.
+			name:         "architecture the cluster lacks: left as is, reported",
+			spec:         func() corev1.PodSpec { return pod("v7") },
 			wantAllowed:  []string{"arm"},
 			wantFindings: []string{"no cluster architecture [amd64 arm64]"},
 		},
@@ -374,6 +376,9 @@ func TestPlace(t *testing.T) {
 			if got.Changed && len(got.Summary) == 0 {
 				t.Error("changed without a summary line")
 			}
+			if got.Blocked != (len(got.Findings) > 0) || got.Blocked && got.Changed {
+				t.Errorf("Blocked = %v with findings %q and Changed = %v; want blocked exactly when a finding leaves the spec as it was", got.Blocked, got.Findings, got.Changed)
+			}
 			if diff := cmp.Diff(tt.wantAllowed, got.Allowed); diff != "" {
 				t.Errorf("Allowed mismatch (-want +got):\n%s", diff)
 			}
@@ -409,4 +414,14 @@ func TestImages(t *testing.T) {
 	if diff := cmp.Diff([]string{"i", "a", "b", "e"}, Images(&s)); diff != "" {
 		t.Errorf("Images mismatch (-want +got):\n%s", diff)
 	}
+}
+
+// linux is a lookup of an image with linux platforms of the given
+// architectures, spelled as a registry may spell them.
+func linux(archs ...string) lookup.Result {
+	var r lookup.Result
+	for _, a := range archs {
+		r.Entries = append(r.Entries, lookup.Entry{Platform: platform.Normalize(platform.Platform{OS: "linux", Architecture: a})})
+	}
+	return r
 }

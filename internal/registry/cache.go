@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/archwaydev/archway/internal/lookup"
 )
 
 // cacheVersion is bumped when the file format changes; files of another
@@ -20,11 +22,11 @@ const cacheVersion = 1
 // cached is what the cache knows about one manifest digest. Content is
 // addressed by digest, so it is valid forever.
 type cached struct {
-	V         int     `json:"v"`
-	Digest    string  `json:"digest"`
-	Kind      Kind    `json:"kind"`
-	MediaType string  `json:"mediaType"`
-	Entries   []Entry `json:"entries"`
+	V         int            `json:"v"`
+	Digest    string         `json:"digest"`
+	Kind      lookup.Kind    `json:"kind"`
+	MediaType string         `json:"mediaType"`
+	Entries   []lookup.Entry `json:"entries"`
 }
 
 // tagEntry maps a tag reference to a digest at a time.
@@ -75,11 +77,9 @@ func (c *cache) digest(d string) (cached, bool) {
 	return v, true
 }
 
-// tag returns the digest a tag reference pointed to, if seen within the TTL.
-func (c *cache) tag(name string) (string, bool) {
-	if c.ttl <= 0 {
-		return "", false
-	}
+// tag returns the digest a tag reference pointed to when last seen, and
+// whether that was within the TTL.
+func (c *cache) tag(name string) (digest string, fresh bool) {
 	c.mu.Lock()
 	v, ok := c.tags[name]
 	c.mu.Unlock()
@@ -95,10 +95,7 @@ func (c *cache) tag(name string) (string, bool) {
 		return "", false
 	}
 	age := c.now().Sub(v.At)
-	if age < 0 || age > c.ttl {
-		return "", false
-	}
-	return v.Digest, true
+	return v.Digest, c.ttl > 0 && age >= 0 && age <= c.ttl
 }
 
 func (c *cache) putDigest(v cached) {

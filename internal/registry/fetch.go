@@ -2,8 +2,10 @@ package registry
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +18,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/archwaydev/archway/internal/lookup"
 )
 
 // scope is an authenticated transport for one repository: the registry is
@@ -25,6 +29,7 @@ type scope struct {
 	repo   name.Repository
 	scheme string
 	client *http.Client
+	quota  string // the quota key: registry and credentials
 }
 
 func (c *Client) scope(ctx context.Context, repo name.Repository) (*scope, error) {
@@ -36,7 +41,7 @@ func (c *Client) scope(ctx context.Context, repo name.Repository) (*scope, error
 		if err != nil {
 			return nil, fmt.Errorf("ping %s: %w", reg.RegistryStr(), err)
 		}
-		auth, err := c.auth(ctx, repo)
+		auth, err := c.repoAuth(ctx, repo)
 		if err != nil {
 			return nil, err
 		}
@@ -51,7 +56,14 @@ func (c *Client) scope(ctx context.Context, repo name.Repository) (*scope, error
 		if err != nil {
 			return nil, fmt.Errorf("auth for %s: %w", repo.Name(), err)
 		}
-		s := &scope{repo: repo, scheme: "https", client: &http.Client{Transport: rt}}
+		cred := credID(auth)
+		s := &scope{repo: repo, scheme: "https", client: &http.Client{Transport: rt},
+			quota: quotaKey(reg.RegistryStr(), cred)}
+		if reg.RegistryStr() == name.DefaultRegistry && cred == "anonymous" && len(c.o.mirrors[name.DefaultRegistry]) == 0 {
+			c.notes.add("docker hub anonymous", "Docker Hub: these lookups are anonymous, and Docker Hub meters anonymous pulls per IP address "+
+				"(each image lookup spends one; the quota is in its ratelimit-limit header). To raise it, log in (docker login, or --username with --password-stdin), "+
+				"or pull through a mirror (--registry-mirror docker.io=MIRROR)")
+		}
 		if ch.Insecure {
 			s.scheme = "http"
 		}
@@ -69,9 +81,31 @@ func (c *Client) auth(ctx context.Context, repo name.Repository) (authn.Authenti
 	}
 	a, err := authn.Resolve(ctx, c.o.keychain, repo)
 	if err != nil {
-		return nil, &Error{Cause: CauseUnauthorized, Err: fmt.Errorf("reading credentials for %s: %w", repo.RegistryStr(), err)}
+		return nil, &lookup.Error{Cause: lookup.CauseUnauthorized, Err: fmt.Errorf("reading credentials for %s: %w", repo.RegistryStr(), err)}
 	}
 	return a, nil
+}
+
+// repoAuth is auth, resolved once per repository.
+func (c *Client) repoAuth(ctx context.Context, repo name.Repository) (authn.Authenticator, error) {
+	return c.auths.get(ctx, repo.Name(), func() (authn.Authenticator, error) { return c.auth(ctx, repo) })
+}
+
+// credID names credentials in a quota key without holding them: anonymous,
+// or a hash of the secrets.
+func credID(a authn.Authenticator) string {
+	if a == authn.Anonymous {
+		return "anonymous"
+	}
+	cfg, err := a.Authorization()
+	if err != nil || cfg == nil {
+		return "unknown"
+	}
+	if *cfg == (authn.AuthConfig{}) {
+		return "anonymous"
+	}
+	sum := sha256.Sum256([]byte(strings.Join([]string{cfg.Username, cfg.Password, cfg.Auth, cfg.IdentityToken, cfg.RegistryToken}, "\x00")))
+	return hex.EncodeToString(sum[:8])
 }
 
 // get fetches /v2/<repo>/<kind>/<ref> with one GET and returns its body,
@@ -101,27 +135,37 @@ type bodyError struct {
 func (e *bodyError) Error() string { return fmt.Sprintf("reading %s %s: %v", e.what, e.ref, e.err) }
 func (e *bodyError) Unwrap() error { return e.err }
 
+// getOnce sends one GET. A manifest GET passes the quota gate first: it
+// is refused when the registry's pull quota is down to the reserve.
 func (c *Client) getOnce(ctx context.Context, s *scope, kind, ref string, accept []string) ([]byte, http.Header, error) {
-	u := url.URL{Scheme: s.scheme, Host: s.repo.RegistryStr(),
-		Path: fmt.Sprintf("/v2/%s/%s/%s", s.repo.RepositoryStr(), kind, ref)}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return nil, nil, err
+	done := func(http.Header, int, bool) {}
+	if kind == "manifests" {
+		var err error
+		if done, err = c.quotas.acquire(ctx, s.quota, s.repo.RegistryStr()); err != nil {
+			c.quotaRefused(s.quota, s.repo.RegistryStr())
+			return nil, nil, err
+		}
 	}
-	if len(accept) > 0 {
-		req.Header.Set("Accept", strings.Join(accept, ", "))
-	}
-	resp, err := s.client.Do(req)
+	resp, err := c.send(ctx, s, http.MethodGet, kind, ref, accept)
 	if err != nil {
+		done(nil, 0, false)
 		return nil, nil, err
 	}
 	defer resp.Body.Close()
+	q429 := isQuota429(resp)
+	done(resp.Header, resp.StatusCode, q429)
+	if q429 {
+		c.quotaRefused(s.quota, s.repo.RegistryStr())
+		q, _ := c.quotas.snapshot(s.repo.RegistryStr())
+		return nil, nil, &lookup.Error{Cause: lookup.CauseRateLimited, StatusCode: resp.StatusCode,
+			Err: fmt.Errorf("%s answered 429: %w", s.repo.RegistryStr(), &errQuota{registry: s.repo.RegistryStr(), q: q, reserve: c.quotas.reserve})}
+	}
 	if err := transport.CheckError(resp, http.StatusOK); err != nil {
 		return nil, nil, err
 	}
 	max, what := c.o.maxBytes, strings.TrimSuffix(kind, "s")
 	if resp.ContentLength > max {
-		return nil, nil, &Error{Cause: CauseTooLarge,
+		return nil, nil, &lookup.Error{Cause: lookup.CauseTooLarge,
 			Err: fmt.Errorf("%s %s is %d bytes, over the %d-byte cap", what, ref, resp.ContentLength, max)}
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
@@ -129,15 +173,49 @@ func (c *Client) getOnce(ctx context.Context, s *scope, kind, ref string, accept
 		return nil, nil, &bodyError{what: what, ref: ref, err: err}
 	}
 	if int64(len(b)) > max {
-		return nil, nil, &Error{Cause: CauseTooLarge,
+		return nil, nil, &lookup.Error{Cause: lookup.CauseTooLarge,
 			Err: fmt.Errorf("%s %s is over the %d-byte cap", what, ref, max)}
 	}
 	return b, resp.Header, nil
 }
 
-// classify turns any failure into a *Error with its Cause.
-func classify(err error) *Error {
-	var e *Error
+// send sends one request for /v2/<repo>/<kind>/<ref> in scope s.
+func (c *Client) send(ctx context.Context, s *scope, method, kind, ref string, accept []string) (*http.Response, error) {
+	u := url.URL{Scheme: s.scheme, Host: s.repo.RegistryStr(),
+		Path: fmt.Sprintf("/v2/%s/%s/%s", s.repo.RepositoryStr(), kind, ref)}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	if len(accept) > 0 {
+		req.Header.Set("Accept", strings.Join(accept, ", "))
+	}
+	return s.client.Do(req)
+}
+
+// head resolves a tag to its digest with one manifest HEAD, which Docker
+// Hub does not meter; the answer must carry Docker-Content-Digest.
+func (c *Client) head(ctx context.Context, s *scope, tag string) (string, error) {
+	m := c.quotas.mark(s.quota)
+	resp, err := c.send(ctx, s, http.MethodHead, "manifests", tag, manifestAccept)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	c.quotas.observe(s.quota, m, resp.Header)
+	if err := transport.CheckError(resp, http.StatusOK); err != nil {
+		return "", err
+	}
+	d := resp.Header.Get("Docker-Content-Digest")
+	if alg, hexPart, ok := strings.Cut(d, ":"); !ok || alg != "sha256" || len(hexPart) != 64 || !isLowerAlnum(hexPart) {
+		return "", &lookup.Error{Cause: lookup.CauseBadManifest, Err: fmt.Errorf("HEAD %s: no usable Docker-Content-Digest (%q)", tag, d)}
+	}
+	return d, nil
+}
+
+// classify turns any failure into a *lookup.Error with its Cause.
+func classify(err error) *lookup.Error {
+	var e *lookup.Error
 	if errors.As(err, &e) {
 		cp := *e
 		return &cp
@@ -145,27 +223,27 @@ func classify(err error) *Error {
 	if isTLSError(err) {
 		// Before status codes: a ping's plain-HTTP fallback answering 400
 		// is not the story when the TLS attempt failed verification.
-		return &Error{Cause: CauseNetwork, Err: err}
+		return &lookup.Error{Cause: lookup.CauseNetwork, Err: err}
 	}
 	var te *transport.Error
 	if errors.As(err, &te) {
-		return &Error{Cause: statusCause(te.StatusCode), StatusCode: te.StatusCode, Err: err}
+		return &lookup.Error{Cause: statusCause(te.StatusCode), StatusCode: te.StatusCode, Err: err}
 	}
-	return &Error{Cause: errCause(err), Err: err}
+	return &lookup.Error{Cause: errCause(err), Err: err}
 }
 
-func statusCause(code int) Cause {
+func statusCause(code int) lookup.Cause {
 	switch {
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
-		return CauseUnauthorized
+		return lookup.CauseUnauthorized
 	case code == http.StatusNotFound:
-		return CauseNotFound
+		return lookup.CauseNotFound
 	case code == http.StatusTooManyRequests:
-		return CauseRateLimited
+		return lookup.CauseRateLimited
 	case code >= 500:
-		return CauseServerError
+		return lookup.CauseServerError
 	}
-	return CauseUnknown
+	return lookup.CauseUnknown
 }
 
 func isTLSError(err error) bool {
@@ -180,7 +258,7 @@ func isTLSError(err error) bool {
 		errors.As(err, &ci) || errors.As(err, &rh)
 }
 
-func errCause(err error) Cause {
+func errCause(err error) lookup.Cause {
 	var (
 		ne  net.Error
 		op  *net.OpError
@@ -188,18 +266,18 @@ func errCause(err error) Cause {
 	)
 	switch {
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
-		return CauseTimeout
+		return lookup.CauseTimeout
 	case errors.As(err, &ne) && ne.Timeout():
-		return CauseTimeout
+		return lookup.CauseTimeout
 	case errors.Is(err, context.Canceled):
-		return CauseUnknown
+		return lookup.CauseUnknown
 	case errors.As(err, &op), errors.As(err, &dns), isTLSError(err),
 		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return CauseNetwork
+		return lookup.CauseNetwork
 	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"),
 		strings.Contains(err.Error(), "connection reset"),
 		strings.Contains(err.Error(), "connection refused"):
-		return CauseNetwork
+		return lookup.CauseNetwork
 	}
-	return CauseUnknown
+	return lookup.CauseUnknown
 }

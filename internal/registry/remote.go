@@ -6,6 +6,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/archwaydev/archway/internal/lookup"
 )
 
 // ParseReference reads ref as lookups do: go-containerregistry's rules
@@ -14,7 +16,7 @@ import (
 func (c *Client) ParseReference(ref string) (name.Reference, error) {
 	r, err := c.parse(ref)
 	if err != nil {
-		return nil, &Error{Ref: ref, Cause: CauseBadReference, Err: err}
+		return nil, &lookup.Error{Ref: ref, Cause: lookup.CauseBadReference, Err: err}
 	}
 	return r, nil
 }
@@ -41,7 +43,7 @@ func (c *Client) RemoteOptions(ctx context.Context, repo name.Repository) ([]rem
 func (c *Client) Repository(repo string) (name.Repository, error) {
 	r, err := c.parse(repo + ":latest")
 	if err != nil {
-		return name.Repository{}, &Error{Ref: repo, Cause: CauseBadReference, Err: fmt.Errorf("repository %q: %w", repo, err)}
+		return name.Repository{}, &lookup.Error{Ref: repo, Cause: lookup.CauseBadReference, Err: fmt.Errorf("repository %q: %w", repo, err)}
 	}
 	return r.Context(), nil
 }

@@ -2,10 +2,11 @@ package rewrite
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"slices"
 
+	"github.com/archwaydev/archway/internal/lookup"
+	"github.com/archwaydev/archway/internal/manifest"
 	"github.com/archwaydev/archway/internal/placement"
 	"github.com/archwaydev/archway/internal/platform"
 )
@@ -19,19 +20,6 @@ const (
 	FormatECS        Format = "ecs"        // ECS task definitions (JSON)
 	FormatCompose    Format = "compose"    // Compose files
 )
-
-// Image is what the registry said about one image reference.
-type Image struct {
-	// Platforms are the platforms the image supports.
-	Platforms []platform.Platform
-	// Err is non-nil when the lookup failed: the platforms are unknown.
-	Err error
-}
-
-// support converts img to what placement needs: its linux architectures.
-func (img Image) support() placement.ImageSupport {
-	return placement.ImageSupport{Architectures: platform.NewSet(img.Platforms...).Architectures(), Err: img.Err}
-}
 
 // Options configure Apply.
 type Options struct {
@@ -54,6 +42,10 @@ type Target struct {
 	// Images are the distinct image references it runs, init and
 	// ephemeral containers included.
 	Images []string
+	// Err is set when the object is malformed (a pod spec that does not
+	// decode, a duplicate key): it is left untouched and reported, and the
+	// rest of the file is still placed.
+	Err error
 }
 
 // ID is a short human name: kind/namespace/name.
@@ -80,6 +72,9 @@ type Change struct {
 	// Skipped is non-empty when the target was left untouched because an
 	// image is unknown; it names the image and the cause.
 	Skipped string
+	// Blocked is true when no placement is right for the target (see
+	// placement.Outcome.Blocked); Findings say why.
+	Blocked bool
 }
 
 // Result is the outcome of Apply on one file.
@@ -108,10 +103,6 @@ type File struct {
 	targets []Target
 	notes   []string
 }
-
-// ErrNoTargets is returned by Parse for input that holds nothing archway
-// can place (no Kubernetes workload, task definition or Compose service).
-var ErrNoTargets = errors.New("nothing to place")
 
 // Parse reads a file: its format is detected from the content. A file that
 // does not parse is an error naming the file (and line when known).
@@ -144,7 +135,7 @@ func (f *File) Images() []string {
 // Apply places every target of f with the given image support and returns
 // the new content. images should hold every reference of f.Images(); a
 // missing one counts as unknown. f itself is not modified.
-func (f *File) Apply(images map[string]Image, opts Options) (Result, error) {
+func (f *File) Apply(images map[string]lookup.Result, opts Options) (Result, error) {
 	h, err := f.load()
 	if err != nil {
 		return Result{}, err
@@ -169,57 +160,45 @@ func (f *File) Apply(images map[string]Image, opts Options) (Result, error) {
 // never changes what Parse saw.
 type handler interface {
 	targets() []Target
-	apply(images map[string]Image, opts Options) ([]Change, error)
+	apply(images map[string]lookup.Result, opts Options) ([]Change, error)
 	encode() ([]byte, error)
 }
 
 func (f *File) load() (handler, error) {
-	trimmed := bytes.TrimLeft(bytes.TrimPrefix(f.data, bom), " \t\r\n")
-	if len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') {
-		f.JSON = true
-		root, err := parseJSON(f.Name, f.data)
+	s := manifest.Parse(f.Name, f.data)
+	if err := s.Err(); err != nil {
+		return nil, err // every document must parse to write the file back
+	}
+	f.JSON = s.JSON
+	switch {
+	case s.JSON && isECS(s.Docs[0].Root):
+		f.Format = FormatECS
+		return &ecsFile{stream: s, root: s.Docs[0].Root}, nil
+	case !s.JSON:
+		c, ok, err := loadCompose(f.Name, f.data, s)
 		if err != nil {
 			return nil, err
 		}
-		if isECS(root) {
-			f.Format = FormatECS
-			return &ecsFile{root: root, style: detectJSONStyle(f.data)}, nil
+		if ok {
+			f.Format = FormatCompose
+			f.notes = c.notes
+			return c, nil
 		}
-		f.Format = FormatKubernetes
-		k := &kubeFile{name: f.Name, json: true, jsonStyle: detectJSONStyle(f.data), docs: []*document{{raw: f.data, root: root}}}
-		if err := k.find(); err != nil {
-			return nil, err
-		}
-		return k, nil
-	}
-	docs, err := splitYAML(f.Name, f.data)
-	if err != nil {
-		return nil, err
-	}
-	if c, ok, err := loadCompose(f.Name, f.data, docs); ok || err != nil {
-		if err != nil {
-			return nil, err
-		}
-		f.Format = FormatCompose
-		f.notes = c.notes
-		return c, nil
 	}
 	f.Format = FormatKubernetes
-	k := &kubeFile{name: f.Name, docs: docs}
-	if err := k.find(); err != nil {
-		return nil, err
-	}
+	k := &kubeFile{stream: s}
+	k.find()
 	return k, nil
 }
 
 // changeFrom turns a placement outcome into a Change.
 func changeFrom(t Target, o placement.Outcome) Change {
-	return Change{Target: t, Changed: o.Changed, Summary: o.Summary, Findings: o.Findings, Skipped: o.Skipped}
+	return Change{Target: t, Changed: o.Changed, Summary: o.Summary, Findings: o.Findings, Skipped: o.Skipped, Blocked: o.Blocked}
 }
 
 // unknownImage returns the Skipped text for the first image of refs whose
 // support is unknown, or "".
-func unknownImage(refs []string, images map[string]Image) string {
+func unknownImage(refs []string, images map[string]lookup.Result) string {
 	for _, ref := range refs {
 		img, ok := images[ref]
 		switch {
@@ -230,12 +209,4 @@ func unknownImage(refs []string, images map[string]Image) string {
 		}
 	}
 	return ""
-}
-
-func supports(images map[string]Image) map[string]placement.ImageSupport {
-	out := make(map[string]placement.ImageSupport, len(images))
-	for ref, img := range images {
-		out[ref] = img.support()
-	}
-	return out
 }

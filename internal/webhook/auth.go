@@ -14,7 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/archwaydev/archway/internal/registry"
+	"github.com/archwaydev/archway/internal/lookup"
 )
 
 // Credentials name where the kubelet would take a pod's pull credentials
@@ -137,8 +137,8 @@ func (p *PullSecretLookups) For(c Credentials) LookupFunc {
 	pod := &lazyKeychain{build: func(ctx context.Context) (authn.Keychain, error) { return p.source.Keychain(ctx, c) }, logger: p.logger}
 	f, err := p.newFn(authn.NewMultiKeychain(pod, p.fallback))
 	if err != nil {
-		return func(_ context.Context, ref string) registry.Result {
-			return registry.Result{Ref: ref, Err: &registry.Error{Ref: ref, Cause: registry.CauseUnknown, Err: fmt.Errorf("registry client: %w", err)}}
+		return func(_ context.Context, ref string) lookup.Result {
+			return lookup.Result{Ref: ref, Err: &lookup.Error{Ref: ref, Cause: lookup.CauseUnknown, Err: fmt.Errorf("registry client: %w", err)}}
 		}
 	}
 	p.clients.add(key, f, time.Now().Add(p.ttl))

@@ -66,10 +66,3 @@ func (c *lru[V]) add(key string, value V, expires time.Time) {
 		delete(c.items, last.Value.(*lruItem[V]).key)
 	}
 }
-
-// len returns the number of entries, expired ones included.
-func (c *lru[V]) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.order.Len()
-}

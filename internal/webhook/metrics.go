@@ -31,7 +31,7 @@ type Metrics struct {
 	LookupDuration *prometheus.HistogramVec // registry lookups (cache misses) by result
 	CacheHits      prometheus.Counter
 	CacheMisses    prometheus.Counter
-	RegistryErrors *prometheus.CounterVec // by registry.Cause
+	RegistryErrors *prometheus.CounterVec // by lookup.Cause
 	AdmissionTime  prometheus.Histogram
 }
 

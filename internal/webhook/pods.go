@@ -12,8 +12,8 @@ import (
 	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/archwaydev/archway/internal/placement"
-	"github.com/archwaydev/archway/internal/registry"
 )
 
 // AnnotationKey is the pod annotation archway reads and writes: a pod that
@@ -176,25 +176,25 @@ func (p *PodPlacer) Handle(ctx context.Context, req Request) Response {
 
 // lookupAll looks up every image of spec within the budget, Jobs at a time,
 // with the pod's credentials. failed is the first failed lookup, if any.
-func (p *PodPlacer) lookupAll(ctx context.Context, namespace string, spec *corev1.PodSpec) (images map[string]placement.ImageSupport, failed *registry.Result) {
+func (p *PodPlacer) lookupAll(ctx context.Context, namespace string, spec *corev1.PodSpec) (images map[string]lookup.Result, failed *lookup.Result) {
 	ctx, cancel := context.WithTimeoutCause(ctx, p.opts.Budget, errBudget)
 	defer cancel()
 	creds := CredentialsOf(namespace, spec)
-	lookup, authKey := p.opts.Lookups.For(creds), creds.Key()
+	fn, authKey := p.opts.Lookups.For(creds), creds.Key()
 	refs := placement.Images(spec)
-	results := make([]registry.Result, len(refs))
+	results := make([]lookup.Result, len(refs))
 	var g errgroup.Group
 	g.SetLimit(p.opts.Jobs)
 	for i, ref := range refs {
 		g.Go(func() error {
-			results[i] = p.opts.Resolver.Resolve(ctx, ref, authKey, lookup)
+			results[i] = p.opts.Resolver.Resolve(ctx, ref, authKey, fn)
 			return nil
 		})
 	}
 	_ = g.Wait()
-	images = make(map[string]placement.ImageSupport, len(refs))
+	images = make(map[string]lookup.Result, len(refs))
 	for i, res := range results {
-		images[refs[i]] = placement.ImageSupport{Architectures: res.Platforms().Architectures(), Err: res.Err}
+		images[refs[i]] = res
 		if res.Err != nil && failed == nil {
 			failed = &results[i]
 		}
@@ -240,12 +240,12 @@ func (p *PodPlacer) count(outcome, reason string) {
 }
 
 // skipReason returns the metric label and the human reason of a skip.
-func skipReason(failed *registry.Result, skipped string, budget time.Duration) (cause, reason string) {
+func skipReason(failed *lookup.Result, skipped string, budget time.Duration) (cause, reason string) {
 	if failed == nil {
 		return "unknown image", skipped
 	}
-	c := registry.CauseOf(failed.Err)
-	if c == registry.CauseTimeout {
+	c := lookup.CauseOf(failed.Err)
+	if c == lookup.CauseTimeout {
 		return string(c), fmt.Sprintf("lookup of %s timed out (budget %s)", failed.Ref, budget)
 	}
 	return string(c), fmt.Sprintf("lookup of %s failed: %s", failed.Ref, c)

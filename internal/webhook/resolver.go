@@ -8,12 +8,12 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"golang.org/x/sync/singleflight"
 
-	"github.com/archwaydev/archway/internal/registry"
+	"github.com/archwaydev/archway/internal/lookup"
 )
 
 // LookupFunc looks up the platforms of one image reference.
 // (*registry.Client).Lookup satisfies it.
-type LookupFunc func(ctx context.Context, ref string) registry.Result
+type LookupFunc func(ctx context.Context, ref string) lookup.Result
 
 // ResolverOptions configure a Resolver. Zero fields take the defaults.
 type ResolverOptions struct {
@@ -38,7 +38,7 @@ type ResolverOptions struct {
 // admissions ask. Safe for concurrent use.
 type Resolver struct {
 	opts    ResolverOptions
-	cache   *lru[registry.Result]
+	cache   *lru[lookup.Result]
 	group   singleflight.Group
 	metrics *Metrics
 }
@@ -60,7 +60,7 @@ func NewResolver(opts ResolverOptions, m *Metrics) *Resolver {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Resolver{opts: opts, cache: newLRU[registry.Result](opts.CacheSize), metrics: m}
+	return &Resolver{opts: opts, cache: newLRU[lookup.Result](opts.CacheSize), metrics: m}
 }
 
 // Resolve returns what lookup says about ref. authKey identifies the
@@ -69,10 +69,10 @@ func NewResolver(opts ResolverOptions, m *Metrics) *Resolver {
 // lookups in flight and failures are shared only by callers with the same
 // authKey. When ctx ends first, Resolve returns a timeout Result while the
 // lookup goes on to fill the cache.
-func (r *Resolver) Resolve(ctx context.Context, ref, authKey string, lookup LookupFunc) registry.Result {
+func (r *Resolver) Resolve(ctx context.Context, ref, authKey string, fn LookupFunc) lookup.Result {
 	parsed, err := name.ParseReference(ref)
 	if err != nil {
-		return registry.Result{Ref: ref, Err: &registry.Error{Ref: ref, Cause: registry.CauseBadReference, Err: err}}
+		return lookup.Result{Ref: ref, Err: &lookup.Error{Ref: ref, Cause: lookup.CauseBadReference, Err: err}}
 	}
 	key := parsed.Name()
 	errKey := key + "\x00" + authKey
@@ -93,7 +93,7 @@ func (r *Resolver) Resolve(ctx context.Context, ref, authKey string, lookup Look
 		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.LookupTimeout)
 		defer cancel()
 		start := time.Now()
-		res := safeLookup(lctx, lookup, ref)
+		res := safeLookup(lctx, fn, ref)
 		r.observe(time.Since(start), res.Err)
 		switch {
 		case res.Err != nil:
@@ -107,12 +107,12 @@ func (r *Resolver) Resolve(ctx context.Context, ref, authKey string, lookup Look
 	})
 	select {
 	case out := <-ch:
-		res := out.Val.(registry.Result)
+		res := out.Val.(lookup.Result)
 		res.Ref = ref
 		return res
 	case <-ctx.Done():
-		return registry.Result{Ref: ref, Err: &registry.Error{
-			Ref: ref, Cause: registry.CauseTimeout, Err: fmt.Errorf("admission budget exhausted: %w", context.Cause(ctx)),
+		return lookup.Result{Ref: ref, Err: &lookup.Error{
+			Ref: ref, Cause: lookup.CauseTimeout, Err: fmt.Errorf("admission budget exhausted: %w", context.Cause(ctx)),
 		}}
 	}
 }
@@ -136,18 +136,18 @@ func (r *Resolver) observe(d time.Duration, err error) {
 	result := "ok"
 	if err != nil {
 		result = "error"
-		r.metrics.RegistryErrors.WithLabelValues(string(registry.CauseOf(err))).Inc()
+		r.metrics.RegistryErrors.WithLabelValues(string(lookup.CauseOf(err))).Inc()
 	}
 	r.metrics.LookupDuration.WithLabelValues(result).Observe(d.Seconds())
 }
 
 // safeLookup calls lookup, turning a panic into a failed Result: a panic in
 // a singleflight.DoChan function would crash the process.
-func safeLookup(ctx context.Context, lookup LookupFunc, ref string) (res registry.Result) {
+func safeLookup(ctx context.Context, fn LookupFunc, ref string) (res lookup.Result) {
 	defer func() {
 		if v := recover(); v != nil {
-			res = registry.Result{Ref: ref, Err: &registry.Error{Ref: ref, Cause: registry.CauseUnknown, Err: fmt.Errorf("lookup panicked: %v", v)}}
+			res = lookup.Result{Ref: ref, Err: &lookup.Error{Ref: ref, Cause: lookup.CauseUnknown, Err: fmt.Errorf("lookup panicked: %v", v)}}
 		}
 	}()
-	return lookup(ctx, ref)
+	return fn(ctx, ref)
 }

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/archwaydev/archway/internal/platform"
-	"github.com/archwaydev/archway/internal/registry"
 	"github.com/archwaydev/archway/internal/webhook"
 )
 
@@ -19,15 +19,15 @@ type gated struct {
 	fail    bool
 }
 
-func (g *gated) lookup(ctx context.Context, ref string) registry.Result {
+func (g *gated) lookup(ctx context.Context, ref string) lookup.Result {
 	g.calls.Add(1)
 	if g.release != nil {
 		<-g.release
 	}
 	if g.fail {
-		return registry.Result{Ref: ref, Err: &registry.Error{Ref: ref, Cause: registry.CauseServerError, StatusCode: 503}}
+		return lookup.Result{Ref: ref, Err: &lookup.Error{Ref: ref, Cause: lookup.CauseServerError, StatusCode: 503}}
 	}
-	return registry.Result{Ref: ref, Entries: []registry.Entry{{Platform: platform.LinuxARM64}}}
+	return lookup.Result{Ref: ref, Entries: []lookup.Entry{{Platform: platform.LinuxARM64}}}
 }
 
 type clock struct {
@@ -48,7 +48,7 @@ func TestResolverSingleflight(t *testing.T) {
 	r := webhook.NewResolver(webhook.ResolverOptions{}, m)
 	const n = 100
 	var wg sync.WaitGroup
-	results := make([]registry.Result, n)
+	results := make([]lookup.Result, n)
 	for i := range n {
 		wg.Go(func() { results[i] = r.Resolve(context.Background(), "example.test/new:1", "ns/default/", g.lookup) })
 	}
@@ -138,8 +138,8 @@ func TestResolverBudgetLeavesLookupRunning(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	res := r.Resolve(ctx, "example.test/slow:1", "", g.lookup)
-	if registry.CauseOf(res.Err) != registry.CauseTimeout {
-		t.Fatalf("cause %q, want timeout: %v", registry.CauseOf(res.Err), res.Err)
+	if lookup.CauseOf(res.Err) != lookup.CauseTimeout {
+		t.Fatalf("cause %q, want timeout: %v", lookup.CauseOf(res.Err), res.Err)
 	}
 	close(g.release)
 	// The lookup finishes in the background and fills the cache.
@@ -158,8 +158,8 @@ func TestResolverBudgetLeavesLookupRunning(t *testing.T) {
 
 func TestResolverLookupPanic(t *testing.T) {
 	r := webhook.NewResolver(webhook.ResolverOptions{}, nil)
-	res := r.Resolve(context.Background(), "example.test/a:1", "", func(context.Context, string) registry.Result { panic("boom") })
-	if res.Err == nil || registry.CauseOf(res.Err) != registry.CauseUnknown {
+	res := r.Resolve(context.Background(), "example.test/a:1", "", func(context.Context, string) lookup.Result { panic("boom") })
+	if res.Err == nil || lookup.CauseOf(res.Err) != lookup.CauseUnknown {
 		t.Fatalf("result %+v, want an unknown failure", res)
 	}
 }
