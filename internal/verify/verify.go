@@ -146,7 +146,12 @@ func (v *Verifier) Image(ctx context.Context, ref string) (Result, error) {
 		return fail(fmt.Errorf("%s: %w", ref, err))
 	}
 	var entries []v1.Descriptor
+	var nested []PlatformResult
 	for _, m := range im.Manifests {
+		if m.MediaType.IsIndex() {
+			nested = append(nested, PlatformResult{Verdict: Unknown, Digest: m.Digest.String(), Error: "an index inside the index is not verified; verify it by digest"})
+			continue
+		}
 		if isAttestation(m) || !m.MediaType.IsImage() {
 			continue
 		}
@@ -174,6 +179,7 @@ func (v *Verifier) Image(ctx context.Context, ref string) (Result, error) {
 		})
 	}
 	_ = g.Wait()
+	res.Platforms = append(res.Platforms, nested...)
 	res.Platforms = append(res.Platforms, v.missing(res.Platforms)...)
 	return v.finish(res), nil
 }

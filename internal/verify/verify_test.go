@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -502,5 +503,17 @@ func TestDistribution(t *testing.T) {
 	}
 	if res, err := verify.Image(t.Context(), anon, ref, verify.Options{}); err == nil || res.Verdict != verify.Unknown || !strings.Contains(res.Error, "UNAUTHORIZED") {
 		t.Errorf("anonymous: verdict %s, error %q; want unknown, unauthorized", res.Verdict, res.Error)
+	}
+}
+
+func TestNestedIndexIsUnknown(t *testing.T) {
+	r := registrytest.StartInProcess(t)
+	inner := index(t, entry{"linux/arm64", img(t, "arm64", appCfg, base("arm64"), layer{files: []file{reg("usr/local/bin/app", 0o755, bins["arm64-exe"])}})})
+	outer := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex), mutate.IndexAddendum{Add: inner})
+	ref := r.Ref("nested:1")
+	registrytest.PushIndex(t, ref, outer)
+	p := onlyPlatform(t, run(t, ref, verify.Options{}))
+	if p.Verdict != verify.Unknown || !strings.Contains(p.Error, "an index inside the index") {
+		t.Errorf("nested index: %+v; want unknown", p)
 	}
 }
