@@ -216,8 +216,13 @@ func (v *Verifier) missing(have []PlatformResult) []PlatformResult {
 	return out
 }
 
-// finish sets the image verdict: the worst of its platforms'.
+// finish sets the image verdict: the worst of its platforms', or unknown
+// when there are none.
 func (v *Verifier) finish(res Result) Result {
+	if len(res.Platforms) == 0 {
+		res.Verdict, res.Error = Unknown, "the index has no image entries to verify"
+		return res
+	}
 	res.Verdict = Verified
 	for _, p := range res.Platforms {
 		res.Verdict = worseVerdict(res.Verdict, p.Verdict)
