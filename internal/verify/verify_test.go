@@ -516,4 +516,15 @@ func TestNestedIndexIsUnknown(t *testing.T) {
 	if p.Verdict != verify.Unknown || !strings.Contains(p.Error, "an index inside the index") {
 		t.Errorf("nested index: %+v; want unknown", p)
 	}
+	// An index of attestations only has nothing to verify: unknown, not verified.
+	att := r.Ref("nested:attestations")
+	registrytest.PushIndex(t, att, mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex), mutate.IndexAddendum{
+		Add: img(t, "unknown", v1.Config{}), Descriptor: v1.Descriptor{
+			Platform:    &v1.Platform{OS: "unknown", Architecture: "unknown"},
+			Annotations: map[string]string{registrytest.AttestationAnnotation: "attestation-manifest"},
+		},
+	}))
+	if res := run(t, att, verify.Options{}); res.Verdict != verify.Unknown || len(res.Platforms) != 0 || !strings.Contains(res.Error, "no image entries") {
+		t.Errorf("attestations only: %+v; want unknown", res)
+	}
 }
