@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"strings"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -34,6 +32,7 @@ type webhookOptions struct {
 	insecure              []string
 	kubeconfig            string
 	pullSecrets           bool
+	warmStart             time.Duration
 	logLevel              string
 }
 
@@ -85,6 +84,7 @@ or the Helm chart deploy/charts/archway.`,
 	f.StringArrayVar(&o.insecure, "insecure-registry", nil, "use plain HTTP for the registry at `HOST[:PORT]`; repeatable")
 	f.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig `FILE` to read pull secrets with (default: in-cluster config)")
 	f.BoolVar(&o.pullSecrets, "pull-secrets", true, "read pods' imagePullSecrets and their service account's, like the kubelet")
+	f.DurationVar(&o.warmStart, "warm-start", webhook.DefaultWarmStart, "at start-up, look up the running pods' images for up to this long before /readyz turns ready (negative: skip)")
 	f.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	cmd.AddCommand(newWebhookManifestsCmd())
 	return cmd
@@ -97,66 +97,29 @@ func runWebhook(ctx context.Context, cmd *cobra.Command, o webhookOptions) error
 		return usageError(err)
 	}
 	logger := slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
-	metrics := webhook.NewMetrics()
-
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	transport.MaxIdleConnsPerHost = 32
-	newLookup := func(kc authn.Keychain) (webhook.LookupFunc, error) {
-		opts := []registry.Option{
-			registry.WithoutCache(), // the webhook keeps its own in-memory cache
-			registry.WithKeychain(kc),
-			registry.WithTransport(transport),
-			registry.WithRequestTimeout(10 * time.Second),
-			registry.WithRetry(2, time.Second),
-			registry.WithLogger(logger),
-		}
-		if len(o.insecure) > 0 {
-			opts = append(opts, registry.WithInsecure(o.insecure...))
-		}
-		c, err := registry.New(opts...)
-		if err != nil {
-			return nil, err
-		}
-		return c.Lookup, nil
-	}
-	var lookups webhook.Lookups
-	client, err := o.kubeClient()
-	switch {
-	case !o.pullSecrets:
-	case err != nil:
-		logger.Warn("pull secrets not read: no Kubernetes client", "err", err)
-	default:
-		lookups = webhook.NewPullSecretLookups(webhook.KubernetesKeychains{Client: client}, authn.DefaultKeychain, newLookup, 5*time.Minute, 0, logger)
-	}
-	if lookups == nil {
-		f, err := newLookup(authn.DefaultKeychain)
-		if err != nil {
-			return withCode(ExitError, err)
-		}
-		lookups = webhook.StaticLookups(f)
-	}
-
-	placer, err := webhook.NewPodPlacer(webhook.PodPlacerOptions{
-		Resolver:  webhook.NewResolver(webhook.ResolverOptions{CacheSize: o.cacheSize, TagTTL: o.cacheTTL}, metrics),
-		Lookups:   lookups,
-		Placement: popts,
-		Mode:      mode,
-		Budget:    o.budget,
-		Metrics:   metrics,
-		Logger:    logger,
-	})
-	if err != nil {
-		return withCode(ExitError, err)
-	}
-	srv, err := webhook.Start(ctx, webhook.ServerOptions{
+	cfg := webhook.Config{
 		Addr:        o.listen,
 		MetricsAddr: o.metricsListen,
 		CertFile:    o.certFile,
 		KeyFile:     o.keyFile,
-		Webhook:     &webhook.Webhook{Handler: placer, Recover: placer.Recover, Logger: logger},
-		Metrics:     metrics,
+		Mode:        mode,
+		Placement:   popts,
+		Budget:      o.budget,
+		CacheSize:   o.cacheSize,
+		CacheTTL:    o.cacheTTL,
+		PullSecrets: o.pullSecrets,
+		WarmStart:   o.warmStart,
 		Logger:      logger,
-	})
+	}
+	if len(o.insecure) > 0 {
+		cfg.Registry = []registry.Option{registry.WithInsecure(o.insecure...)}
+	}
+	if o.pullSecrets || o.warmStart >= 0 {
+		if cfg.Kube, err = o.kubeClient(); err != nil {
+			logger.Warn("no Kubernetes client: pull secrets not read, no warm start", "err", err)
+		}
+	}
+	srv, err := webhook.NewServer(ctx, cfg)
 	if err != nil {
 		return withCode(ExitError, err)
 	}

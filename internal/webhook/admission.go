@@ -56,21 +56,6 @@ func Errored(code int32, err error) Response {
 	}}
 }
 
-// PatchResponseFromRaw admits the request with the JSON patch that turns
-// original into current, both JSON documents.
-func PatchResponseFromRaw(original, current []byte) Response {
-	patches, err := jsonpatch.CreatePatch(original, current)
-	if err != nil {
-		return Errored(http.StatusInternalServerError, fmt.Errorf("compute patch: %w", err))
-	}
-	r := Response{Patches: patches, AdmissionResponse: admissionv1.AdmissionResponse{Allowed: true}}
-	if len(patches) > 0 {
-		pt := admissionv1.PatchTypeJSONPatch
-		r.PatchType = &pt
-	}
-	return r
-}
-
 // complete fills in the UID and serialises Patches into Patch.
 func (r *Response) complete(req Request) error {
 	r.UID = req.UID

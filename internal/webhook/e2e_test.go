@@ -19,6 +19,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/archwaydev/archway/internal/certs"
 	"github.com/archwaydev/archway/internal/placement"
 	"github.com/archwaydev/archway/internal/platform"
 	"github.com/archwaydev/archway/internal/registry"
@@ -45,7 +46,6 @@ func TestEndToEnd(t *testing.T) {
 	// A registry behind htpasswd basic auth, for pull secrets.
 	private := registrytest.StartDistribution(t, registrytest.DistributionOptions{TLS: true, Users: map[string]string{"puller": "s3cret"}})
 	registrytest.Push(t, private.Ref("team/billing:1.0"), registrytest.Image(t, platform.LinuxAMD64), private.RemoteOptions()...)
-	registrytest.Push(t, private.Ref("team/secret:1.0"), registrytest.Image(t, platform.LinuxARM64), private.RemoteOptions()...)
 	// A registry that is gone.
 	gone, err := sandbox.Start(ctx)
 	if err != nil {
@@ -68,48 +68,35 @@ func TestEndToEnd(t *testing.T) {
 
 	const budget = 2 * time.Second
 	armTaint := corev1.Taint{Key: "arm", Value: "true", Effect: corev1.TaintEffectNoSchedule}
-	m := webhook.NewMetrics()
-	newLookup := func(kc authn.Keychain) (webhook.LookupFunc, error) {
-		c, err := registry.New(registry.WithoutCache(), registry.WithKeychain(kc), registry.WithTransport(private.Transport), registry.WithRetry(2, 500*time.Millisecond))
-		if err != nil {
-			return nil, err
-		}
-		return c.Lookup, nil
+	serving, err := certs.NewServing("test-ca", []string{"127.0.0.1"}, time.Now(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
 	}
-	placer, err := webhook.NewPodPlacer(webhook.PodPlacerOptions{
-		Resolver:  webhook.NewResolver(webhook.ResolverOptions{}, m),
-		Lookups:   webhook.NewPullSecretLookups(webhook.KubernetesKeychains{Client: env.Client}, authn.NewMultiKeychain(), newLookup, time.Minute, 0, nil),
-		Placement: placement.Options{ClusterArchs: []string{"amd64", "arm64"}, ArmTaint: &armTaint},
-		Budget:    budget,
-		Metrics:   m,
+	certFile, keyFile, err := serving.WriteFiles(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := webhook.NewServer(ctx, webhook.Config{
+		Addr:        "127.0.0.1:0",
+		CertFile:    certFile,
+		KeyFile:     keyFile,
+		Placement:   placement.Options{ClusterArchs: []string{"amd64", "arm64"}, ArmTaint: &armTaint},
+		Budget:      budget,
+		Kube:        env.Client,
+		PullSecrets: true,
+		Keychain:    authn.NewMultiKeychain(),
+		Registry:    []registry.Option{registry.WithTransport(private.Transport), registry.WithRetry(2, 500*time.Millisecond)},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	certs, err := webhook.GenerateCerts([]string{"127.0.0.1"}, time.Now(), time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile, keyFile, err := certs.WriteFiles(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := webhook.Start(ctx, webhook.ServerOptions{
-		Addr:     "127.0.0.1:0",
-		CertFile: certFile,
-		KeyFile:  keyFile,
-		Webhook:  &webhook.Webhook{Handler: placer, Recover: placer.Recover},
-		Metrics:  m,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := srv.Metrics()
 
 	env.AddNode(ctx, t, "amd64-node", "amd64", nil, nil)
 	env.AddNode(ctx, t, "arm64-node", "arm64", nil, []corev1.Taint{armTaint})
 	const ns = "apps"
 	env.Namespace(ctx, t, ns)
-	register(ctx, t, env, "https://"+srv.Addr()+webhook.MutatePath, certs.CAPEM)
+	register(ctx, t, env, "https://"+srv.Addr()+webhook.MutatePath, serving.CAPEM)
 	waitHonoured(ctx, t, env, ns, reg.Host+"/demo/legacy-billing:3.2")
 
 	// Pull secrets: one on the pod, one on its service account.
@@ -212,20 +199,23 @@ func TestEndToEnd(t *testing.T) {
 		})
 	}
 
-	// (A successful lookup is shared by every pod, whatever its credentials:
-	// an image's platforms do not depend on who asks. So this pod uses an
-	// image nobody has looked up yet.)
-	t.Run("private without credentials fails open", func(t *testing.T) {
+	// A lookup made with a pod's pull secrets is cached under a hash of
+	// those credentials: a pod without them, asking for the same private
+	// image after it was looked up, learns nothing from the cache.
+	t.Run("private image looked up by another tenant fails open", func(t *testing.T) {
 		got, err := env.Client.CoreV1().Pods(ns).Create(ctx, &corev1.Pod{
 			ObjectMeta: metav1.ObjectMeta{Name: "no-creds"},
-			Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: private.Ref("team/secret:1.0")}}},
+			Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: private.Ref("team/billing:1.0")}}},
 		}, metav1.CreateOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := "skipped (lookup of " + private.Ref("team/secret:1.0") + " failed: unauthorized)"
+		want := "skipped (lookup of " + private.Ref("team/billing:1.0") + " failed: unauthorized)"
 		if ann := got.Annotations[webhook.AnnotationKey]; ann != want {
 			t.Errorf("annotation %q, want %q", ann, want)
+		}
+		if got.Spec.Affinity != nil {
+			t.Errorf("pod without credentials was placed from another tenant's lookup: %+v", got.Spec.Affinity)
 		}
 	})
 	t.Run("opted-out namespace is not sent", func(t *testing.T) {

@@ -13,14 +13,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/authn"
 	admissionv1 "k8s.io/api/admission/v1"
 
+	"github.com/archwaydev/archway/internal/certs"
+	"github.com/archwaydev/archway/internal/platform"
+	"github.com/archwaydev/archway/internal/registrytest"
 	"github.com/archwaydev/archway/internal/webhook"
 )
 
-func writeCerts(t *testing.T, dir string, mtime time.Time) *webhook.Certs {
+func writeCerts(t *testing.T, dir string, mtime time.Time) *certs.Serving {
 	t.Helper()
-	c, err := webhook.GenerateCerts([]string{"127.0.0.1", "localhost"}, time.Now(), time.Hour)
+	c, err := certs.NewServing("test-ca", []string{"127.0.0.1", "localhost"}, time.Now(), time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,26 +65,26 @@ func get(t *testing.T, c *http.Client, url string) (int, string) {
 
 func TestServer(t *testing.T) {
 	dir := t.TempDir()
-	certs := writeCerts(t, dir, time.Now().Add(-time.Minute))
-	s := &scripted{}
-	placer, m := newPlacer(t, webhook.ModeEnforce, time.Second, webhook.StaticLookups(s.lookup))
+	serving := writeCerts(t, dir, time.Now().Add(-time.Minute))
+	reg := registrytest.StartInProcess(t)
+	image := reg.Ref("legacy:1")
+	registrytest.Push(t, image, registrytest.Image(t, platform.LinuxAMD64))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	srv, err := webhook.Start(ctx, webhook.ServerOptions{
+	srv, err := webhook.NewServer(ctx, webhook.Config{
 		Addr:        "127.0.0.1:0",
 		MetricsAddr: "127.0.0.1:0",
 		CertFile:    filepath.Join(dir, "tls.crt"),
 		KeyFile:     filepath.Join(dir, "tls.key"),
-		Webhook:     &webhook.Webhook{Handler: placer, Recover: placer.Recover},
-		Metrics:     m,
+		Keychain:    authn.NewMultiKeychain(),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	base := "https://" + srv.Addr()
-	client := tlsClient(t, certs.CAPEM)
+	client := tlsClient(t, serving.CAPEM)
 
-	resp, err := client.Post(base+webhook.MutatePath, "application/json", bytes.NewReader(review(t, request(t, pod(amd64Only), admissionv1.Create))))
+	resp, err := client.Post(base+webhook.MutatePath, "application/json", bytes.NewReader(review(t, request(t, pod(image), admissionv1.Create))))
 	if err != nil {
 		t.Fatal(err)
 	}
