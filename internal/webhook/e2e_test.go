@@ -2,7 +2,6 @@ package webhook_test
 
 import (
 	"context"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
 
 	"github.com/archwaydev/archway/internal/certs"
 	"github.com/archwaydev/archway/internal/placement"
@@ -27,6 +27,7 @@ import (
 	"github.com/archwaydev/archway/internal/sandbox"
 	"github.com/archwaydev/archway/internal/testenv"
 	"github.com/archwaydev/archway/internal/webhook"
+	"github.com/archwaydev/archway/internal/webhook/install"
 )
 
 // TestEndToEnd runs the webhook on 127.0.0.1 against a real kube-apiserver
@@ -240,6 +241,22 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("opted-out pod is not sent (matchConditions)", func(t *testing.T) {
+		got, err := env.Client.CoreV1().Pods(ns).Create(ctx, &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: "opted-out", Annotations: map[string]string{webhook.AnnotationKey: webhook.AnnotationDisabled}},
+			Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: reg.Host + "/demo/legacy-billing:3.2"}}},
+		}, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Spec.Affinity != nil {
+			t.Errorf("opted-out pod was placed: %+v", got.Spec.Affinity)
+		}
+		if n := counter(t, m, "archway_webhook_admissions_total", "outcome", webhook.OutcomeDisabled); n != 0 {
+			t.Errorf("the API server sent %v opted-out pods, want 0", n)
+		}
+	})
+
 	for _, reason := range []string{"network", "timeout", "unauthorized"} {
 		if n := counter(t, m, "archway_webhook_skipped_total", "reason", reason); n < 1 {
 			t.Errorf("skipped{reason=%s} = %v, want ≥ 1", reason, n)
@@ -247,37 +264,30 @@ func TestEndToEnd(t *testing.T) {
 	}
 }
 
-// register creates the MutatingWebhookConfiguration the chart creates, but
-// pointing at url.
+// register creates the MutatingWebhookConfiguration the chart renders
+// (selectors, matchConditions, reinvocationPolicy, failurePolicy), pointing
+// at url instead of the in-cluster Service.
 func register(ctx context.Context, t *testing.T, env *testenv.Env, url string, caPEM []byte) {
 	t.Helper()
-	if !x509.NewCertPool().AppendCertsFromPEM(caPEM) {
-		t.Fatal("bad CA")
-	}
-	none := admissionregistrationv1.SideEffectClassNone
-	ignore := admissionregistrationv1.Ignore
-	timeout := int32(5)
-	optOut := metav1.LabelSelectorRequirement{Key: webhook.AnnotationKey, Operator: metav1.LabelSelectorOpNotIn, Values: []string{webhook.AnnotationDisabled}}
-	_, err := env.Client.AdmissionregistrationV1().MutatingWebhookConfigurations().Create(ctx, &admissionregistrationv1.MutatingWebhookConfiguration{
-		ObjectMeta: metav1.ObjectMeta{Name: "archway"},
-		Webhooks: []admissionregistrationv1.MutatingWebhook{{
-			Name:         "placement.archway.dev",
-			ClientConfig: admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: caPEM},
-			Rules: []admissionregistrationv1.RuleWithOperations{{
-				Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
-				Rule:       admissionregistrationv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"pods"}},
-			}},
-			NamespaceSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
-				{Key: corev1.LabelMetadataName, Operator: metav1.LabelSelectorOpNotIn, Values: []string{"kube-system"}}, optOut,
-			}},
-			ObjectSelector:          &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{optOut}},
-			SideEffects:             &none,
-			FailurePolicy:           &ignore,
-			TimeoutSeconds:          &timeout,
-			AdmissionReviewVersions: []string{"v1"},
-		}},
-	}, metav1.CreateOptions{})
+	manifest, err := install.Render("archway", "archway", map[string]any{
+		"tls": map[string]any{"existingSecret": "archway-tls", "caBundle": string(caPEM)},
+	})
 	if err != nil {
+		t.Fatal(err)
+	}
+	var hook admissionregistrationv1.MutatingWebhookConfiguration
+	for _, doc := range strings.Split(manifest, "\n---\n") {
+		if strings.Contains(doc, "\nkind: MutatingWebhookConfiguration\n") {
+			if err := yaml.UnmarshalStrict([]byte(doc), &hook); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if len(hook.Webhooks) != 1 {
+		t.Fatalf("chart renders %d webhooks", len(hook.Webhooks))
+	}
+	hook.Webhooks[0].ClientConfig = admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: caPEM}
+	if _, err := env.Client.AdmissionregistrationV1().MutatingWebhookConfigurations().Create(ctx, &hook, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -15,7 +15,7 @@ import (
 // warmPodLimit bounds the pods the warm start reads.
 const warmPodLimit = 10000
 
-// warmUp lists the running pods (in pages, at most warmPodLimit) and looks
+// warmUp lists the pods not yet finished (in pages, at most warmPodLimit) and looks
 // up each distinct image with its pod's credentials, 8 at a time, so that
 // the first admissions after a rollout hit the cache. It returns the
 // number of lookups made; it stops when ctx ends.
@@ -26,7 +26,7 @@ func warmUp(ctx context.Context, kube kubernetes.Interface, cache *registry.MemC
 	}
 	seen := map[job]bool{}
 	var jobs []job
-	opts := metav1.ListOptions{Limit: 500, FieldSelector: "status.phase=Running"}
+	opts := metav1.ListOptions{Limit: 500, FieldSelector: "status.phase!=Succeeded,status.phase!=Failed"}
 	for read := 0; read < warmPodLimit; {
 		pods, err := kube.CoreV1().Pods("").List(ctx, opts)
 		if err != nil {
