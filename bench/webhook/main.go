@@ -25,7 +25,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"golang.org/x/sync/errgroup"
 	"io"
 	"log"
 	"net"
@@ -36,6 +35,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -112,7 +113,7 @@ func run(ctx context.Context, rate int, duration time.Duration, burst, workers i
 	}
 	regSrv := &http.Server{Handler: proxy, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = regSrv.Serve(ln) }()
-	defer regSrv.Close()
+	defer func() { _ = regSrv.Close() }()
 	host := ln.Addr().String()
 	if _, err := sandbox.Seed(ctx, host); err != nil {
 		return err
@@ -141,7 +142,7 @@ func run(ctx context.Context, rate int, duration time.Duration, burst, workers i
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	defer func() { _ = os.RemoveAll(dir) }()
 	serving, err := certs.NewServing("bench-ca", []string{"127.0.0.1"}, time.Now(), time.Hour)
 	if err != nil {
 		return err
@@ -396,7 +397,7 @@ func sendPatch(ctx context.Context, c *http.Client, url string, body []byte) (ti
 		return 0, nil, err
 	}
 	out, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	d := time.Since(start)
 	if err != nil {
 		return d, nil, err

@@ -244,7 +244,7 @@ func (p *PullSecretLookups) For(s PullSecrets) (*Credentials, error) {
 	s = s.normalized()
 	key := s.key()
 	now := time.Now()
-	if e, ok := p.entries.get(key, now); ok && !(e.creds.hadFailure() && now.Sub(e.built) >= retryFailedAfter) {
+	if e, ok := p.entries.get(key, now); ok && (!e.creds.hadFailure() || now.Sub(e.built) < retryFailedAfter) {
 		return e.creds, nil
 	}
 	keychains := []authn.Keychain{p.fallback}

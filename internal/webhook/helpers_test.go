@@ -2,6 +2,9 @@ package webhook_test
 
 import (
 	"encoding/pem"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -45,4 +48,19 @@ func mustPEM(t *testing.T, b []byte) []byte {
 		t.Fatal("no PEM block")
 	}
 	return block.Bytes
+}
+
+// hangingRegistry starts a server that accepts connections and never
+// answers, and returns its host:port.
+func hangingRegistry(t *testing.T) string {
+	t.Helper()
+	release := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	t.Cleanup(func() { close(release); hang.Close() })
+	return strings.TrimPrefix(hang.URL, "http://")
 }

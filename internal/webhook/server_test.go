@@ -58,7 +58,7 @@ func get(t *testing.T, c *http.Client, url string) (int, string) {
 	if err != nil {
 		t.Fatalf("GET %s: %v", url, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
 }
@@ -89,7 +89,7 @@ func TestServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if resp.StatusCode != 200 || !strings.Contains(string(body), `"patchType":"JSONPatch"`) {
 		t.Fatalf("mutate: %d %s", resp.StatusCode, body)
 	}
@@ -134,7 +134,7 @@ func TestServer(t *testing.T) {
 		if err != nil {
 			t.Fatalf("handshake after a bad renewal: %v", err)
 		}
-		c.Close()
+		_ = c.Close()
 	})
 
 	cancel()

@@ -3,7 +3,6 @@ package webhook_test
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -31,19 +30,12 @@ func TestWarmStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = reg.Close() })
-	release := make(chan struct{})
-	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-r.Context().Done():
-		case <-release:
-		}
-	}))
-	t.Cleanup(func() { close(release); hang.Close() })
+	hangHost := hangingRegistry(t)
 
 	// Pods that exist before the webhook starts (no webhook registered).
 	images := map[string][]string{
 		"shop":    {reg.Host + "/demo/api:2.1", reg.Host + "/demo/legacy-billing:3.2"},
-		"billing": {reg.Host + "/demo/legacy-billing:3.2", strings.TrimPrefix(hang.URL, "http://") + "/demo/slow:1"},
+		"billing": {reg.Host + "/demo/legacy-billing:3.2", hangHost + "/demo/slow:1"},
 	}
 	for ns, imgs := range images {
 		env.Namespace(ctx, t, ns)
