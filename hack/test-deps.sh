@@ -27,6 +27,23 @@ if [[ -f /var/run/docker-registry.pid ]]; then
   start-stop-daemon --stop --quiet --pidfile /var/run/docker-registry.pid >/dev/null 2>&1 || true
 fi
 
+# Go tools the index tests read archway's indexes back with, at pinned
+# versions (installed into $(go env GOPATH)/bin, where the tests look too).
+go_tools=(
+  "crane github.com/google/go-containerregistry/cmd/crane v0.22.1"
+  "regctl github.com/regclient/regclient/cmd/regctl v0.11.7"
+)
+gobin="$(go env GOBIN)"
+[[ -n "$gobin" ]] || gobin="$(go env GOPATH)/bin"
+for tool in "${go_tools[@]}"; do
+  read -r bin pkg version <<<"$tool"
+  if [[ -x "$gobin/$bin" ]] && go version -m "$gobin/$bin" 2>/dev/null | grep -q "[[:space:]]$version\b"; then
+    continue
+  fi
+  echo "test-deps: go install $pkg@$version"
+  go install "$pkg@$version"
+done
+
 # The Kubernetes control plane internal/testenv starts: kube-apiserver and
 # kube-scheduler built from source (about 15 minutes the first time) and
 # Debian's etcd, cached under ${XDG_CACHE_HOME:-$HOME/.cache}/archway/k8s/<version>.

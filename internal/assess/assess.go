@@ -6,41 +6,38 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/archwaydev/archway/internal/platform"
 	"github.com/archwaydev/archway/internal/workload"
 )
 
-// Verdict is whether something can run on the target platform.
+// Verdict is whether something can run on the target platform. Workloads
+// are Ready, NotReady or Unknown; images (and the containers that run
+// them) are Supported, Unsupported or Unknown. There is no fourth: a failed
+// lookup is Unknown, never Unsupported.
 type Verdict string
 
-// The three verdicts. There is no fourth: a failed lookup is Unknown.
+// The verdicts.
 const (
-	Ready    Verdict = "ready"     // every image supports the platform
-	NotReady Verdict = "not-ready" // at least one image is known to lack it
-	Unknown  Verdict = "unknown"   // at least one image could not be looked up
+	Ready       Verdict = "ready"       // workload: every image supports the platform
+	NotReady    Verdict = "not-ready"   // workload: at least one image is known to lack it
+	Supported   Verdict = "supported"   // image: it has the platform
+	Unsupported Verdict = "unsupported" // image: the registry says it lacks the platform
+	Unknown     Verdict = "unknown"     // could not be told: a lookup failed
 )
 
-// Verdicts lists the verdicts worst first, the order reports group by.
+// Verdicts lists the workload verdicts worst first, the order reports group by.
 var Verdicts = []Verdict{NotReady, Unknown, Ready}
 
-// ImageResult is what a lookup learned about one image reference. The
-// caller fills it from a registry.Result:
-//
-//	assess.ImageResult{Ref: r.Ref, Digest: r.Digest, Platforms: r.Platforms(),
-//		Err: r.Err, Cause: string(registry.CauseOf(r.Err))} // Cause only when r.Err != nil
-type ImageResult struct {
-	// Ref is the reference as written in the source.
-	Ref string
-	// Digest is the digest the reference resolved to; empty when unknown.
-	Digest string
-	// Platforms are the platforms the image supports; meaningful only
-	// when Err is nil.
-	Platforms platform.Set
-	// Err is the reason the lookup failed; nil when it succeeded.
-	Err error
-	// Cause is a short classification of Err, e.g. "unauthorized" or
-	// "not found"; empty when Err is nil or the cause is not known.
-	Cause string
+// workloadVerdict maps an image verdict to the workload verdict it implies.
+func workloadVerdict(v Verdict) Verdict {
+	switch v {
+	case Supported:
+		return Ready
+	case Unsupported:
+		return NotReady
+	}
+	return v
 }
 
 // ContainerResult is the verdict for one container.
@@ -55,7 +52,8 @@ type ContainerResult struct {
 	// Build is true for a build container, which runs on the build host
 	// and does not count towards the workload's verdict.
 	Build bool
-	// Verdict is the container's verdict.
+	// Verdict is the container's image verdict: Supported, Unsupported or
+	// Unknown.
 	Verdict Verdict
 	// Digest is the digest the image resolved to; empty when unknown.
 	Digest string
@@ -64,7 +62,7 @@ type ContainerResult struct {
 	// Err is the lookup error when the verdict is Unknown because the
 	// lookup failed; Cause classifies it.
 	Err   error
-	Cause string
+	Cause lookup.Cause
 	// Reason says why the verdict is what it is, in one line.
 	Reason string
 }
@@ -97,9 +95,10 @@ type WorkloadResult struct {
 
 // ImageVerdict is one distinct image and its verdict against the target.
 type ImageVerdict struct {
-	ImageResult
+	// Result is what the registry said; Ref is the reference as written.
+	lookup.Result
 	// Verdict is the image's verdict against the report's target (not
-	// against any container's pin).
+	// against any container's pin): Supported, Unsupported or Unknown.
 	Verdict Verdict
 	// Reason says why, in one line.
 	Reason string
@@ -124,7 +123,7 @@ type Report struct {
 // Assess judges every workload against target using images, the lookup
 // results keyed by image reference. An image missing from images is
 // unknown, never not ready.
-func Assess(ws []workload.Workload, images map[string]ImageResult, target platform.Platform) Report {
+func Assess(ws []workload.Workload, images map[string]lookup.Result, target platform.Platform) Report {
 	target = platform.Normalize(target)
 	r := Report{Target: target, Workloads: make([]WorkloadResult, 0, len(ws))}
 	for _, w := range ws {
@@ -136,37 +135,28 @@ func Assess(ws []workload.Workload, images map[string]ImageResult, target platfo
 }
 
 // judge returns the verdict of an image reference against p.
-func judge(ref string, images map[string]ImageResult, p platform.Platform) (ImageResult, Verdict, string) {
+func judge(ref string, images map[string]lookup.Result, p platform.Platform) (lookup.Result, Verdict, string) {
 	if ref == "" {
-		return ImageResult{}, Unknown, "no image reference"
+		return lookup.Result{}, Unknown, "no image reference"
 	}
 	img, ok := images[ref]
 	if !ok {
-		return ImageResult{Ref: ref}, Unknown, "image was not looked up"
+		return lookup.Result{Ref: ref}, Unknown, "image was not looked up"
 	}
-	if img.Err != nil {
-		// Registry errors start with the reference, which is said already.
-		return img, Unknown, "lookup failed: " + strings.TrimPrefix(img.Err.Error(), ref+": ")
-	}
-	if img.Platforms.Len() == 0 {
-		return img, Unknown, "the registry reported no platforms"
-	}
-	if img.Platforms.Supports(p) {
-		return img, Ready, "supports " + p.String()
-	}
-	return img, NotReady, fmt.Sprintf("lacks %s; supports %s", p, img.Platforms)
+	v, reason := JudgeImage(img, p)
+	return img, v, reason
 }
 
-func assessContainer(c workload.Container, images map[string]ImageResult, target platform.Platform) ContainerResult {
+func assessContainer(c workload.Container, images map[string]lookup.Result, target platform.Platform) ContainerResult {
 	cr := ContainerResult{Container: c, Platform: target, Build: !Counted(c.Kind)}
 	if !c.Platform.IsZero() {
 		cr.Platform, cr.Pinned = platform.Normalize(c.Platform), true
 	}
 	img, v, reason := judge(c.Image, images, cr.Platform)
 	cr.Verdict, cr.Reason = v, reason
-	cr.Digest, cr.Platforms = img.Digest, img.Platforms
+	cr.Digest, cr.Platforms = img.Digest, img.Platforms()
 	if img.Err != nil {
-		cr.Err, cr.Cause = img.Err, img.Cause
+		cr.Err, cr.Cause = img.Err, lookup.CauseOf(img.Err)
 		cr.Platforms = platform.Set{}
 	}
 	if cr.Pinned {
@@ -178,7 +168,7 @@ func assessContainer(c workload.Container, images map[string]ImageResult, target
 	return cr
 }
 
-func assessWorkload(w workload.Workload, images map[string]ImageResult, target platform.Platform) WorkloadResult {
+func assessWorkload(w workload.Workload, images map[string]lookup.Result, target platform.Platform) WorkloadResult {
 	wr := WorkloadResult{Workload: w}
 	counted := 0
 	var notReady, unknown []string
@@ -193,7 +183,7 @@ func assessWorkload(w workload.Workload, images map[string]ImageResult, target p
 		counted++
 		line := fmt.Sprintf("%s %s (%s): %s", c.Kind, c.Name, c.Image, cr.Reason)
 		switch cr.Verdict {
-		case NotReady:
+		case Unsupported:
 			notReady = append(notReady, line)
 		case Unknown:
 			unknown = append(unknown, line)
@@ -289,7 +279,7 @@ func everySupports(crs []ContainerResult, target platform.Platform) bool {
 	return n > 0
 }
 
-func imageVerdicts(wrs []WorkloadResult, images map[string]ImageResult, target platform.Platform) []ImageVerdict {
+func imageVerdicts(wrs []WorkloadResult, images map[string]lookup.Result, target platform.Platform) []ImageVerdict {
 	byRef := map[string]*ImageVerdict{}
 	for _, wr := range wrs {
 		for _, cr := range wr.Containers {
@@ -300,7 +290,7 @@ func imageVerdicts(wrs []WorkloadResult, images map[string]ImageResult, target p
 			iv, ok := byRef[ref]
 			if !ok {
 				img, v, reason := judge(ref, images, target)
-				iv = &ImageVerdict{ImageResult: img, Verdict: v, Reason: reason, BuildOnly: true}
+				iv = &ImageVerdict{Result: img, Verdict: v, Reason: reason, BuildOnly: true}
 				byRef[ref] = iv
 			}
 			if !cr.Build {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/archwaydev/archway/internal/platform"
 	"github.com/archwaydev/archway/internal/workload"
 )
@@ -15,15 +16,24 @@ var (
 	amd64  = platform.LinuxAMD64
 	arm64  = platform.LinuxARM64
 	armv7  = platform.MustParse("linux/arm/v7")
-	images = map[string]ImageResult{
-		"multi:1":  {Ref: "multi:1", Digest: "sha256:aa", Platforms: platform.NewSet(amd64, arm64)},
-		"amd:1":    {Ref: "amd:1", Digest: "sha256:bb", Platforms: platform.NewSet(amd64)},
-		"arm:1":    {Ref: "arm:1", Digest: "sha256:cc", Platforms: platform.NewSet(arm64)},
-		"armv7:1":  {Ref: "armv7:1", Platforms: platform.NewSet(armv7, amd64)},
-		"denied:1": {Ref: "denied:1", Err: errors.New("denied:1: unauthorized: authentication required"), Cause: "unauthorized"},
-		"empty:1":  {Ref: "empty:1", Digest: "sha256:dd"},
+	images = map[string]lookup.Result{
+		"multi:1":  result("multi:1", "sha256:aa", amd64, arm64),
+		"amd:1":    result("amd:1", "sha256:bb", amd64),
+		"arm:1":    result("arm:1", "sha256:cc", arm64),
+		"armv7:1":  result("armv7:1", "", armv7, amd64),
+		"denied:1": {Ref: "denied:1", Err: &lookup.Error{Ref: "denied:1", Cause: lookup.CauseUnauthorized, Err: errors.New("authentication required")}},
+		"empty:1":  result("empty:1", "sha256:dd"),
 	}
 )
+
+// result is a successful lookup of ref with the given platforms.
+func result(ref, digest string, ps ...platform.Platform) lookup.Result {
+	r := lookup.Result{Ref: ref, Digest: digest}
+	for _, p := range ps {
+		r.Entries = append(r.Entries, lookup.Entry{Platform: p})
+	}
+	return r
+}
 
 func ctr(kind workload.ContainerKind, name, image string) workload.Container {
 	return workload.Container{Name: name, Kind: kind, Image: image}
@@ -76,18 +86,18 @@ func TestAssessWorkload(t *testing.T) {
 		{
 			name: "every image supports the target",
 			w:    deploy(ctr(reg, "api", "multi:1"), ctr(reg, "proxy", "arm:1")),
-			want: got{Verdict: Ready, Containers: []Verdict{Ready, Ready}, Architectures: []string{"arm64"}},
+			want: got{Verdict: Ready, Containers: []Verdict{Supported, Supported}, Architectures: []string{"arm64"}},
 		},
 		{
 			name: "an image lacks the target: what it supports is said",
 			w:    deploy(ctr(reg, "api", "multi:1"), ctr(reg, "legacy", "amd:1")),
-			want: got{Verdict: NotReady, Containers: []Verdict{Ready, NotReady}, Architectures: []string{"amd64"},
+			want: got{Verdict: NotReady, Containers: []Verdict{Supported, Unsupported}, Architectures: []string{"amd64"},
 				Reasons: []string{"container legacy (amd:1): lacks linux/arm64; supports linux/amd64"}},
 		},
 		{
 			name: "a failed lookup is unknown with its cause, never not ready",
 			w:    deploy(ctr(reg, "api", "multi:1"), ctr(reg, "private", "denied:1")),
-			want: got{Verdict: Unknown, Containers: []Verdict{Ready, Unknown},
+			want: got{Verdict: Unknown, Containers: []Verdict{Supported, Unknown},
 				Reasons: []string{"container private (denied:1): lookup failed: unauthorized: authentication required"}},
 		},
 		{
@@ -111,7 +121,7 @@ func TestAssessWorkload(t *testing.T) {
 		{
 			name: "not ready wins over unknown",
 			w:    deploy(ctr(reg, "private", "denied:1"), ctr(reg, "legacy", "amd:1")),
-			want: got{Verdict: NotReady, Containers: []Verdict{Unknown, NotReady},
+			want: got{Verdict: NotReady, Containers: []Verdict{Unknown, Unsupported},
 				Reasons: []string{
 					"container legacy (amd:1): lacks linux/arm64; supports linux/amd64",
 					"container private (denied:1): lookup failed: unauthorized: authentication required",
@@ -120,26 +130,26 @@ func TestAssessWorkload(t *testing.T) {
 		{
 			name: "an init container counts",
 			w:    deploy(ctr(init, "migrate", "amd:1"), ctr(reg, "api", "multi:1")),
-			want: got{Verdict: NotReady, Containers: []Verdict{NotReady, Ready}, Architectures: []string{"amd64"},
+			want: got{Verdict: NotReady, Containers: []Verdict{Unsupported, Supported}, Architectures: []string{"amd64"},
 				Reasons: []string{"init migrate (amd:1): lacks linux/arm64; supports linux/amd64"}},
 		},
 		{
 			name: "a sidecar counts",
 			w:    deploy(ctr(reg, "api", "multi:1"), ctr(side, "mesh", "amd:1")),
-			want: got{Verdict: NotReady, Containers: []Verdict{Ready, NotReady}, Architectures: []string{"amd64"},
+			want: got{Verdict: NotReady, Containers: []Verdict{Supported, Unsupported}, Architectures: []string{"amd64"},
 				Reasons: []string{"sidecar mesh (amd:1): lacks linux/arm64; supports linux/amd64"}},
 		},
 		{
 			name: "an ephemeral container counts",
 			w:    deploy(ctr(reg, "api", "multi:1"), ctr(eph, "debug", "denied:1")),
-			want: got{Verdict: Unknown, Containers: []Verdict{Ready, Unknown},
+			want: got{Verdict: Unknown, Containers: []Verdict{Supported, Unknown},
 				Reasons: []string{"ephemeral debug (denied:1): lookup failed: unauthorized: authentication required"}},
 		},
 		{
 			name: "a build stage is judged but does not count",
 			w: workload.Workload{Source: workload.SourceDockerfile, Kind: "Dockerfile", Name: "Dockerfile",
 				Containers: []workload.Container{ctr(build, "builder", "amd:1"), ctr(reg, "final", "multi:1")}},
-			want: got{Verdict: Ready, Containers: []Verdict{NotReady, Ready}, Architectures: []string{"amd64", "arm64"}},
+			want: got{Verdict: Ready, Containers: []Verdict{Unsupported, Supported}, Architectures: []string{"amd64", "arm64"}},
 		},
 		{
 			name: "only build stages is ready",
@@ -157,21 +167,21 @@ func TestAssessWorkload(t *testing.T) {
 			name: "a container pinned by its source is judged on its pin",
 			w: workload.Workload{Source: workload.SourceCompose, Kind: "Service", Name: "db",
 				Containers: []workload.Container{withPlatform(ctr(reg, "db", "amd:1"), amd64)}},
-			want: got{Verdict: Ready, Containers: []Verdict{Ready}, Pinned: true, PinnedArchitectures: []string{"amd64"},
+			want: got{Verdict: Ready, Containers: []Verdict{Supported}, Pinned: true, PinnedArchitectures: []string{"amd64"},
 				Architectures: []string{"amd64"}},
 		},
 		{
 			name: "a container pinned elsewhere whose image is multi-arch could move",
 			w: workload.Workload{Source: workload.SourceCompose, Kind: "Service", Name: "web",
 				Containers: []workload.Container{withPlatform(ctr(reg, "web", "multi:1"), amd64)}},
-			want: got{Verdict: Ready, Containers: []Verdict{Ready}, Pinned: true, PinnedArchitectures: []string{"amd64"},
+			want: got{Verdict: Ready, Containers: []Verdict{Supported}, Pinned: true, PinnedArchitectures: []string{"amd64"},
 				CouldMove: true, Architectures: []string{"amd64", "arm64"},
 				Reasons: []string{"pinned to amd64, but every image also supports linux/arm64: could move to arm64"}},
 		},
 		{
 			name: "pinned to amd64 with multi-arch images could move",
 			w:    pinned(deploy(ctr(reg, "api", "multi:1"), ctr(init, "wait", "multi:1")), "amd64"),
-			want: got{Verdict: Ready, Containers: []Verdict{Ready, Ready}, Pinned: true, PinnedArchitectures: []string{"amd64"},
+			want: got{Verdict: Ready, Containers: []Verdict{Supported, Supported}, Pinned: true, PinnedArchitectures: []string{"amd64"},
 				CouldMove: true, Architectures: []string{"amd64", "arm64"},
 				Reasons: []string{
 					"pinned to kubernetes.io/arch in [amd64]",
@@ -181,7 +191,7 @@ func TestAssessWorkload(t *testing.T) {
 		{
 			name: "pinned to amd64 with an amd64-only image stays not ready",
 			w:    pinned(deploy(ctr(reg, "api", "amd:1")), "amd64"),
-			want: got{Verdict: NotReady, Containers: []Verdict{NotReady}, Pinned: true, PinnedArchitectures: []string{"amd64"},
+			want: got{Verdict: NotReady, Containers: []Verdict{Unsupported}, Pinned: true, PinnedArchitectures: []string{"amd64"},
 				Architectures: []string{"amd64"},
 				Reasons: []string{
 					"container api (amd:1): lacks linux/arm64; supports linux/amd64",
@@ -191,14 +201,14 @@ func TestAssessWorkload(t *testing.T) {
 		{
 			name: "pinned to the target already does not move",
 			w:    pinned(deploy(ctr(reg, "api", "multi:1")), "amd64", "arm64"),
-			want: got{Verdict: Ready, Containers: []Verdict{Ready}, Pinned: true, PinnedArchitectures: []string{"amd64", "arm64"},
+			want: got{Verdict: Ready, Containers: []Verdict{Supported}, Pinned: true, PinnedArchitectures: []string{"amd64", "arm64"},
 				Architectures: []string{"amd64", "arm64"},
 				Reasons:       []string{"pinned to kubernetes.io/arch in [amd64, arm64]"}},
 		},
 		{
 			name: "a pin the images cannot honour is reported",
 			w:    pinned(deploy(ctr(reg, "api", "amd:1")), "arm64"),
-			want: got{Verdict: NotReady, Containers: []Verdict{NotReady}, Pinned: true, PinnedArchitectures: []string{"arm64"},
+			want: got{Verdict: NotReady, Containers: []Verdict{Unsupported}, Pinned: true, PinnedArchitectures: []string{"arm64"},
 				Architectures: []string{"amd64"},
 				Reasons: []string{
 					"container api (amd:1): lacks linux/arm64; supports linux/amd64",
@@ -209,7 +219,7 @@ func TestAssessWorkload(t *testing.T) {
 		{
 			name: "a pin to no architecture is reported",
 			w:    pinned(deploy(ctr(reg, "api", "multi:1"))),
-			want: got{Verdict: Ready, Containers: []Verdict{Ready}, Pinned: true, PinnedArchitectures: nil,
+			want: got{Verdict: Ready, Containers: []Verdict{Supported}, Pinned: true, PinnedArchitectures: nil,
 				CouldMove: true, Architectures: []string{"amd64", "arm64"},
 				Reasons: []string{
 					"pinned to no architecture: no node can run it",
@@ -220,14 +230,14 @@ func TestAssessWorkload(t *testing.T) {
 			name:   "any target: amd64",
 			w:      deploy(ctr(reg, "api", "arm:1")),
 			target: amd64,
-			want: got{Verdict: NotReady, Containers: []Verdict{NotReady}, Architectures: []string{"arm64"},
+			want: got{Verdict: NotReady, Containers: []Verdict{Unsupported}, Architectures: []string{"arm64"},
 				Reasons: []string{"container api (arm:1): lacks linux/amd64; supports linux/arm64"}},
 		},
 		{
 			name:   "any target: arm/v7",
 			w:      deploy(ctr(reg, "api", "armv7:1"), ctr(reg, "x", "multi:1")),
 			target: armv7,
-			want: got{Verdict: NotReady, Containers: []Verdict{Ready, NotReady}, Architectures: []string{"amd64"},
+			want: got{Verdict: NotReady, Containers: []Verdict{Supported, Unsupported}, Architectures: []string{"amd64"},
 				Reasons: []string{"container x (multi:1): lacks linux/arm/v7; supports linux/amd64,linux/arm64"}},
 		},
 	}
@@ -312,10 +322,10 @@ func TestSummary(t *testing.T) {
 		gotImages = append(gotImages, img{iv.Ref, iv.Verdict, iv.Workloads, iv.BuildOnly})
 	}
 	wantImages := []img{
-		{"amd:1", NotReady, []string{"Deployment/shop/legacy"}, false},
-		{"arm:1", Ready, []string{"Dockerfile/Dockerfile"}, true},
+		{"amd:1", Unsupported, []string{"Deployment/shop/legacy"}, false},
+		{"arm:1", Supported, []string{"Dockerfile/Dockerfile"}, true},
 		{"denied:1", Unknown, []string{"StatefulSet/data/db"}, false},
-		{"multi:1", Ready, []string{"Deployment/shop/api", "StatefulSet/data/db", "Dockerfile/Dockerfile"}, false},
+		{"multi:1", Supported, []string{"Deployment/shop/api", "StatefulSet/data/db", "Dockerfile/Dockerfile"}, false},
 	}
 	if diff := cmp.Diff(wantImages, gotImages); diff != "" {
 		t.Errorf("Images mismatch (-want +got):\n%s", diff)
@@ -329,7 +339,7 @@ func TestImageVerdictIgnoresContainerPin(t *testing.T) {
 	if r.Workloads[0].Verdict != Ready {
 		t.Errorf("workload verdict = %s, want ready (judged on its pin)", r.Workloads[0].Verdict)
 	}
-	if len(r.Images) != 1 || r.Images[0].Verdict != NotReady {
+	if len(r.Images) != 1 || r.Images[0].Verdict != Unsupported {
 		t.Errorf("image verdicts = %+v, want amd:1 not ready against the target", r.Images)
 	}
 }

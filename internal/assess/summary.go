@@ -7,7 +7,8 @@ import (
 	"github.com/archwaydev/archway/internal/workload"
 )
 
-// Counts counts verdicts.
+// Counts counts verdicts. For images and containers, Ready counts the
+// Supported ones and NotReady the Unsupported ones.
 type Counts struct {
 	Total    int
 	Ready    int
@@ -21,7 +22,7 @@ type Counts struct {
 
 // Of returns the count of verdict v.
 func (c Counts) Of(v Verdict) int {
-	switch v {
+	switch workloadVerdict(v) {
 	case Ready:
 		return c.Ready
 	case NotReady:
@@ -43,7 +44,7 @@ func (c Counts) Percent(v Verdict) float64 {
 
 func (c *Counts) add(v Verdict) {
 	c.Total++
-	switch v {
+	switch workloadVerdict(v) {
 	case Ready:
 		c.Ready++
 	case NotReady:

@@ -1,16 +1,12 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 
-	"github.com/archwaydev/archway/internal/platform"
-	"github.com/archwaydev/archway/internal/registry"
+	"github.com/archwaydev/archway/internal/app"
 	"github.com/archwaydev/archway/internal/report"
 )
 
@@ -22,13 +18,6 @@ type checkOptions struct {
 	output    string
 	verbose   bool
 }
-
-// imageLookup is what check needs from the registry: *registry.Client.
-type imageLookup interface {
-	LookupAll(ctx context.Context, refs []string, progress func(done, total int)) []registry.Result
-}
-
-var _ imageLookup = (*registry.Client)(nil)
 
 func newCheckCmd() *cobra.Command {
 	o := checkOptions{}
@@ -83,7 +72,7 @@ func runCheck(cmd *cobra.Command, args []string, o checkOptions) error {
 	if err != nil {
 		return usageError(err)
 	}
-	format, err := outputFormat(o.output, cmd.OutOrStdout())
+	format, err := outputFormat(o.output, "", cmd.OutOrStdout(), report.Table, report.JSON)
 	if err != nil {
 		return usageError(err)
 	}
@@ -107,66 +96,15 @@ func runCheck(cmd *cobra.Command, args []string, o checkOptions) error {
 	for i, in := range inputs {
 		refs[i] = in.ref
 	}
-	rep := checkImages(ctx, client, refs, targets, report.NewProgress(cmd.ErrOrStderr(), isTerminal(cmd.ErrOrStderr())))
-	if err := rep.write(cmd.OutOrStdout(), format, o.verbose); err != nil {
+	rep := app.Check(ctx, client, refs, app.CheckOptions{Targets: targets, Jobs: o.reg.jobs,
+		Progress: report.NewProgress(cmd.ErrOrStderr(), isTerminal(cmd.ErrOrStderr()))})
+	if err := report.RenderCheck(cmd.OutOrStdout(), format, rep, o.verbose); err != nil {
 		return withCode(ExitError, fmt.Errorf("check: writing the report: %w", err))
 	}
-	if code := rep.exitCode(); code != ExitOK {
+	if code := report.CheckExitCode(rep); code != ExitOK {
 		return withCode(code, nil)
 	}
 	return nil
-}
-
-// checkImages looks refs up and judges them against targets.
-func checkImages(ctx context.Context, l imageLookup, refs []string, targets []platform.Platform, progress func(done, total int)) checkReport {
-	return newCheckReport(targets, l.LookupAll(ctx, refs, progress))
-}
-
-// write renders the report in format ("table" or "json").
-func (r checkReport) write(w io.Writer, format string, verbose bool) error {
-	if format == "json" {
-		return r.writeJSON(w)
-	}
-	return r.writeTable(w, verbose)
-}
-
-// parseTargets reads the --platform list.
-func parseTargets(s string) ([]platform.Platform, error) {
-	ps, err := platform.ParseList(s)
-	if err != nil {
-		return nil, fmt.Errorf("--platform %q: %w", s, err)
-	}
-	for _, p := range ps {
-		if p.IsUnknown() {
-			return nil, fmt.Errorf("--platform %q: %s is not a platform an image can run on", s, p)
-		}
-	}
-	return ps, nil
-}
-
-// outputFormat resolves -o: "table" or "json", and when empty, table on a
-// terminal and JSON otherwise.
-func outputFormat(flag string, stdout io.Writer) (string, error) {
-	switch flag {
-	case "table", "json":
-		return flag, nil
-	case "":
-		if isTerminal(stdout) {
-			return "table", nil
-		}
-		return "json", nil
-	}
-	return "", fmt.Errorf("-o %q: want table or json", flag)
-}
-
-// isTerminal reports whether w is a character device (a terminal).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 func (o checkOptions) validate() error {

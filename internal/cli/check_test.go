@@ -18,6 +18,7 @@ import (
 	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/archwaydev/archway/internal/report"
 	"github.com/archwaydev/archway/internal/sandbox"
 )
 
@@ -216,7 +217,7 @@ func TestCheckFileInput(t *testing.T) {
 	if got.code != ExitOK {
 		t.Fatalf("exit code = %d, stderr %s", got.code, got.stderr)
 	}
-	var rep checkReport
+	var rep report.CheckJSON
 	if err := json.Unmarshal([]byte(got.stdout), &rep); err != nil {
 		t.Fatal(err)
 	}
@@ -291,7 +292,7 @@ func TestCheckCredentials(t *testing.T) {
 			if got.code != tt.wantCode {
 				t.Errorf("exit code = %d, want %d\n%s%s", got.code, tt.wantCode, got.stdout, got.stderr)
 			}
-			var rep checkReport
+			var rep report.CheckJSON
 			if err := json.Unmarshal([]byte(got.stdout), &rep); err != nil || len(rep.Images) != 1 {
 				t.Fatalf("JSON output %q: %v", got.stdout, err)
 			}
@@ -328,7 +329,7 @@ func TestCheckTimeout(t *testing.T) {
 	if got.code != ExitUnknown {
 		t.Fatalf("exit code = %d, want %d\n%s%s", got.code, ExitUnknown, got.stdout, got.stderr)
 	}
-	var rep checkReport
+	var rep report.CheckJSON
 	if err := json.Unmarshal([]byte(got.stdout), &rep); err != nil {
 		t.Fatal(err)
 	}

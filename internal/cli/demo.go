@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/archwaydev/archway/internal/app"
 	"github.com/archwaydev/archway/internal/assess"
 	"github.com/archwaydev/archway/internal/placement"
 	"github.com/archwaydev/archway/internal/platform"
@@ -41,18 +42,12 @@ type demoEnv struct {
 	out     io.Writer
 	targets []platform.Platform
 	server  *sandbox.Server
-	lookup  demoLookup
+	lookup  *registry.Client
 	// dir is the directory the demo writes to (--dir); fleet is the
 	// example fleet under it and scan the scan's report of the fleet.
 	dir   string
 	fleet string
 	scan  assess.Report
-}
-
-// demoLookup is what the demo needs from the registry: *registry.Client.
-type demoLookup interface {
-	imageLookup
-	refLookup
 }
 
 // demoStep is one step of the demo.
@@ -161,8 +156,8 @@ func checkDemoImages(ctx context.Context, env *demoEnv) error {
 	}
 	refs = append(refs, env.server.Host+"/"+sandbox.MissingRef)
 	fmt.Fprintf(env.out, "$ archway check --platform %s %s/demo/...\n\n", platformList(env.targets), env.server.Host)
-	rep := checkImages(ctx, env.lookup, refs, env.targets, nil)
-	if err := rep.writeTable(env.out, false); err != nil {
+	rep := app.Check(ctx, env.lookup, refs, app.CheckOptions{Targets: env.targets, Jobs: registry.DefaultJobs})
+	if err := report.RenderCheck(env.out, report.Table, rep, false); err != nil {
 		return err
 	}
 	_, err := fmt.Fprint(env.out, `supported:   every target platform has a build in the image
@@ -201,11 +196,11 @@ func scanDemoFleet(ctx context.Context, env *demoEnv) error {
 	target := env.targets[0]
 	fmt.Fprintf(env.out, "Wrote an example fleet to %s: Kubernetes manifests, a Helm chart, a compose file\nwith the Dockerfile it builds, and an ECS task definition.\n\n", env.fleet)
 	fmt.Fprintf(env.out, "$ archway scan --platform %s %s\n\n", target, env.fleet)
-	in := readAndLookUp(ctx, readers(scanUnits([]string{env.fleet}, "", scanOptions{})), env.lookup, registry.DefaultJobs, nil)
-	if err := errors.Join(in.errs...); err != nil {
+	res := app.Scan(ctx, env.lookup, app.ScanOptions{Paths: []string{env.fleet}, Target: target, Jobs: registry.DefaultJobs})
+	if err := errors.Join(res.Errs...); err != nil {
 		return err
 	}
-	env.scan = assess.Assess(in.workloads, in.images, target)
+	env.scan = res.Report
 	if err := report.Render(env.out, report.Table, env.scan); err != nil {
 		return err
 	}
@@ -238,7 +233,7 @@ On the example fleet, while '%s' keeps its registry up:
 `, serveCommand(env))
 	writeCommands(env.out, [][2]string{
 		{"archway scan -o json " + env.fleet, "the scan above, as JSON for scripts"},
-		{"archway place --check --arm-taint " + env.fleet, "in CI: exit 1 while a workload lacks its placement"},
+		{"archway place --check --arm-taint " + placement.DefaultArmTaint + " " + env.fleet, "in CI: exit 1 while a workload lacks its placement"},
 	})
 	fmt.Fprint(env.out, "\nOn your own images, manifests and cluster:\n")
 	writeCommands(env.out, [][2]string{
@@ -246,7 +241,7 @@ On the example fleet, while '%s' keeps its registry up:
 		{"archway check --platform linux/arm64,linux/amd64 IMAGE...", "require every listed platform"},
 		{"archway scan DIR|FILE|CHART...", "every workload in manifests, Helm charts, compose files"},
 		{"archway scan --cluster -A", "every workload running in your cluster, and its nodes"},
-		{"archway place --dry-run --arm-taint DIR", "the placement your manifests need, as a diff"},
+		{"archway place --dry-run --arm-taint " + placement.DefaultArmTaint + " DIR", "the placement your manifests need, as a diff"},
 		{"archway webhook manifests --generate-certs --arm-taint " + placement.DefaultArmTaint + " | kubectl apply -f -",
 			"install the webhook that places pods as they are created"},
 	})
@@ -275,9 +270,9 @@ func serveDemo(ctx context.Context, env *demoEnv) error {
   archway check -v --platform linux/arm/v7 %s/demo/worker:1.0
   archway check -o json %s/demo/api:2.1
   archway scan %s
-  archway place --in-place --arm-taint %s
+  archway place --in-place --arm-taint %s %s
 
-`, h, h, h, h, h, env.fleet, env.fleet)
+`, h, h, h, h, h, env.fleet, placement.DefaultArmTaint, env.fleet)
 	<-ctx.Done()
 	return nil
 }

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/archwaydev/archway/internal/app"
 	"github.com/archwaydev/archway/internal/placement"
+	"github.com/archwaydev/archway/internal/registry"
+	"github.com/archwaydev/archway/internal/rewrite"
 )
 
 // The place step prints the whole diff when it has at most demoDiffLines
@@ -20,29 +23,28 @@ const (
 // would write into the example fleet, by running the place command itself
 // on it, and how to write it.
 func placeDemoFleet(ctx context.Context, env *demoEnv) error {
-	args := []string{"--dry-run", "--arm-taint", env.fleet}
 	fmt.Fprintf(env.out, `place writes the placement each workload needs: a required kubernetes.io/arch
 node affinity (in compose files, 'platform:') when an image lacks arm64 and,
 when arm64 runs every container, the toleration for your arm64 nodes' taint
-(--arm-taint: %s).
+(--arm-taint).
 
-$ archway place %s
+$ archway place --dry-run --arm-taint %s %s
 
-`, placement.DefaultArmTaint, strings.Join(args, " "))
-	var diff, notes bytes.Buffer
-	cmd := newPlaceCmd()
-	// The demo's own lookups skip the on-disk cache; so do these.
-	cmd.SetArgs(append([]string{"--no-cache"}, args...))
-	cmd.SetIn(strings.NewReader(""))
-	cmd.SetOut(&diff)
-	cmd.SetErr(&notes)
-	cmd.SilenceUsage, cmd.SilenceErrors = true, true
-	err := cmd.ExecuteContext(ctx)
-	if _, werr := env.out.Write(notes.Bytes()); werr != nil {
-		return werr
+`, placement.DefaultArmTaint, env.fleet)
+	taint, err := placement.ParseTaint(placement.DefaultArmTaint)
+	if err != nil {
+		return err
 	}
+	var diff bytes.Buffer
+	opts := app.PlaceOptions{Mode: app.PlaceDryRun, Jobs: registry.DefaultJobs, Out: &diff,
+		Rewrite: rewrite.Options{Placement: placement.Options{ClusterArchs: []string{"amd64", "arm64"}, ArmTaint: taint}}}
+	res, err := app.Place(ctx, env.lookup, []string{env.fleet}, opts)
 	if err != nil {
 		return fmt.Errorf("archway place: %w", err)
+	}
+	writePlaceNotes(env.out, res, app.PlaceDryRun)
+	if res.Failed > 0 {
+		return fmt.Errorf("archway place: %d %s failed", res.Failed, plural(res.Failed, "file", "files"))
 	}
 	if diff.Len() == 0 {
 		_, err := fmt.Fprint(env.out, "\nNothing to change.\n\n")
@@ -53,9 +55,9 @@ $ archway place %s
 Nothing was written. To write it, run this while '%s' keeps
 the demo's registry up (the example images live only there):
 
-  archway place --in-place --arm-taint %s
+  archway place --in-place --arm-taint %s %s
 
-`, trimDiff(diff.String(), demoDiffLines, demoFileDiffLines), serveCommand(env), env.fleet)
+`, trimDiff(diff.String(), demoDiffLines, demoFileDiffLines), serveCommand(env), placement.DefaultArmTaint, env.fleet)
 	return err
 }
 

@@ -51,11 +51,11 @@ func TestDemo(t *testing.T) {
 		"Deployment/shop/billing",
 		"Summary: 11 workloads for linux/arm64: 4 ready (36%), 6 not ready (55%), 1 unknown (9%)",
 		"file:///WORK/archway-demo/report.html",
-		"$ archway place --dry-run --arm-taint archway-demo/examples",
+		"$ archway place --dry-run --arm-taint arm=true:NoSchedule archway-demo/examples",
 		"archway-demo/examples/k8s/billing.yaml:2 Deployment/shop/billing: + required kubernetes.io/arch In [amd64]",
 		"+++ b/archway-demo/examples/k8s/api.yaml",
-		"archway place: would place 5 workload(s); 1 skipped (unknown image); 0 file(s) failed",
-		"  archway place --in-place --arm-taint archway-demo/examples\n",
+		"archway place: would place 5 workload(s); 1 skipped (unknown image); 0 failed",
+		"  archway place --in-place --arm-taint arm=true:NoSchedule archway-demo/examples\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q", want)
@@ -195,7 +195,7 @@ func TestDemoServe(t *testing.T) {
 		{[]string{"--in-place"}, ExitOK},
 		{[]string{"--check"}, ExitUnknown},
 	} {
-		got := runArchway(ctx, "", append(append([]string{"place", "--no-cache", "--arm-taint"}, c.args...), fleet)...)
+		got := runArchway(ctx, "", append(append([]string{"place", "--no-cache", "--arm-taint", "arm=true:NoSchedule"}, c.args...), fleet)...)
 		if got.code != c.want {
 			t.Errorf("place %v: exit %d, want %d\n%s", c.args, got.code, c.want, got.stderr)
 		}

@@ -1,17 +1,18 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/archwaydev/archway/internal/placement"
+	"github.com/archwaydev/archway/internal/app"
+	"github.com/archwaydev/archway/internal/assess"
 	"github.com/archwaydev/archway/internal/platform"
-	"github.com/archwaydev/archway/internal/registry"
+	"github.com/archwaydev/archway/internal/report"
 	"github.com/archwaydev/archway/internal/rewrite"
 )
 
@@ -23,11 +24,8 @@ type placeOptions struct {
 	check          bool
 	postRenderer   bool
 	kustomizePatch bool
-	clusterArchs   string
-	armTaint       string
-	prefer         string
-	style          string
 	platform       string
+	placement      placementFlags
 	reg            registryFlags
 }
 
@@ -57,8 +55,10 @@ for --platform when every image supports it) and Compose files ('platform:'
 is set for services whose image has a single platform). Comments, key order,
 quoting and anchors are kept; only the changed fields are written.
 
-Without --in-place, -o, --check or --post-renderer, place shows what it would
-change as a unified diff (--dry-run).
+Without --in-place, --output-dir, --check or --post-renderer, place shows what
+it would change as a unified diff (--dry-run) that 'patch -p1' and 'git apply'
+apply. --in-place leaves a file untouched (and says so) when it is read-only
+or changed since archway read it.
 
 Exit status: 0 done; 1 with --check when changes would be made; 2 with --check
 when nothing would change but some workload was skipped (unknown image);
@@ -67,7 +67,7 @@ when nothing would change but some workload was skipped (unknown image);
   archway place --dry-run k8s/
 
   # Write it, with the toleration for the taint on the arm64 node group
-  archway place --in-place --arm-taint k8s/
+  archway place --in-place --arm-taint arm=true:NoSchedule k8s/
 
   # In CI: fail when a manifest lacks its placement
   archway place --check --arm-taint=arm=true:NoSchedule k8s/
@@ -77,53 +77,41 @@ when nothing would change but some workload was skipped (unknown image);
     --post-renderer-args place --post-renderer-args --post-renderer
 
   # Add a patch to a kustomization instead of editing its bases
-  archway place --kustomize-patch overlays/prod`,
+  archway place --kustomize-patch overlays/prod
+
+  # Placed copies in another directory, the originals untouched
+  archway place --output-dir placed/ k8s/`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runPlace(cmd, args, o)
 		},
 	}
 	f := cmd.Flags()
 	f.BoolVar(&o.inPlace, "in-place", false, "rewrite the files in place (atomically)")
-	f.StringVarP(&o.outDir, "output-dir", "o", "", "write the placed files under `DIR`, keeping their relative paths")
+	f.StringVar(&o.outDir, "output-dir", "", "write the placed files under `DIR`, keeping their relative paths")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print a unified diff of what would change (the default)")
 	f.BoolVar(&o.check, "check", false, "change nothing; exit 1 when changes would be made")
 	f.BoolVar(&o.postRenderer, "post-renderer", false, "read a manifest stream on stdin and write it placed to stdout (Helm --post-renderer)")
 	f.BoolVar(&o.kustomizePatch, "kustomize-patch", false, "for each kustomization DIR, write "+rewrite.PatchFile+" and add it to its patches instead of editing bases")
-	f.StringVar(&o.clusterArchs, "cluster-archs", "amd64,arm64", "architectures of the cluster's nodes")
-	f.StringVar(&o.armTaint, "arm-taint", "", "taint on the arm64 nodes, `key=value:Effect` (bare flag: "+placement.DefaultArmTaint+")")
-	f.Lookup("arm-taint").NoOptDefVal = placement.DefaultArmTaint
-	f.StringVar(&o.prefer, "prefer", "", "preferred-affinity weights per architecture, e.g. arm64=80")
-	f.StringVar(&o.style, "style", "affinity", "how a required architecture is written: affinity or node-selector (node-selector when one architecture)")
+	addPlacementFlags(f, &o.placement)
 	f.StringVar(&o.platform, "platform", "linux/arm64", "target platform of ECS task definitions")
 	addRegistryFlags(f, &o.reg, "the first image")
 	return cmd
 }
 
-// placeMode is what place does with the placed files.
-type placeMode int
-
-const (
-	modeDryRun placeMode = iota
-	modeCheck
-	modeInPlace
-	modeOutDir
-	modePostRenderer
-)
-
 // mode checks that at most one output mode is given and returns it.
-func (o placeOptions) mode() (placeMode, error) {
+func (o placeOptions) mode() (app.PlaceMode, error) {
 	var set []string
-	m := modeDryRun
+	m := app.PlaceDryRun
 	for _, c := range []struct {
 		on   bool
 		name string
-		mode placeMode
+		mode app.PlaceMode
 	}{
-		{o.dryRun, "--dry-run", modeDryRun},
-		{o.check, "--check", modeCheck},
-		{o.inPlace, "--in-place", modeInPlace},
-		{o.outDir != "", "-o", modeOutDir},
-		{o.postRenderer, "--post-renderer", modePostRenderer},
+		{o.dryRun, "--dry-run", app.PlaceDryRun},
+		{o.check, "--check", app.PlaceCheck},
+		{o.inPlace, "--in-place", app.PlaceInPlace},
+		{o.outDir != "", "--output-dir", app.PlaceOutDir},
+		{o.postRenderer, "--post-renderer", app.PlacePostRender},
 	} {
 		if c.on {
 			set = append(set, c.name)
@@ -133,7 +121,7 @@ func (o placeOptions) mode() (placeMode, error) {
 	if len(set) > 1 {
 		return 0, fmt.Errorf("%s cannot be combined", strings.Join(set, " and "))
 	}
-	if o.kustomizePatch && (m == modePostRenderer || m == modeOutDir) {
+	if o.kustomizePatch && (m == app.PlacePostRender || m == app.PlaceOutDir) {
 		return 0, fmt.Errorf("--kustomize-patch works with --in-place, --dry-run or --check")
 	}
 	return m, nil
@@ -142,25 +130,9 @@ func (o placeOptions) mode() (placeMode, error) {
 // rewriteOptions turns the placement flags into rewrite options.
 func (o placeOptions) rewriteOptions() (rewrite.Options, error) {
 	var opts rewrite.Options
-	ps, err := platform.ParseList(o.clusterArchs)
-	if err != nil {
-		return opts, fmt.Errorf("--cluster-archs %q: %w", o.clusterArchs, err)
-	}
-	for _, p := range ps {
-		opts.Placement.ClusterArchs = append(opts.Placement.ClusterArchs, p.Architecture)
-	}
-	if o.armTaint != "" {
-		if opts.Placement.ArmTaint, err = placement.ParseTaint(o.armTaint); err != nil {
-			return opts, fmt.Errorf("--arm-taint: %w", err)
-		}
-	}
-	if o.prefer != "" {
-		if opts.Placement.Prefer, err = placement.ParsePrefer(o.prefer); err != nil {
-			return opts, fmt.Errorf("--prefer: %w", err)
-		}
-	}
-	if opts.Placement.Style, err = placement.ParseStyle(o.style); err != nil {
-		return opts, fmt.Errorf("--style: %w", err)
+	var err error
+	if opts.Placement, err = o.placement.options(); err != nil {
+		return opts, err
 	}
 	if opts.Platform, err = platform.Parse(o.platform); err != nil {
 		return opts, fmt.Errorf("--platform: %w", err)
@@ -176,7 +148,7 @@ func runPlace(cmd *cobra.Command, args []string, o placeOptions) error {
 	if err != nil {
 		return usageError(fmt.Errorf("place: %w", err))
 	}
-	opts, err := o.rewriteOptions()
+	ropts, err := o.rewriteOptions()
 	if err != nil {
 		return usageError(fmt.Errorf("place: %w", err))
 	}
@@ -184,102 +156,82 @@ func runPlace(cmd *cobra.Command, args []string, o placeOptions) error {
 		return usageError(fmt.Errorf("place: %w", err))
 	}
 	switch {
-	case mode == modePostRenderer && len(args) > 0:
+	case mode == app.PlacePostRender && len(args) > 0:
 		return usageError(errors.New("place: --post-renderer reads stdin; give no files"))
-	case mode != modePostRenderer && len(args) == 0:
+	case mode != app.PlacePostRender && len(args) == 0:
 		return usageError(errors.New("place: no files given (see 'archway place --help')"))
-	case mode == modePostRenderer && o.reg.passwordStdin:
+	case mode == app.PlacePostRender && o.reg.passwordStdin:
 		return usageError(errors.New("place: --post-renderer and --password-stdin both read stdin"))
 	}
-	p := &placer{
-		cmd: cmd, opts: opts, mode: mode, outDir: o.outDir, reg: o.reg,
-		stdout: cmd.OutOrStdout(), stderr: cmd.ErrOrStderr(),
+	for _, a := range args {
+		if _, err := os.Stat(a); err != nil {
+			return usageError(fmt.Errorf("place: %w", err))
+		}
+	}
+	client, err := o.reg.client("", cmd.InOrStdin())
+	if err != nil {
+		return err
 	}
 	ctx, cancel := o.reg.withTimeout(cmd.Context())
 	defer cancel()
+	opts := app.PlaceOptions{Mode: mode, Rewrite: ropts, OutDir: o.outDir, KustomizePatch: o.kustomizePatch,
+		Jobs: o.reg.jobs, Out: cmd.OutOrStdout()}
+	var res app.PlaceResult
+	if mode == app.PlacePostRender {
+		res, err = app.PostRender(ctx, client, cmd.InOrStdin(), opts)
+	} else {
+		res, err = app.Place(ctx, client, args, opts)
+	}
+	if err != nil {
+		return withCode(ExitError, fmt.Errorf("place: %w", err))
+	}
+	writePlaceNotes(cmd.ErrOrStderr(), res, mode)
 	switch {
-	case mode == modePostRenderer:
-		return p.postRender(ctx, cmd.InOrStdin())
-	case o.kustomizePatch:
-		return p.kustomize(ctx, args)
-	}
-	return p.files(ctx, args)
-}
-
-// placer runs one archway place.
-type placer struct {
-	cmd            *cobra.Command
-	opts           rewrite.Options
-	mode           placeMode
-	outDir         string
-	reg            registryFlags
-	stdout, stderr io.Writer
-	lookup         imageLookup // set by tests; nil: a registry client from the flags
-
-	changed, skipped, failed int
-}
-
-// images looks refs up and converts the results for rewrite.
-func (p *placer) images(ctx context.Context, refs []string) (map[string]rewrite.Image, error) {
-	out := map[string]rewrite.Image{}
-	if len(refs) == 0 {
-		return out, nil
-	}
-	l := p.lookup
-	if l == nil {
-		c, err := p.reg.client(refs[0], p.cmd.InOrStdin())
-		if err != nil {
-			return nil, err
-		}
-		l = c
-	}
-	for _, r := range l.LookupAll(ctx, refs, nil) {
-		out[r.Ref] = imageFromResult(r)
-	}
-	return out, nil
-}
-
-func imageFromResult(r registry.Result) rewrite.Image {
-	if r.Err != nil {
-		return rewrite.Image{Err: r.Err}
-	}
-	return rewrite.Image{Platforms: r.Platforms().List()}
-}
-
-// report prints what was done to each target on stderr and counts.
-func (p *placer) report(file string, res []rewrite.Change) {
-	for _, c := range res {
-		where := fmt.Sprintf("%s:%d %s", file, c.Line, c.ID())
-		for _, s := range c.Summary {
-			fmt.Fprintf(p.stderr, "%s: + %s\n", where, s)
-		}
-		for _, s := range c.Findings {
-			fmt.Fprintf(p.stderr, "%s: ! %s\n", where, s)
-		}
-		if c.Skipped != "" {
-			fmt.Fprintf(p.stderr, "%s: skipped: %s\n", where, c.Skipped)
-			p.skipped++
-		}
-		if c.Changed {
-			p.changed++
-		}
-	}
-}
-
-// exit turns the counts into the exit status.
-func (p *placer) exit() error {
-	verb := "placed"
-	if p.mode == modeDryRun || p.mode == modeCheck {
-		verb = "would place"
-	}
-	fmt.Fprintf(p.stderr, "archway place: %s %d workload(s); %d skipped (unknown image); %d file(s) failed\n", verb, p.changed, p.skipped, p.failed)
-	switch {
-	case p.failed > 0:
+	case res.Failed > 0:
 		return withCode(ExitError, nil)
-	case p.mode == modeCheck && p.changed > 0:
-		return withCode(ExitUnsupported, nil)
-	case p.mode == modeCheck && p.skipped > 0:
-		return withCode(ExitUnknown, nil)
+	case mode == app.PlaceCheck:
+		if code := report.Exit(assess.Counts{NotReady: res.Changed, Unknown: res.Unplaced}, report.FailOnUnknown); code != ExitOK {
+			return withCode(code, nil)
+		}
 	}
 	return nil
+}
+
+// writePlaceNotes prints what was done to each target, every problem, and
+// a summary line on w.
+func writePlaceNotes(w io.Writer, res app.PlaceResult, mode app.PlaceMode) {
+	defer func() {
+		verb := "placed"
+		if mode == app.PlaceDryRun || mode == app.PlaceCheck {
+			verb = "would place"
+		}
+		fmt.Fprintf(w, "archway place: %s %d workload(s); %d skipped (unknown image); %d failed\n", verb, res.Changed, res.Unplaced, res.Failed)
+	}()
+	for _, s := range res.Skipped {
+		fmt.Fprintf(w, "archway place: %s\n", s)
+	}
+	for _, f := range res.Files {
+		if f.Err != nil {
+			fmt.Fprintf(w, "archway place: %v (left untouched)\n", f.Err)
+		}
+		for _, c := range f.Changes {
+			if c.Err != nil {
+				fmt.Fprintf(w, "archway place: %v (left untouched)\n", c.Err)
+				continue
+			}
+			where := fmt.Sprintf("%s:%d %s", f.Path, c.Line, c.ID())
+			for _, s := range c.Summary {
+				fmt.Fprintf(w, "%s: + %s\n", where, s)
+			}
+			for _, s := range c.Findings {
+				fmt.Fprintf(w, "%s: ! %s\n", where, s)
+			}
+			if c.Skipped != "" {
+				fmt.Fprintf(w, "%s: skipped: %s\n", where, c.Skipped)
+			}
+		}
+		for _, n := range f.Notes {
+			fmt.Fprintf(w, "%s: note: %s\n", f.Path, n)
+		}
+	}
 }

@@ -77,7 +77,7 @@ func TestPlaceSchedules(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	got := runArchway(ctx, "", "place", "--in-place", "--arm-taint", "--prefer", "arm64=100", "--no-cache", dir)
+	got := runArchway(ctx, "", "place", "--in-place", "--arm-taint", "arm=true:NoSchedule", "--prefer", "arm64=100", "--no-cache", dir)
 	if got.code != ExitOK {
 		t.Fatalf("place: exit code %d; stderr:\n%s", got.code, got.stderr)
 	}

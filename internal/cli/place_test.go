@@ -63,7 +63,7 @@ func fleetArgs(at func(...string) string) []string {
 func TestPlaceDryRun(t *testing.T) {
 	host, at := placeFleet(t)
 	before := snapshot(t, at())
-	got := runArchway(t.Context(), "", append([]string{"place", "--arm-taint", "--no-cache"}, fleetArgs(at)...)...)
+	got := runArchway(t.Context(), "", append([]string{"place", "--arm-taint", "arm=true:NoSchedule", "--no-cache"}, fleetArgs(at)...)...)
 	if got.code != ExitOK {
 		t.Fatalf("exit code = %d, want 0; stderr:\n%s", got.code, got.stderr)
 	}
@@ -76,7 +76,7 @@ func TestPlaceDryRun(t *testing.T) {
 
 func TestPlaceCheckInPlace(t *testing.T) {
 	host, at := placeFleet(t)
-	args := append([]string{"--arm-taint", "--no-cache"}, fleetArgs(at)...)
+	args := append([]string{"--arm-taint", "arm=true:NoSchedule", "--no-cache"}, fleetArgs(at)...)
 	if err := os.Chmod(at("k8s", "billing.yaml"), 0o640); err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestPlaceOutputDir(t *testing.T) {
 	_, at := placeFleet(t)
 	before := snapshot(t, at("k8s"))
 	out := filepath.Join(t.TempDir(), "out")
-	got := runArchway(t.Context(), "", "place", "--no-cache", "-o", out, at("k8s"))
+	got := runArchway(t.Context(), "", "place", "--no-cache", "--output-dir", out, at("k8s"))
 	if got.code != ExitOK {
 		t.Fatalf("exit code = %d; stderr:\n%s", got.code, got.stderr)
 	}
@@ -199,7 +199,7 @@ func TestPlaceHelmPostRenderer(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv(execEnv, "1")
-	pr, err := postrender.NewExec(self, "place", "--post-renderer", "--arm-taint", "--no-cache")
+	pr, err := postrender.NewExec(self, "place", "--post-renderer", "--arm-taint", "arm=true:NoSchedule", "--no-cache")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +280,7 @@ resources:
 - ../base # the shared base
 `)
 	base := snapshot(t, filepath.Join(dir, "base"))
-	got := runArchway(t.Context(), "", "place", "--kustomize-patch", "--in-place", "--arm-taint", "--no-cache", overlay)
+	got := runArchway(t.Context(), "", "place", "--kustomize-patch", "--in-place", "--arm-taint", "arm=true:NoSchedule", "--no-cache", overlay)
 	if got.code != ExitOK {
 		t.Fatalf("exit code = %d; stderr:\n%s", got.code, got.stderr)
 	}
@@ -315,11 +315,11 @@ resources:
 
 	// A second run changes nothing.
 	before := snapshot(t, dir)
-	again := runArchway(t.Context(), "", "place", "--kustomize-patch", "--check", "--arm-taint", "--no-cache", overlay)
+	again := runArchway(t.Context(), "", "place", "--kustomize-patch", "--check", "--arm-taint", "arm=true:NoSchedule", "--no-cache", overlay)
 	if again.code != ExitOK {
 		t.Errorf("second --check: exit code = %d; stderr:\n%s", again.code, again.stderr)
 	}
-	runArchway(t.Context(), "", "place", "--kustomize-patch", "--in-place", "--arm-taint", "--no-cache", overlay)
+	runArchway(t.Context(), "", "place", "--kustomize-patch", "--in-place", "--arm-taint", "arm=true:NoSchedule", "--no-cache", overlay)
 	if diff := cmp.Diff(before, snapshot(t, dir)); diff != "" {
 		t.Errorf("a second --in-place changed files:\n%s", diff)
 	}

@@ -87,6 +87,7 @@ Start with 'archway demo': it runs on built-in example images, no network needed
 		newScanCmd(),
 		newWebhookCmd(),
 		newPlaceCmd(),
+		newIndexCmd(),
 	)
 	return root
 }

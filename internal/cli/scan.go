@@ -2,23 +2,21 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/archwaydev/archway/internal/app"
 	"github.com/archwaydev/archway/internal/assess"
 	"github.com/archwaydev/archway/internal/platform"
-	"github.com/archwaydev/archway/internal/registry"
 	"github.com/archwaydev/archway/internal/report"
 	"github.com/archwaydev/archway/internal/rewrite"
 	"github.com/archwaydev/archway/internal/source"
-	"github.com/archwaydev/archway/internal/workload"
+	"github.com/archwaydev/archway/internal/source/helm"
 )
 
 // scanOptions are archway scan's flags.
@@ -27,7 +25,7 @@ type scanOptions struct {
 	kind       string
 	values     []string
 	set        []string
-	cluster    clusterFlags
+	cluster    kubeFlags
 	output     string
 	outputFile string
 	failOn     string
@@ -97,7 +95,7 @@ Exit status:
 	f.StringVar(&o.kind, "kind", "", "read every PATH as this `KIND`: "+kindList()+" (default: detect)")
 	f.StringArrayVarP(&o.values, "values", "f", nil, "Helm values `FILE` for charts, merged in order over values.yaml; repeatable")
 	f.StringArrayVar(&o.set, "set", nil, "Helm value for charts, `KEY=VALUE[,KEY=VALUE]` as helm --set; repeatable")
-	addClusterFlags(f, &o.cluster)
+	addKubeFlags(f, &o.cluster)
 	f.StringVarP(&o.output, "output", "o", "", "output `FORMAT`: table, json, markdown, html, sarif (default: from --output-file's extension, else table on a terminal, else json)")
 	f.StringVar(&o.outputFile, "output-file", "", "write the report to `FILE` (atomically) instead of stdout")
 	f.StringVar(&o.failOn, "fail-on", string(report.FailOnUnknown), "`POLICY` for the exit status: unknown (not-ready → 1, unknown → 2), not-ready (only not-ready → 1), never")
@@ -127,7 +125,7 @@ func (o scanOptions) validate(args []string, stdout io.Writer) (scanRequest, err
 	if req.failOn, err = report.ParseFailOn(o.failOn); err != nil {
 		return req, fmt.Errorf("--fail-on: %w", err)
 	}
-	if req.format, err = scanFormat(o.output, o.outputFile, stdout); err != nil {
+	if req.format, err = outputFormat(o.output, o.outputFile, stdout, report.Formats...); err != nil {
 		return req, err
 	}
 	if req.kind, err = source.ParseKind(o.kind); err != nil {
@@ -153,37 +151,6 @@ func (o scanOptions) validate(args []string, stdout io.Writer) (scanRequest, err
 	return req, nil
 }
 
-// scanFormat resolves -o: the flag, else --output-file's extension, else
-// table on a terminal and JSON otherwise.
-func scanFormat(flag, file string, stdout io.Writer) (report.Format, error) {
-	if flag != "" {
-		f, err := report.ParseFormat(flag)
-		if err != nil {
-			return "", fmt.Errorf("-o: %w", err)
-		}
-		return f, nil
-	}
-	if file != "" {
-		switch strings.ToLower(filepath.Ext(file)) {
-		case ".json":
-			return report.JSON, nil
-		case ".md", ".markdown":
-			return report.Markdown, nil
-		case ".html", ".htm":
-			return report.HTML, nil
-		case ".sarif":
-			return report.SARIF, nil
-		case ".txt":
-			return report.Table, nil
-		}
-		return report.JSON, nil
-	}
-	if isTerminal(stdout) {
-		return report.Table, nil
-	}
-	return report.JSON, nil
-}
-
 // runScan reads every input, looks the images up, assesses and reports.
 func runScan(cmd *cobra.Command, args []string, o scanOptions) error {
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
@@ -197,44 +164,35 @@ func runScan(cmd *cobra.Command, args []string, o scanOptions) error {
 	}
 	ctx, cancel := o.reg.withTimeout(cmd.Context())
 	defer cancel()
-
-	rs := readers(scanUnits(args, req.kind, o))
-	var census *clusterCensus
-	if o.cluster.enabled {
-		rs = append(rs, func(ctx context.Context) ([]workload.Workload, []error) {
-			ws, c, err := readCluster(ctx, o.cluster)
-			census = c // read after readAndLookUp has returned
-			if err != nil {
-				return ws, []error{err}
-			}
-			return ws, nil
-		})
-	}
-	progress := report.NewProgress(stderr, !o.quiet && isTerminal(stderr))
-	in := readAndLookUp(ctx, rs, client, o.reg.jobs, progress)
-	readErrs := in.errs
-	for _, e := range readErrs {
+	res := app.Scan(ctx, client, app.ScanOptions{
+		Paths:    args,
+		Source:   source.Options{Kind: req.kind, Helm: helm.Options{ValueFiles: o.values, Values: o.set, Namespace: o.cluster.namespace}},
+		Cluster:  o.cluster.config(),
+		Target:   req.target,
+		Jobs:     o.reg.jobs,
+		Progress: report.NewProgress(stderr, !o.quiet && isTerminal(stderr)),
+	})
+	for _, e := range res.Errs {
 		fmt.Fprintln(stderr, "archway: scan:", e)
 	}
-	rep := assess.Assess(in.workloads, in.images, req.target)
-
+	rep := res.Report
 	if err := writeScanReport(stdout, o.outputFile, req.format, rep); err != nil {
 		return withCode(ExitError, fmt.Errorf("scan: writing the report: %w", err))
 	}
-	if census != nil {
+	if res.Census != nil {
 		w := stdout
 		if req.format != report.Table || o.outputFile != "" {
 			w = stderr // keep machine-readable stdout parseable
 		}
 		if w == stdout || !o.quiet {
-			census.write(w)
+			report.WriteCensus(w, res.Context, *res.Census)
 		}
 	}
 	if o.outputFile != "" && !o.quiet {
 		fmt.Fprintf(stderr, "archway: wrote %s report to %s (%s)\n", req.format, o.outputFile, summaryLine(rep))
 	}
-	if len(readErrs) > 0 {
-		return withCode(ExitError, fmt.Errorf("scan: %d %s reading the inputs; the report covers everything else", len(readErrs), plural(len(readErrs), "problem", "problems")))
+	if n := len(res.Errs); n > 0 {
+		return withCode(ExitError, fmt.Errorf("scan: %d %s reading the inputs; the report covers everything else", n, plural(n, "problem", "problems")))
 	}
 	if code := report.ExitCode(rep, req.failOn); code != ExitOK {
 		return withCode(code, nil)
@@ -242,27 +200,16 @@ func runScan(cmd *cobra.Command, args []string, o scanOptions) error {
 	return nil
 }
 
-// imageResult converts a registry answer into what assess takes.
-func imageResult(r registry.Result) assess.ImageResult {
-	ir := assess.ImageResult{Ref: r.Ref, Digest: r.Digest, Err: r.Err}
-	if r.Err != nil {
-		ir.Cause = string(registry.CauseOf(r.Err))
-		return ir
-	}
-	ir.Platforms = r.Platforms()
-	return ir
-}
-
 // writeScanReport renders rep to file (replaced atomically) or, when file
-// is empty, to stdout (a table in colour on a terminal, unless NO_COLOR is
-// set).
+// is empty, to stdout (a table in colour on a terminal, unless NO_COLOR or
+// TERM=dumb).
 func writeScanReport(stdout io.Writer, file string, format report.Format, rep assess.Report) error {
-	var opts []report.Option
+	opts := []report.Option{report.WithToolVersion(Version())}
 	if wd, err := os.Getwd(); err == nil {
 		opts = append(opts, report.WithBaseDir(wd))
 	}
 	if file == "" {
-		if format == report.Table && isTerminal(stdout) && os.Getenv("NO_COLOR") == "" {
+		if format == report.Table && colorOK(stdout) {
 			opts = append(opts, report.WithColor(true))
 		}
 		return report.Render(stdout, format, rep, opts...)

@@ -1,24 +1,15 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/archwaydev/archway/internal/assess"
-	"github.com/archwaydev/archway/internal/platform"
-	"github.com/archwaydev/archway/internal/registry"
 	"github.com/archwaydev/archway/internal/sandbox"
-	"github.com/archwaydev/archway/internal/workload"
 )
 
 // scanFleet serves the catalogue, writes the example fleet pointing at it
@@ -223,7 +214,7 @@ func TestScanOutputFile(t *testing.T) {
 		{"report.html", "", "<!DOCTYPE html>"},
 		{"report.sarif", "", `"version": "2.1.0"`},
 		{"report.md", "", "| Workload"},
-		{"report.out", "json", `"schemaVersion": 1`},
+		{"report.out", "json", `"schemaVersion": 2`},
 		{"report.txt", "", "NOT READY (6)"},
 	}
 	for _, tt := range tests {
@@ -295,58 +286,3 @@ func TestScanUsage(t *testing.T) {
 }
 
 // recordingLookup answers every reference as unknown and records what it
-// was asked.
-type recordingLookup struct {
-	mu    sync.Mutex
-	asked []string
-}
-
-func (l *recordingLookup) Lookup(_ context.Context, ref string) registry.Result {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.asked = append(l.asked, ref)
-	return registry.Result{Ref: ref, Err: &registry.Error{Ref: ref, Cause: registry.CauseNetwork, Err: errors.New("offline")}}
-}
-
-// TestScanDedupesImages: each distinct image is asked for once, however
-// many workloads, containers and files use it, and a failed lookup is
-// unknown.
-func TestScanDedupesImages(t *testing.T) {
-	dir := t.TempDir()
-	for i, images := range [][]string{{"r/x:1", "r/y:1"}, {"r/y:1", "r/x:1"}, {"r/z:1", "r/z:1"}, {"r/x:1"}} {
-		var b strings.Builder
-		fmt.Fprintf(&b, "apiVersion: v1\nkind: Pod\nmetadata: {name: p%d}\nspec:\n  containers:\n", i)
-		for j, img := range images {
-			fmt.Fprintf(&b, "    - {name: c%d, image: %q}\n", j, img)
-		}
-		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("p%d.yaml", i)), []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	extra := []workload.Workload{{Kind: "Job", Name: "c", Containers: []workload.Container{{Name: "a", Image: "r/z:1"}, {Name: "b", Image: "r/w:1"}}}}
-	l := &recordingLookup{}
-	var calls, lastDone, lastTotal int
-	rs := append(readers(scanUnits([]string{dir}, "", scanOptions{})), func(context.Context) ([]workload.Workload, []error) { return extra, nil })
-	in := readAndLookUp(t.Context(), rs, l, 2, func(done, total int) {
-		calls++
-		lastDone, lastTotal = done, total
-	})
-	sort.Strings(l.asked)
-	if diff := cmp.Diff([]string{"r/w:1", "r/x:1", "r/y:1", "r/z:1"}, l.asked); diff != "" {
-		t.Errorf("lookups (-want +got):\n%s", diff)
-	}
-	if calls != 4 || lastDone != 4 || lastTotal != 4 {
-		t.Errorf("progress: %d calls, last (%d, %d); want 4 calls ending at (4, 4)", calls, lastDone, lastTotal)
-	}
-	var ids []string
-	for _, w := range in.workloads {
-		ids = append(ids, w.ID())
-	}
-	if diff := cmp.Diff([]string{"Pod/p0", "Pod/p1", "Pod/p2", "Pod/p3", "Job/c"}, ids); diff != "" {
-		t.Errorf("workloads, in input order (-want +got):\n%s", diff)
-	}
-	rep := assess.Assess(in.workloads, in.images, platform.LinuxARM64)
-	if c := rep.Summary.Workloads; c.Unknown != 5 || c.NotReady != 0 {
-		t.Errorf("workload counts = %+v, want 5 unknown, 0 not ready", c)
-	}
-}

@@ -19,20 +19,20 @@ func ParseTaint(s string) (*corev1.Taint, error) {
 	s = strings.TrimSpace(s)
 	kv, effect, ok := strings.Cut(s, ":")
 	if !ok {
-		return nil, fmt.Errorf("placement: taint %q: want key=value:Effect", s)
+		return nil, fmt.Errorf("taint %q: want key=value:Effect", s)
 	}
 	key, value, _ := strings.Cut(kv, "=")
 	if key == "" {
-		return nil, fmt.Errorf("placement: taint %q: empty key", s)
+		return nil, fmt.Errorf("taint %q: empty key", s)
 	}
 	if strings.ContainsAny(key+value, " :=,") {
-		return nil, fmt.Errorf("placement: taint %q: invalid character in key or value", s)
+		return nil, fmt.Errorf("taint %q: invalid character in key or value", s)
 	}
 	e := corev1.TaintEffect(effect)
 	switch e {
 	case corev1.TaintEffectNoSchedule, corev1.TaintEffectPreferNoSchedule, corev1.TaintEffectNoExecute:
 	default:
-		return nil, fmt.Errorf("placement: taint %q: effect %q: want NoSchedule, PreferNoSchedule or NoExecute", s, effect)
+		return nil, fmt.Errorf("taint %q: effect %q: want NoSchedule, PreferNoSchedule or NoExecute", s, effect)
 	}
 	return &corev1.Taint{Key: key, Value: value, Effect: e}, nil
 }
@@ -56,20 +56,20 @@ func ParsePrefer(s string) (map[string]int32, error) {
 		}
 		arch, w, ok := strings.Cut(f, "=")
 		if !ok {
-			return nil, fmt.Errorf("placement: prefer %q: want arch=weight", f)
+			return nil, fmt.Errorf("prefer %q: want arch=weight", f)
 		}
 		p, err := platform.Parse(strings.TrimSpace(arch))
 		if err != nil {
-			return nil, fmt.Errorf("placement: prefer %q: %w", f, err)
+			return nil, fmt.Errorf("prefer %q: %w", f, err)
 		}
 		n, err := strconv.Atoi(strings.TrimSpace(w))
 		if err != nil || n < 1 || n > 100 {
-			return nil, fmt.Errorf("placement: prefer %q: weight must be an integer 1-100", f)
+			return nil, fmt.Errorf("prefer %q: weight must be an integer 1-100", f)
 		}
 		out[p.Architecture] = int32(n)
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("placement: prefer %q: empty", s)
+		return nil, fmt.Errorf("prefer %q: empty", s)
 	}
 	return out, nil
 }

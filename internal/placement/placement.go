@@ -10,18 +10,10 @@ import (
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/archwaydev/archway/internal/platform"
 	"github.com/archwaydev/archway/internal/workload"
 )
-
-// ImageSupport is what the registry said about one image.
-type ImageSupport struct {
-	// Architectures are the linux CPU architectures the image supports
-	// (kubernetes.io/arch values).
-	Architectures []string
-	// Err is non-nil when the lookup failed: the image's support is unknown.
-	Err error
-}
 
 // Style says how a required architecture is written.
 type Style int
@@ -51,7 +43,7 @@ func ParseStyle(s string) (Style, error) {
 	case "node-selector", "nodeselector":
 		return StyleNodeSelector, nil
 	}
-	return 0, fmt.Errorf("placement: style %q: want affinity or node-selector", s)
+	return 0, fmt.Errorf("style %q: want affinity or node-selector", s)
 }
 
 // DefaultClusterArchs are the architectures assumed when Options.ClusterArchs
@@ -97,7 +89,7 @@ type Outcome struct {
 // Place computes the placement of one pod spec. images maps every image
 // reference used by the spec's containers (init and ephemeral included) to
 // its support. Pure: no I/O.
-func Place(spec *corev1.PodSpec, images map[string]ImageSupport, opts Options) Outcome {
+func Place(spec *corev1.PodSpec, images map[string]lookup.Result, opts Options) Outcome {
 	var out Outcome
 	if spec == nil {
 		return out
@@ -115,7 +107,7 @@ type placer struct {
 	opts Options
 }
 
-func (p *placer) place(images map[string]ImageSupport) {
+func (p *placer) place(images map[string]lookup.Result) {
 	allowed, ok := p.allowed(images)
 	if !ok {
 		return
@@ -172,7 +164,7 @@ func (p *placer) place(images map[string]ImageSupport) {
 }
 
 // allowed computes S; ok is false (and Skipped set) when an image is unknown.
-func (p *placer) allowed(images map[string]ImageSupport) (archs []string, ok bool) {
+func (p *placer) allowed(images map[string]lookup.Result) (archs []string, ok bool) {
 	var s []string
 	first := true
 	seen := false
@@ -191,7 +183,7 @@ func (p *placer) allowed(images map[string]ImageSupport) (archs []string, ok boo
 			p.out.Skipped = fmt.Sprintf("image %s: unknown: %v", c.image, sup.Err)
 			return nil, false
 		}
-		a := normArchs(sup.Architectures)
+		a := normArchs(sup.Platforms().Architectures())
 		if first {
 			s, first = a, false
 		} else {

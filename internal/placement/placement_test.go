@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/archwaydev/archway/internal/lookup"
+	"github.com/archwaydev/archway/internal/platform"
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 )
@@ -13,11 +15,11 @@ import (
 const arch = "kubernetes.io/arch"
 
 var (
-	multi   = ImageSupport{Architectures: []string{"amd64", "arm64"}}
-	amdOnly = ImageSupport{Architectures: []string{"amd64"}}
-	armOnly = ImageSupport{Architectures: []string{"aarch64"}} // normalised to arm64
-	armv7   = ImageSupport{Architectures: []string{"arm"}}
-	images  = map[string]ImageSupport{
+	multi   = linux("amd64", "arm64")
+	amdOnly = linux("amd64")
+	armOnly = linux("aarch64") // normalised to arm64
+	armv7   = linux("arm")
+	images  = map[string]lookup.Result{
 		"multi": multi, "amd": amdOnly, "arm": armOnly, "v7": armv7,
 		"broken": {Err: errors.New("registry: not found")},
 	}
@@ -409,4 +411,14 @@ func TestImages(t *testing.T) {
 	if diff := cmp.Diff([]string{"i", "a", "b", "e"}, Images(&s)); diff != "" {
 		t.Errorf("Images mismatch (-want +got):\n%s", diff)
 	}
+}
+
+// linux is a lookup of an image with linux platforms of the given
+// architectures, spelled as a registry may spell them.
+func linux(archs ...string) lookup.Result {
+	var r lookup.Result
+	for _, a := range archs {
+		r.Entries = append(r.Entries, lookup.Entry{Platform: platform.Normalize(platform.Platform{OS: "linux", Architecture: a})})
+	}
+	return r
 }

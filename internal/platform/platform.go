@@ -1,6 +1,7 @@
 package platform
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -30,7 +31,7 @@ var (
 func Parse(s string) (Platform, error) {
 	s = strings.TrimSpace(strings.ToLower(s))
 	if s == "" {
-		return Platform{}, fmt.Errorf("platform: empty platform")
+		return Platform{}, errors.New("empty platform")
 	}
 	parts := strings.Split(s, "/")
 	var p Platform
@@ -46,16 +47,16 @@ func Parse(s string) (Platform, error) {
 	case 3:
 		p = Platform{OS: parts[0], Architecture: parts[1], Variant: parts[2]}
 	default:
-		return Platform{}, fmt.Errorf("platform: %q: want os/arch[/variant]", s)
+		return Platform{}, fmt.Errorf("%q: want os/arch[/variant]", s)
 	}
 	for _, part := range parts {
 		if part == "" {
-			return Platform{}, fmt.Errorf("platform: %q: empty component", s)
+			return Platform{}, fmt.Errorf("%q: empty component", s)
 		}
 	}
 	p = Normalize(p)
 	if !knownArch[p.Architecture] {
-		return Platform{}, fmt.Errorf("platform: %q: unknown architecture %q", s, p.Architecture)
+		return Platform{}, fmt.Errorf("%q: unknown architecture %q (want e.g. linux/arm64, linux/amd64, linux/arm/v7)", s, p.Architecture)
 	}
 	return p, nil
 }
@@ -84,7 +85,7 @@ func ParseList(s string) ([]Platform, error) {
 		out = append(out, p)
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("platform: empty platform list")
+		return nil, errors.New("empty platform list")
 	}
 	return out, nil
 }
@@ -156,19 +157,65 @@ func (p Platform) IsUnknown() bool {
 // target. The rules, after normalising both sides:
 //   - OS and architecture must be equal (a windows image never runs on a
 //     linux node; no emulation is assumed).
-//   - Variants must be equal when the target names one; a target without a
-//     variant accepts any variant of its architecture (arm64 runs arm64/v8,
-//     which normalises to arm64 anyway).
-//   - Older arm variants are NOT assumed to run on newer ones: an arm/v6
-//     image does not satisfy an arm/v7 target, because not every v7 kernel
-//     and libc runs v6 binaries, and a verdict must not guess.
+//   - A variant in the target is the node's level. For arm64 (v8, v8.2,
+//     v9, ...) and amd64 (v1, v2, v3, v4), an image built for the same or a
+//     lower level runs there: an arm64 (v8) image runs on an arm64/v9 node,
+//     an amd64 (v1) image on amd64/v3; an image built for a higher level
+//     than the node does not (its instructions may be missing).
+//   - A target without a variant accepts any variant of its architecture.
+//   - 32-bit arm variants must be equal: an arm/v6 image is not assumed to
+//     run on an arm/v7 target, because not every v7 kernel and libc runs v6
+//     binaries, and a verdict must not guess.
 //   - OSVersion is ignored: it is build metadata of windows images.
 func (p Platform) Satisfies(target Platform) bool {
 	p, target = Normalize(p), Normalize(target)
 	if p.OS != target.OS || p.Architecture != target.Architecture {
 		return false
 	}
-	return target.Variant == "" || p.Variant == target.Variant
+	if target.Variant == "" || p.Variant == target.Variant {
+		return true
+	}
+	if p.Architecture != "arm64" && p.Architecture != "amd64" {
+		return false
+	}
+	have, ok1 := level(p)
+	want, ok2 := level(target)
+	return ok1 && ok2 && compareLevel(have, want) <= 0
+}
+
+// level reads the variant of an arm64 or amd64 platform as a version: ""
+// is the architecture's baseline (arm64 v8, amd64 v1).
+func level(p Platform) ([2]int, bool) {
+	v := p.Variant
+	if v == "" {
+		if p.Architecture == "arm64" {
+			return [2]int{8, 0}, true
+		}
+		return [2]int{1, 0}, true
+	}
+	if !strings.HasPrefix(v, "v") {
+		return [2]int{}, false
+	}
+	major, minor, _ := strings.Cut(v[1:], ".")
+	var l [2]int
+	if _, err := fmt.Sscanf(major, "%d", &l[0]); err != nil {
+		return l, false
+	}
+	if minor != "" {
+		if _, err := fmt.Sscanf(minor, "%d", &l[1]); err != nil {
+			return l, false
+		}
+	}
+	return l, true
+}
+
+func compareLevel(a, b [2]int) int {
+	switch {
+	case a[0] != b[0]:
+		return a[0] - b[0]
+	default:
+		return a[1] - b[1]
+	}
 }
 
 func isOS(s string) bool { return knownOS[s] }

@@ -73,6 +73,16 @@ func TestSatisfies(t *testing.T) {
 		{"linux/arm/v6", "linux/arm/v7", false}, // not assumed: see Satisfies
 		{"linux/arm/v7", "linux/arm/v6", false},
 		{"linux/arm/v7", "linux/arm", true},
+		// A variant in the target is the node's level.
+		{"linux/arm64", "linux/arm64/v9", true},
+		{"linux/arm64/v8.2", "linux/arm64/v9", true},
+		{"linux/arm64/v9", "linux/arm64/v8.2", false},
+		{"linux/arm64/v9", "linux/arm64", true},
+		{"linux/amd64", "linux/amd64/v2", true},
+		{"linux/amd64", "linux/amd64/v3", true},
+		{"linux/amd64/v2", "linux/amd64/v3", true},
+		{"linux/amd64/v3", "linux/amd64/v2", false},
+		{"linux/amd64/weird", "linux/amd64/v2", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.image+" on "+tt.node, func(t *testing.T) {

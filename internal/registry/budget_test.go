@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/archwaydev/archway/internal/registry"
 	"github.com/archwaydev/archway/internal/registrytest"
 )
@@ -84,12 +85,19 @@ func TestRequestBudget(t *testing.T) {
 	// Duplicates, and another spelling of single:latest, are looked up once.
 	refs = append(refs, refs[0], refs[3], br.bearer.Ref("budget/single"))
 	var progress []int
-	results := c.LookupAll(context.Background(), refs, func(done, total int) {
-		if total != 6 {
-			t.Errorf("progress total = %d, want 6 distinct refs", total)
+	var last lookup.Progress
+	results := c.LookupAll(context.Background(), refs, func(p lookup.Progress) {
+		if p.Total != 0 && p.Total != 6 {
+			t.Errorf("progress total = %d, want 6 distinct refs", p.Total)
 		}
-		progress = append(progress, done)
+		if p.Done != last.Done {
+			progress = append(progress, p.Done)
+		}
+		last = p
 	})
+	if last != (lookup.Progress{Done: 6, Found: 6, Total: 6}) {
+		t.Errorf("last progress = %+v, want 6 of 6 done", last)
+	}
 	for i, res := range results {
 		if res.Ref != refs[i] {
 			t.Errorf("results[%d].Ref = %q, want %q", i, res.Ref, refs[i])

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/archwaydev/archway/internal/lookup"
 )
 
 // cacheVersion is bumped when the file format changes; files of another
@@ -20,11 +22,11 @@ const cacheVersion = 1
 // cached is what the cache knows about one manifest digest. Content is
 // addressed by digest, so it is valid forever.
 type cached struct {
-	V         int     `json:"v"`
-	Digest    string  `json:"digest"`
-	Kind      Kind    `json:"kind"`
-	MediaType string  `json:"mediaType"`
-	Entries   []Entry `json:"entries"`
+	V         int            `json:"v"`
+	Digest    string         `json:"digest"`
+	Kind      lookup.Kind    `json:"kind"`
+	MediaType string         `json:"mediaType"`
+	Entries   []lookup.Entry `json:"entries"`
 }
 
 // tagEntry maps a tag reference to a digest at a time.

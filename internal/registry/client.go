@@ -9,9 +9,9 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
-	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -53,14 +53,14 @@ func New(opts ...Option) (*Client, error) {
 // Lookup resolves one reference. It never returns an error: a failure is in
 // Result.Err, a *Error whose Cause says why, and then the platforms are
 // unknown (never "unsupported").
-func (c *Client) Lookup(ctx context.Context, ref string) Result {
+func (c *Client) Lookup(ctx context.Context, ref string) lookup.Result {
 	r, err := c.parse(ref)
 	if err != nil {
-		return Result{Ref: ref, Err: &Error{Ref: ref, Cause: CauseBadReference, Err: err}}
+		return lookup.Result{Ref: ref, Err: &lookup.Error{Ref: ref, Cause: lookup.CauseBadReference, Err: err}}
 	}
 	res := withRef(c.shared(ctx, r), ref)
 	if res.Err != nil {
-		c.o.logger.Debug("registry lookup failed", "ref", ref, "cause", CauseOf(res.Err), "err", res.Err)
+		c.o.logger.Debug("registry lookup failed", "ref", ref, "cause", lookup.CauseOf(res.Err), "err", res.Err)
 	} else {
 		c.o.logger.Debug("registry lookup", "ref", ref, "digest", res.Digest, "platforms", res.Platforms().String())
 	}
@@ -70,14 +70,14 @@ func (c *Client) Lookup(ctx context.Context, ref string) Result {
 // shared runs one lookup per canonical reference at a time: concurrent
 // callers share it. A caller whose ctx ends first stops waiting; a caller
 // that got the failure of another caller's cancelled ctx tries once more.
-func (c *Client) shared(ctx context.Context, r name.Reference) Result {
+func (c *Client) shared(ctx context.Context, r name.Reference) lookup.Result {
 	for try := 0; ; try++ {
 		ch := c.flight.DoChan(r.Name(), func() (any, error) { return c.safeLookup(ctx, r), nil })
 		select {
 		case <-ctx.Done():
 			return fail(r, ctx.Err())
 		case v := <-ch:
-			res := v.Val.(Result)
+			res := v.Val.(lookup.Result)
 			if try == 0 && errors.Is(res.Err, context.Canceled) && ctx.Err() == nil {
 				continue
 			}
@@ -88,7 +88,7 @@ func (c *Client) shared(ctx context.Context, r name.Reference) Result {
 
 // safeLookup is lookup that turns a panic (a bug, or input no test
 // foresaw) into a failed Result.
-func (c *Client) safeLookup(ctx context.Context, r name.Reference) (res Result) {
+func (c *Client) safeLookup(ctx context.Context, r name.Reference) (res lookup.Result) {
 	defer func() {
 		if p := recover(); p != nil {
 			c.o.logger.Error("registry lookup panicked", "ref", r.Name(), "panic", p, "stack", string(debug.Stack()))
@@ -99,41 +99,13 @@ func (c *Client) safeLookup(ctx context.Context, r name.Reference) (res Result) 
 }
 
 // LookupAll looks up refs with bounded concurrency (WithJobs), each
-// distinct ref once; results[i] is for refs[i]. progress (may be nil) is
-// called after each distinct lookup completes with (done, total), never
-// concurrently.
-func (c *Client) LookupAll(ctx context.Context, refs []string, progress func(done, total int)) []Result {
-	slot := make(map[string]int, len(refs))
-	var uniq []string
-	for _, ref := range refs {
-		if _, ok := slot[ref]; !ok {
-			slot[ref] = len(uniq)
-			uniq = append(uniq, ref)
-		}
-	}
-	out := make([]Result, len(uniq))
-	var (
-		g    errgroup.Group
-		mu   sync.Mutex
-		done int
-	)
-	g.SetLimit(c.o.jobs)
-	for i, ref := range uniq {
-		g.Go(func() error {
-			out[i] = c.Lookup(ctx, ref)
-			mu.Lock()
-			defer mu.Unlock()
-			done++
-			if progress != nil {
-				progress(done, len(uniq))
-			}
-			return nil
-		})
-	}
-	_ = g.Wait()
-	results := make([]Result, len(refs))
+// distinct ref once, through lookup.All; results[i] is for refs[i], with
+// its own Entries and error. progress (may be nil) is called after each
+// lookup, never concurrently.
+func (c *Client) LookupAll(ctx context.Context, refs []string, progress func(lookup.Progress)) []lookup.Result {
+	results := lookup.All(ctx, c.Lookup, refs, c.o.jobs, progress)
 	for i, ref := range refs {
-		results[i] = withRef(out[slot[ref]], ref)
+		results[i] = withRef(results[i], ref)
 	}
 	return results
 }
@@ -157,10 +129,10 @@ func (c *Client) parse(ref string) (name.Reference, error) {
 
 // withRef returns a copy of res for the caller's spelling of the reference,
 // with its own Entries slice and error.
-func withRef(res Result, ref string) Result {
+func withRef(res lookup.Result, ref string) lookup.Result {
 	res.Ref = ref
 	res.Entries = slices.Clone(res.Entries)
-	if e, ok := res.Err.(*Error); ok {
+	if e, ok := res.Err.(*lookup.Error); ok {
 		cp := *e
 		cp.Ref = ref
 		res.Err = &cp
@@ -169,10 +141,10 @@ func withRef(res Result, ref string) Result {
 }
 
 // fail builds a failed Result.
-func fail(r name.Reference, err error) Result {
+func fail(r name.Reference, err error) lookup.Result {
 	e := classify(err)
 	e.Ref = r.String()
-	return Result{Name: r.Name(), Err: e}
+	return lookup.Result{Name: r.Name(), Err: e}
 }
 
 // onceMap runs a function once per key and keeps its value; a failure is

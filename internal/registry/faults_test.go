@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/archwaydev/archway/internal/platform"
 	"github.com/archwaydev/archway/internal/registry"
 	"github.com/archwaydev/archway/internal/registrytest"
@@ -171,11 +172,11 @@ func TestFaults(t *testing.T) {
 	}
 	type tc struct {
 		ref   string
-		cause registry.Cause // empty: must succeed
+		cause lookup.Cause // empty: must succeed
 		check func(t *testing.T)
 	}
 	var cases []tc
-	add := func(repo string, cause registry.Cause, check func(t *testing.T)) {
+	add := func(repo string, cause lookup.Cause, check func(t *testing.T)) {
 		cases = append(cases, tc{ref: fs.ref(repo), cause: cause, check: check})
 	}
 	wantHits := func(repo, kind string, n int) func(t *testing.T) {
@@ -196,14 +197,14 @@ func TestFaults(t *testing.T) {
 	add("fault/ratelimit-once:v1", "", wantHits("fault/ratelimit-once", "manifests", 2))
 	img("fault/ratelimit:v1")
 	fs.on("fault/ratelimit", "manifests", status(429, "Retry-After", "1"))
-	add("fault/ratelimit:v1", registry.CauseRateLimited, wantHits("fault/ratelimit", "manifests", 3))
+	add("fault/ratelimit:v1", lookup.CauseRateLimited, wantHits("fault/ratelimit", "manifests", 3))
 
 	img("fault/5xx-once:v1")
 	fs.on("fault/5xx-once", "manifests", firstN(1, status(500)))
 	add("fault/5xx-once:v1", "", wantHits("fault/5xx-once", "manifests", 2))
 	img("fault/5xx:v1")
 	fs.on("fault/5xx", "manifests", status(503))
-	add("fault/5xx:v1", registry.CauseServerError, wantHits("fault/5xx", "manifests", 3))
+	add("fault/5xx:v1", lookup.CauseServerError, wantHits("fault/5xx", "manifests", 3))
 	img("fault/blob-5xx-once:v1")
 	fs.on("fault/blob-5xx-once", "blobs", firstN(1, status(502)))
 	add("fault/blob-5xx-once:v1", "", wantHits("fault/blob-5xx-once", "blobs", 2))
@@ -213,77 +214,77 @@ func TestFaults(t *testing.T) {
 	add("fault/reset-once:v1", "", nil)
 	img("fault/reset:v1")
 	fs.on("fault/reset", "manifests", reset)
-	add("fault/reset:v1", registry.CauseNetwork, nil)
+	add("fault/reset:v1", lookup.CauseNetwork, nil)
 
 	img("fault/timeout:v1")
 	fs.on("fault/timeout", "manifests", stall)
-	add("fault/timeout:v1", registry.CauseTimeout, wantHits("fault/timeout", "manifests", 1))
+	add("fault/timeout:v1", lookup.CauseTimeout, wantHits("fault/timeout", "manifests", 1))
 	img("fault/blob-timeout:v1")
 	fs.on("fault/blob-timeout", "blobs", stall)
-	add("fault/blob-timeout:v1", registry.CauseTimeout, nil)
+	add("fault/blob-timeout:v1", lookup.CauseTimeout, nil)
 
 	img("fault/body-stall:v1")
 	fs.on("fault/body-stall", "manifests", cutBody(stall))
-	add("fault/body-stall:v1", registry.CauseTimeout, nil)
+	add("fault/body-stall:v1", lookup.CauseTimeout, nil)
 	img("fault/body-reset-once:v1")
 	fs.on("fault/body-reset-once", "manifests", firstN(1, cutBody(reset)))
 	add("fault/body-reset-once:v1", "", wantHits("fault/body-reset-once", "manifests", 2))
 	img("fault/body-reset:v1")
 	fs.on("fault/body-reset", "manifests", cutBody(reset))
-	add("fault/body-reset:v1", registry.CauseNetwork, wantHits("fault/body-reset", "manifests", 3))
+	add("fault/body-reset:v1", lookup.CauseNetwork, wantHits("fault/body-reset", "manifests", 3))
 
-	add("fault/absent:v1", registry.CauseNotFound, nil)
+	add("fault/absent:v1", lookup.CauseNotFound, nil)
 
 	img("fault/401:v1")
 	fs.on("fault/401", "manifests", status(401, "WWW-Authenticate", `Basic realm="scripted"`))
-	add("fault/401:v1", registry.CauseUnauthorized, wantHits("fault/401", "manifests", 1))
+	add("fault/401:v1", lookup.CauseUnauthorized, wantHits("fault/401", "manifests", 1))
 	img("fault/403:v1")
 	fs.on("fault/403", "manifests", status(403))
-	add("fault/403:v1", registry.CauseUnauthorized, nil)
+	add("fault/403:v1", lookup.CauseUnauthorized, nil)
 
 	fs.on("fault/huge", "manifests", huge(true))
-	add("fault/huge:v1", registry.CauseTooLarge, nil)
+	add("fault/huge:v1", lookup.CauseTooLarge, nil)
 	fs.on("fault/huge-chunked", "manifests", huge(false))
-	add("fault/huge-chunked:v1", registry.CauseTooLarge, nil)
+	add("fault/huge-chunked:v1", lookup.CauseTooLarge, nil)
 	img("fault/huge-config:v1")
 	fs.on("fault/huge-config", "blobs", huge(false))
-	add("fault/huge-config:v1", registry.CauseTooLarge, nil)
+	add("fault/huge-config:v1", lookup.CauseTooLarge, nil)
 
 	// Digests: a registry that serves other content than asked for.
 	other := registrytest.Image(t, amd64)
 	otherRaw, _ := other.RawManifest()
 	d := img("fault/wrong-digest:v1")
 	fs.on("fault/wrong-digest", "manifests", body(string(types.DockerManifestSchema2), string(otherRaw)))
-	add("fault/wrong-digest@"+d, registry.CauseDigestMismatch, nil)
+	add("fault/wrong-digest@"+d, lookup.CauseDigestMismatch, nil)
 	img("fault/lying-header:v1")
 	fs.on("fault/lying-header", "manifests", func(w http.ResponseWriter, r *http.Request, n int) bool {
 		w.Header().Set("Docker-Content-Digest", "sha256:"+strings.Repeat("0", 64))
 		return body(string(types.DockerManifestSchema2), string(otherRaw))(w, r, n)
 	})
-	add("fault/lying-header:v1", registry.CauseDigestMismatch, nil)
+	add("fault/lying-header:v1", lookup.CauseDigestMismatch, nil)
 	otherCfg, _ := other.RawConfigFile()
 	img("fault/wrong-config:v1")
 	fs.on("fault/wrong-config", "blobs", body("application/octet-stream", string(otherCfg)))
-	add("fault/wrong-config:v1", registry.CauseDigestMismatch, nil)
+	add("fault/wrong-config:v1", lookup.CauseDigestMismatch, nil)
 
 	// Content that is not a readable image.
 	fs.on("fault/garbage", "manifests", body(string(types.OCIManifestSchema1), `{"schemaVersion":2, "config": {not json`))
-	add("fault/garbage:v1", registry.CauseBadManifest, nil)
+	add("fault/garbage:v1", lookup.CauseBadManifest, nil)
 	fs.on("fault/garbage-index", "manifests", body(string(types.OCIImageIndex), `{"schemaVersion":2,"manifests":5}`))
-	add("fault/garbage-index:v1", registry.CauseBadManifest, nil)
+	add("fault/garbage-index:v1", lookup.CauseBadManifest, nil)
 	fs.on("fault/html", "manifests", body("text/html", `<html>gateway</html>`))
-	add("fault/html:v1", registry.CauseBadManifest, nil)
+	add("fault/html:v1", lookup.CauseBadManifest, nil)
 	img("fault/garbage-config:v1")
 	fs.on("fault/garbage-config", "blobs", body("application/octet-stream", `{"os":`))
-	add("fault/garbage-config:v1", registry.CauseDigestMismatch, nil) // checked before parsing
+	add("fault/garbage-config:v1", lookup.CauseDigestMismatch, nil) // checked before parsing
 	registrytest.Push(t, fs.push("fault/no-platform:v1"), registrytest.Image(t, platform.Platform{}))
-	add("fault/no-platform:v1", registry.CauseBadManifest, nil)
+	add("fault/no-platform:v1", lookup.CauseBadManifest, nil)
 	registrytest.Push(t, fs.push("fault/helm:v1"),
 		mutate.ConfigMediaType(registrytest.OCIImage(t, arm64), "application/vnd.cncf.helm.config.v1+json"))
-	add("fault/helm:v1", registry.CauseBadManifest, nil)
+	add("fault/helm:v1", lookup.CauseBadManifest, nil)
 	onlyAttestations := registrytest.Index(t, platform.Platform{OS: "unknown", Architecture: "unknown"})
 	registrytest.PushIndex(t, fs.push("fault/only-attestations:v1"), onlyAttestations)
-	add("fault/only-attestations:v1", registry.CauseBadManifest, nil)
+	add("fault/only-attestations:v1", lookup.CauseBadManifest, nil)
 
 	c, err := registry.New(registry.WithoutCache(), registry.WithRetry(3, 20*time.Millisecond),
 		registry.WithRequestTimeout(500*time.Millisecond), registry.WithMaxManifestBytes(4<<20))
@@ -298,7 +299,7 @@ func TestFaults(t *testing.T) {
 	start := time.Now()
 	results := c.LookupAll(context.Background(), refs, nil)
 	t.Logf("%d lookups with faults in %s", len(refs), time.Since(start).Round(time.Millisecond))
-	cases = append(cases, tc{ref: refs[len(refs)-1], cause: registry.CauseNetwork})
+	cases = append(cases, tc{ref: refs[len(refs)-1], cause: lookup.CauseNetwork})
 	for i, tc := range cases {
 		t.Run(strings.TrimPrefix(tc.ref, fs.host+"/"), func(t *testing.T) {
 			res := results[i]
@@ -314,7 +315,7 @@ func TestFaults(t *testing.T) {
 					t.Fatalf("lookup succeeded with %v, want %q", res.Entries, tc.cause)
 				}
 				t.Logf("err: %v", res.Err)
-				if got := registry.CauseOf(res.Err); got != tc.cause {
+				if got := lookup.CauseOf(res.Err); got != tc.cause {
 					t.Errorf("cause = %q, want %q (err: %v)", got, tc.cause, res.Err)
 				}
 				if !strings.Contains(res.Err.Error(), tc.ref) {
@@ -368,7 +369,7 @@ func TestContextDeadline(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	res := c.Lookup(ctx, fs.ref("slow/img:v1"))
-	if got := registry.CauseOf(res.Err); got != registry.CauseTimeout {
+	if got := lookup.CauseOf(res.Err); got != lookup.CauseTimeout {
 		t.Errorf("cause = %q (%v), want timeout", got, res.Err)
 	}
 	if el := time.Since(start); el > 3*time.Second {

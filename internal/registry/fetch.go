@@ -13,6 +13,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
@@ -69,7 +70,7 @@ func (c *Client) auth(ctx context.Context, repo name.Repository) (authn.Authenti
 	}
 	a, err := authn.Resolve(ctx, c.o.keychain, repo)
 	if err != nil {
-		return nil, &Error{Cause: CauseUnauthorized, Err: fmt.Errorf("reading credentials for %s: %w", repo.RegistryStr(), err)}
+		return nil, &lookup.Error{Cause: lookup.CauseUnauthorized, Err: fmt.Errorf("reading credentials for %s: %w", repo.RegistryStr(), err)}
 	}
 	return a, nil
 }
@@ -121,7 +122,7 @@ func (c *Client) getOnce(ctx context.Context, s *scope, kind, ref string, accept
 	}
 	max, what := c.o.maxBytes, strings.TrimSuffix(kind, "s")
 	if resp.ContentLength > max {
-		return nil, nil, &Error{Cause: CauseTooLarge,
+		return nil, nil, &lookup.Error{Cause: lookup.CauseTooLarge,
 			Err: fmt.Errorf("%s %s is %d bytes, over the %d-byte cap", what, ref, resp.ContentLength, max)}
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
@@ -129,15 +130,15 @@ func (c *Client) getOnce(ctx context.Context, s *scope, kind, ref string, accept
 		return nil, nil, &bodyError{what: what, ref: ref, err: err}
 	}
 	if int64(len(b)) > max {
-		return nil, nil, &Error{Cause: CauseTooLarge,
+		return nil, nil, &lookup.Error{Cause: lookup.CauseTooLarge,
 			Err: fmt.Errorf("%s %s is over the %d-byte cap", what, ref, max)}
 	}
 	return b, resp.Header, nil
 }
 
 // classify turns any failure into a *Error with its Cause.
-func classify(err error) *Error {
-	var e *Error
+func classify(err error) *lookup.Error {
+	var e *lookup.Error
 	if errors.As(err, &e) {
 		cp := *e
 		return &cp
@@ -145,27 +146,27 @@ func classify(err error) *Error {
 	if isTLSError(err) {
 		// Before status codes: a ping's plain-HTTP fallback answering 400
 		// is not the story when the TLS attempt failed verification.
-		return &Error{Cause: CauseNetwork, Err: err}
+		return &lookup.Error{Cause: lookup.CauseNetwork, Err: err}
 	}
 	var te *transport.Error
 	if errors.As(err, &te) {
-		return &Error{Cause: statusCause(te.StatusCode), StatusCode: te.StatusCode, Err: err}
+		return &lookup.Error{Cause: statusCause(te.StatusCode), StatusCode: te.StatusCode, Err: err}
 	}
-	return &Error{Cause: errCause(err), Err: err}
+	return &lookup.Error{Cause: errCause(err), Err: err}
 }
 
-func statusCause(code int) Cause {
+func statusCause(code int) lookup.Cause {
 	switch {
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
-		return CauseUnauthorized
+		return lookup.CauseUnauthorized
 	case code == http.StatusNotFound:
-		return CauseNotFound
+		return lookup.CauseNotFound
 	case code == http.StatusTooManyRequests:
-		return CauseRateLimited
+		return lookup.CauseRateLimited
 	case code >= 500:
-		return CauseServerError
+		return lookup.CauseServerError
 	}
-	return CauseUnknown
+	return lookup.CauseUnknown
 }
 
 func isTLSError(err error) bool {
@@ -180,7 +181,7 @@ func isTLSError(err error) bool {
 		errors.As(err, &ci) || errors.As(err, &rh)
 }
 
-func errCause(err error) Cause {
+func errCause(err error) lookup.Cause {
 	var (
 		ne  net.Error
 		op  *net.OpError
@@ -188,18 +189,18 @@ func errCause(err error) Cause {
 	)
 	switch {
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
-		return CauseTimeout
+		return lookup.CauseTimeout
 	case errors.As(err, &ne) && ne.Timeout():
-		return CauseTimeout
+		return lookup.CauseTimeout
 	case errors.Is(err, context.Canceled):
-		return CauseUnknown
+		return lookup.CauseUnknown
 	case errors.As(err, &op), errors.As(err, &dns), isTLSError(err),
 		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return CauseNetwork
+		return lookup.CauseNetwork
 	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"),
 		strings.Contains(err.Error(), "connection reset"),
 		strings.Contains(err.Error(), "connection refused"):
-		return CauseNetwork
+		return lookup.CauseNetwork
 	}
-	return CauseUnknown
+	return lookup.CauseUnknown
 }

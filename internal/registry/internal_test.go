@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/archwaydev/archway/internal/platform"
 	"github.com/archwaydev/archway/internal/registrytest"
 )
@@ -57,7 +58,7 @@ func TestParse(t *testing.T) {
 	for _, bad := range []string{"", "UPPER/case", "nginx:", "nginx@sha256:short", "a b"} {
 		t.Run("bad "+bad, func(t *testing.T) {
 			res := c.Lookup(context.Background(), bad)
-			if CauseOf(res.Err) != CauseBadReference || res.Ref != bad {
+			if lookup.CauseOf(res.Err) != lookup.CauseBadReference || res.Ref != bad {
 				t.Errorf("Lookup(%q) = %+v, want bad reference", bad, res)
 			}
 		})
@@ -104,7 +105,7 @@ func TestCacheCorruptAndAtomic(t *testing.T) {
 	r := registrytest.StartInProcess(t)
 	d := registrytest.PushIndex(t, r.Ref("c/img:v1"), registrytest.Index(t, platform.LinuxAMD64, platform.LinuxARM64))
 	dir := t.TempDir()
-	lookup := func(t *testing.T, opts ...Option) (Result, *registrytest.Counter) {
+	lookup := func(t *testing.T, opts ...Option) (lookup.Result, *registrytest.Counter) {
 		t.Helper()
 		counter := registrytest.NewCounter(nil)
 		c, err := New(append([]Option{WithTransport(counter)}, opts...)...)
@@ -210,8 +211,8 @@ func TestSchema1(t *testing.T) {
 			if res.Err != nil {
 				t.Fatal(res.Err)
 			}
-			want := []Entry{{Platform: tt.p, Digest: tt.digest}}
-			if diff := cmp.Diff(want, res.Entries); diff != "" || res.Kind != KindManifest {
+			want := []lookup.Entry{{Platform: tt.p, Digest: tt.digest}}
+			if diff := cmp.Diff(want, res.Entries); diff != "" || res.Kind != lookup.KindManifest {
 				t.Errorf("kind %s, entries (-want +got):\n%s", res.Kind, diff)
 			}
 		})
@@ -237,7 +238,7 @@ func TestSecretsNotLogged(t *testing.T) {
 		if p == pass && res.Err != nil {
 			t.Fatal(res.Err)
 		}
-		if p != pass && CauseOf(res.Err) != CauseUnauthorized {
+		if p != pass && lookup.CauseOf(res.Err) != lookup.CauseUnauthorized {
 			t.Fatalf("wrong password: %v, want unauthorized", res.Err)
 		}
 		if res.Err != nil {

@@ -14,6 +14,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/archwaydev/archway/internal/platform"
 )
 
@@ -36,8 +37,8 @@ const maxIndexDepth = 4
 
 // lookup resolves r: from the cache when it can, else with one manifest GET
 // for an index and two (manifest + config) for a single-platform image.
-func (c *Client) lookup(ctx context.Context, r name.Reference) Result {
-	res := Result{Name: r.Name()}
+func (c *Client) lookup(ctx context.Context, r name.Reference) lookup.Result {
+	res := lookup.Result{Name: r.Name()}
 	want := "" // the digest the manifest must have
 	if d, ok := r.(name.Digest); ok {
 		want = d.DigestStr()
@@ -65,8 +66,8 @@ func (c *Client) lookup(ctx context.Context, r name.Reference) Result {
 		return fail(r, err)
 	}
 	var (
-		entries []Entry
-		kind    Kind
+		entries []lookup.Entry
+		kind    lookup.Kind
 	)
 	if v, ok := c.cache.digest(m.digest); ok {
 		// A tag that moved to content already known: no config GET.
@@ -102,11 +103,11 @@ func (c *Client) manifest(ctx context.Context, s *scope, ident, want string) (fe
 	mt := mediaTypeOf(body, types.MediaType(hdr.Get("Content-Type")))
 	digests := contentDigests(body, mt)
 	if want != "" && !contains(digests, want) {
-		return fetched{}, &Error{Cause: CauseDigestMismatch,
+		return fetched{}, &lookup.Error{Cause: lookup.CauseDigestMismatch,
 			Err: fmt.Errorf("manifest %s has digest %s, want %s", ident, digests[0], want)}
 	}
 	if h := hdr.Get("Docker-Content-Digest"); h != "" && !contains(digests, h) {
-		return fetched{}, &Error{Cause: CauseDigestMismatch,
+		return fetched{}, &lookup.Error{Cause: lookup.CauseDigestMismatch,
 			Err: fmt.Errorf("manifest %s has digest %s, registry says %s", ident, digests[0], h)}
 	}
 	d := digests[len(digests)-1]
@@ -119,33 +120,33 @@ func (c *Client) manifest(ctx context.Context, s *scope, ident, want string) (fe
 // platforms reads the platforms of a fetched manifest: from an index's
 // descriptors (following nested indexes), from a single-platform
 // manifest's config blob, or from a schema 1 manifest's architecture.
-func (c *Client) platforms(ctx context.Context, s *scope, m fetched, depth int) ([]Entry, Kind, error) {
+func (c *Client) platforms(ctx context.Context, s *scope, m fetched, depth int) ([]lookup.Entry, lookup.Kind, error) {
 	switch {
 	case m.mediaType.IsIndex():
 		entries, err := c.indexPlatforms(ctx, s, m, depth)
-		return entries, KindIndex, err
+		return entries, lookup.KindIndex, err
 	case m.mediaType.IsImage():
 		p, err := c.imagePlatform(ctx, s, m)
 		if err != nil {
 			return nil, "", err
 		}
-		return []Entry{{Platform: p, Digest: m.digest}}, KindManifest, nil
+		return []lookup.Entry{{Platform: p, Digest: m.digest}}, lookup.KindManifest, nil
 	case m.mediaType.IsSchema1():
 		p, err := schema1Platform(m.body)
 		if err != nil {
 			return nil, "", err
 		}
-		return []Entry{{Platform: p, Digest: m.digest}}, KindManifest, nil
+		return []lookup.Entry{{Platform: p, Digest: m.digest}}, lookup.KindManifest, nil
 	}
-	return nil, "", &Error{Cause: CauseBadManifest, Err: fmt.Errorf("manifest %s: unsupported media type %q", m.digest, m.mediaType)}
+	return nil, "", &lookup.Error{Cause: lookup.CauseBadManifest, Err: fmt.Errorf("manifest %s: unsupported media type %q", m.digest, m.mediaType)}
 }
 
-func (c *Client) indexPlatforms(ctx context.Context, s *scope, m fetched, depth int) ([]Entry, error) {
+func (c *Client) indexPlatforms(ctx context.Context, s *scope, m fetched, depth int) ([]lookup.Entry, error) {
 	idx, err := v1.ParseIndexManifest(bytes.NewReader(m.body))
 	if err != nil {
 		return nil, badManifest(m, err)
 	}
-	var entries []Entry
+	var entries []lookup.Entry
 	for _, d := range idx.Manifests {
 		if isAttestation(d) {
 			continue
@@ -154,14 +155,14 @@ func (c *Client) indexPlatforms(ctx context.Context, s *scope, m fetched, depth 
 		switch {
 		case d.MediaType.IsIndex():
 			if depth >= maxIndexDepth {
-				return nil, &Error{Cause: CauseBadManifest, Err: fmt.Errorf("index %s: indexes nested deeper than %d", m.digest, maxIndexDepth)}
+				return nil, &lookup.Error{Cause: lookup.CauseBadManifest, Err: fmt.Errorf("index %s: indexes nested deeper than %d", m.digest, maxIndexDepth)}
 			}
 			child, err := c.manifest(ctx, s, d.Digest.String(), d.Digest.String())
 			if err != nil {
 				return nil, err
 			}
 			if !child.mediaType.IsIndex() {
-				return nil, &Error{Cause: CauseBadManifest, Err: fmt.Errorf("index %s: entry %s is %s, not an index", m.digest, d.Digest, child.mediaType)}
+				return nil, &lookup.Error{Cause: lookup.CauseBadManifest, Err: fmt.Errorf("index %s: entry %s is %s, not an index", m.digest, d.Digest, child.mediaType)}
 			}
 			nested, err := c.indexPlatforms(ctx, s, child, depth+1)
 			if err != nil {
@@ -169,7 +170,7 @@ func (c *Client) indexPlatforms(ctx context.Context, s *scope, m fetched, depth 
 			}
 			entries = append(entries, nested...)
 		case ok:
-			entries = append(entries, Entry{Platform: p, Digest: d.Digest.String()})
+			entries = append(entries, lookup.Entry{Platform: p, Digest: d.Digest.String()})
 		case d.MediaType.IsImage() || d.MediaType.IsSchema1():
 			// No platform in the index: read it from the image itself.
 			child, err := c.manifest(ctx, s, d.Digest.String(), d.Digest.String())
@@ -186,7 +187,7 @@ func (c *Client) indexPlatforms(ctx context.Context, s *scope, m fetched, depth 
 		}
 	}
 	if len(entries) == 0 {
-		return nil, &Error{Cause: CauseBadManifest, Err: fmt.Errorf("index %s lists no platform", m.digest)}
+		return nil, &lookup.Error{Cause: lookup.CauseBadManifest, Err: fmt.Errorf("index %s lists no platform", m.digest)}
 	}
 	return entries, nil
 }
@@ -200,15 +201,15 @@ func (c *Client) imagePlatform(ctx context.Context, s *scope, m fetched) (platfo
 	}
 	cd := man.Config
 	if cd.MediaType != "" && !cd.MediaType.IsConfig() {
-		return platform.Platform{}, &Error{Cause: CauseBadManifest,
+		return platform.Platform{}, &lookup.Error{Cause: lookup.CauseBadManifest,
 			Err: fmt.Errorf("manifest %s: config media type %q is not an image config", m.digest, cd.MediaType)}
 	}
 	if cd.Digest.Algorithm != "sha256" || cd.Digest.Hex == "" {
-		return platform.Platform{}, &Error{Cause: CauseBadManifest,
+		return platform.Platform{}, &lookup.Error{Cause: lookup.CauseBadManifest,
 			Err: fmt.Errorf("manifest %s: config digest %q is not sha256", m.digest, cd.Digest)}
 	}
 	if cd.Size > c.o.maxBytes {
-		return platform.Platform{}, &Error{Cause: CauseTooLarge,
+		return platform.Platform{}, &lookup.Error{Cause: lookup.CauseTooLarge,
 			Err: fmt.Errorf("config %s is %d bytes, over the %d-byte cap", cd.Digest, cd.Size, c.o.maxBytes)}
 	}
 	body, _, err := c.get(ctx, s, "blobs", cd.Digest.String(), nil)
@@ -216,15 +217,15 @@ func (c *Client) imagePlatform(ctx context.Context, s *scope, m fetched) (platfo
 		return platform.Platform{}, err
 	}
 	if got := sha256Digest(body); got != cd.Digest.String() {
-		return platform.Platform{}, &Error{Cause: CauseDigestMismatch,
+		return platform.Platform{}, &lookup.Error{Cause: lookup.CauseDigestMismatch,
 			Err: fmt.Errorf("config blob has digest %s, want %s", got, cd.Digest)}
 	}
 	cfg, err := v1.ParseConfigFile(bytes.NewReader(body))
 	if err != nil {
-		return platform.Platform{}, &Error{Cause: CauseBadManifest, Err: fmt.Errorf("config %s: %w", cd.Digest, err)}
+		return platform.Platform{}, &lookup.Error{Cause: lookup.CauseBadManifest, Err: fmt.Errorf("config %s: %w", cd.Digest, err)}
 	}
 	if cfg.OS == "" || cfg.Architecture == "" {
-		return platform.Platform{}, &Error{Cause: CauseBadManifest,
+		return platform.Platform{}, &lookup.Error{Cause: lookup.CauseBadManifest,
 			Err: fmt.Errorf("config %s names no platform (os %q, architecture %q)", cd.Digest, cfg.OS, cfg.Architecture)}
 	}
 	return platform.Normalize(platform.Platform{OS: cfg.OS, Architecture: cfg.Architecture,
@@ -261,10 +262,10 @@ func schema1Platform(body []byte) (platform.Platform, error) {
 		} `json:"history"`
 	}
 	if err := json.Unmarshal(body, &m); err != nil {
-		return platform.Platform{}, &Error{Cause: CauseBadManifest, Err: fmt.Errorf("schema 1 manifest: %w", err)}
+		return platform.Platform{}, &lookup.Error{Cause: lookup.CauseBadManifest, Err: fmt.Errorf("schema 1 manifest: %w", err)}
 	}
 	if m.Architecture == "" {
-		return platform.Platform{}, &Error{Cause: CauseBadManifest, Err: fmt.Errorf("schema 1 manifest has no architecture")}
+		return platform.Platform{}, &lookup.Error{Cause: lookup.CauseBadManifest, Err: fmt.Errorf("schema 1 manifest has no architecture")}
 	}
 	p := platform.Platform{OS: "linux", Architecture: m.Architecture}
 	if len(m.History) > 0 {
@@ -364,6 +365,6 @@ func contains(ss []string, s string) bool {
 	return false
 }
 
-func badManifest(m fetched, err error) *Error {
-	return &Error{Cause: CauseBadManifest, Err: fmt.Errorf("manifest %s (%s): %w", m.digest, m.mediaType, err)}
+func badManifest(m fetched, err error) *lookup.Error {
+	return &lookup.Error{Cause: lookup.CauseBadManifest, Err: fmt.Errorf("manifest %s (%s): %w", m.digest, m.mediaType, err)}
 }

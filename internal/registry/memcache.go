@@ -9,11 +9,9 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"golang.org/x/sync/singleflight"
-)
 
-// LookupFunc looks up the platforms of one image reference.
-// (*Client).Lookup satisfies it.
-type LookupFunc func(ctx context.Context, ref string) Result
+	"github.com/archwaydev/archway/internal/lookup"
+)
 
 // CacheObserver hears what a MemCache does, e.g. to count it in metrics.
 type CacheObserver interface {
@@ -54,7 +52,7 @@ type MemCacheOptions struct {
 // read it. Safe for concurrent use.
 type MemCache struct {
 	opts    MemCacheOptions
-	entries *lru[Result]
+	entries *lru[lookup.Result]
 	group   singleflight.Group
 }
 
@@ -75,16 +73,16 @@ func NewMemCache(opts MemCacheOptions) *MemCache {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &MemCache{opts: opts, entries: newLRU[Result](opts.Size)}
+	return &MemCache{opts: opts, entries: newLRU[lookup.Result](opts.Size)}
 }
 
-// Lookup returns what lookup, which authenticates with the credentials
-// credKey names ("" for anonymous), says about ref. When ctx ends first it
+// Lookup returns what fn, which authenticates with the credentials credKey
+// names ("" for anonymous), says about ref. When ctx ends first it
 // returns a timeout Result while the lookup goes on to fill the cache.
-func (c *MemCache) Lookup(ctx context.Context, ref, credKey string, lookup LookupFunc) Result {
+func (c *MemCache) Lookup(ctx context.Context, ref, credKey string, fn lookup.Func) lookup.Result {
 	parsed, err := name.ParseReference(ref)
 	if err != nil {
-		return Result{Ref: ref, Err: &Error{Ref: ref, Cause: CauseBadReference, Err: err}}
+		return lookup.Result{Ref: ref, Err: &lookup.Error{Ref: ref, Cause: lookup.CauseBadReference, Err: err}}
 	}
 	key := parsed.Name() + "\x00" + credKey
 	if res, ok := c.entries.get(key, c.opts.Now()); ok {
@@ -98,7 +96,7 @@ func (c *MemCache) Lookup(ctx context.Context, ref, credKey string, lookup Looku
 		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.opts.LookupTimeout)
 		defer cancel()
 		start := time.Now()
-		res := recoverLookup(lctx, lookup, ref)
+		res := recoverLookup(lctx, fn, ref)
 		c.observe(time.Since(start), res.Err)
 		switch {
 		case res.Err != nil:
@@ -112,12 +110,12 @@ func (c *MemCache) Lookup(ctx context.Context, ref, credKey string, lookup Looku
 	})
 	select {
 	case out := <-ch:
-		res := out.Val.(Result)
+		res := out.Val.(lookup.Result)
 		res.Ref = ref
 		return res
 	case <-ctx.Done():
-		return Result{Ref: ref, Err: &Error{
-			Ref: ref, Cause: CauseTimeout, Err: fmt.Errorf("lookup budget exhausted: %w", context.Cause(ctx)),
+		return lookup.Result{Ref: ref, Err: &lookup.Error{
+			Ref: ref, Cause: lookup.CauseTimeout, Err: fmt.Errorf("lookup budget exhausted: %w", context.Cause(ctx)),
 		}}
 	}
 }
@@ -142,13 +140,13 @@ func (c *MemCache) observe(d time.Duration, err error) {
 
 // recoverLookup calls lookup, turning a panic into a failed Result: a panic in
 // a singleflight.DoChan function would crash the process.
-func recoverLookup(ctx context.Context, lookup LookupFunc, ref string) (res Result) {
+func recoverLookup(ctx context.Context, fn lookup.Func, ref string) (res lookup.Result) {
 	defer func() {
 		if v := recover(); v != nil {
-			res = Result{Ref: ref, Err: &Error{Ref: ref, Cause: CauseUnknown, Err: fmt.Errorf("lookup panicked: %v", v)}}
+			res = lookup.Result{Ref: ref, Err: &lookup.Error{Ref: ref, Cause: lookup.CauseUnknown, Err: fmt.Errorf("lookup panicked: %v", v)}}
 		}
 	}()
-	return lookup(ctx, ref)
+	return fn(ctx, ref)
 }
 
 // lru is a size-bounded least-recently-used map whose entries may expire.

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/archwaydev/archway/internal/platform"
 	"github.com/archwaydev/archway/internal/registry"
 )
@@ -18,15 +19,15 @@ type gated struct {
 	fail    bool
 }
 
-func (g *gated) lookup(ctx context.Context, ref string) registry.Result {
+func (g *gated) lookup(ctx context.Context, ref string) lookup.Result {
 	g.calls.Add(1)
 	if g.release != nil {
 		<-g.release
 	}
 	if g.fail {
-		return registry.Result{Ref: ref, Err: &registry.Error{Ref: ref, Cause: registry.CauseServerError, StatusCode: 503}}
+		return lookup.Result{Ref: ref, Err: &lookup.Error{Ref: ref, Cause: lookup.CauseServerError, StatusCode: 503}}
 	}
-	return registry.Result{Ref: ref, Entries: []registry.Entry{{Platform: platform.LinuxARM64}}}
+	return lookup.Result{Ref: ref, Entries: []lookup.Entry{{Platform: platform.LinuxARM64}}}
 }
 
 // observer counts what a MemCache reports.
@@ -54,7 +55,7 @@ func TestMemCacheSingleflight(t *testing.T) {
 	r := registry.NewMemCache(registry.MemCacheOptions{Observer: o})
 	const n = 100
 	var wg sync.WaitGroup
-	results := make([]registry.Result, n)
+	results := make([]lookup.Result, n)
 	for i := range n {
 		wg.Go(func() { results[i] = r.Lookup(context.Background(), "example.test/new:1", "", g.lookup) })
 	}
@@ -152,8 +153,8 @@ func TestMemCacheBudgetLeavesLookupRunning(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	res := r.Lookup(ctx, "example.test/slow:1", "", g.lookup)
-	if registry.CauseOf(res.Err) != registry.CauseTimeout {
-		t.Fatalf("cause %q, want timeout: %v", registry.CauseOf(res.Err), res.Err)
+	if lookup.CauseOf(res.Err) != lookup.CauseTimeout {
+		t.Fatalf("cause %q, want timeout: %v", lookup.CauseOf(res.Err), res.Err)
 	}
 	close(g.release)
 	// The lookup finishes in the background and fills the cache.
@@ -172,8 +173,8 @@ func TestMemCacheBudgetLeavesLookupRunning(t *testing.T) {
 
 func TestMemCacheLookupPanic(t *testing.T) {
 	r := registry.NewMemCache(registry.MemCacheOptions{})
-	res := r.Lookup(context.Background(), "example.test/a:1", "", func(context.Context, string) registry.Result { panic("boom") })
-	if res.Err == nil || registry.CauseOf(res.Err) != registry.CauseUnknown {
+	res := r.Lookup(context.Background(), "example.test/a:1", "", func(context.Context, string) lookup.Result { panic("boom") })
+	if res.Err == nil || lookup.CauseOf(res.Err) != lookup.CauseUnknown {
 		t.Fatalf("result %+v, want an unknown failure", res)
 	}
 }

@@ -16,6 +16,8 @@ import (
 	kauth "github.com/google/go-containerregistry/pkg/authn/kubernetes"
 	"github.com/google/go-containerregistry/pkg/name"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/archwaydev/archway/internal/lookup"
 )
 
 // PullSecrets name where the kubelet takes a pod's pull credentials from:
@@ -51,7 +53,7 @@ func (s PullSecrets) key() string {
 
 // NewLookupFunc makes a registry lookup that authenticates with kc, e.g.
 // the Lookup of a Client built with WithKeychain(kc).
-type NewLookupFunc func(kc authn.Keychain) (LookupFunc, error)
+type NewLookupFunc func(kc authn.Keychain) (lookup.Func, error)
 
 // Credentials are one keychain together with the lookup that uses it and
 // a key naming what the keychain resolves to for each registry: "" when it
@@ -61,7 +63,7 @@ type NewLookupFunc func(kc authn.Keychain) (LookupFunc, error)
 // the credentials that made it. Safe for concurrent use.
 type Credentials struct {
 	kcs    []authn.Keychain // tried in order, like authn.NewMultiKeychain
-	lookup LookupFunc
+	lookup lookup.Func      // the lookup made with these credentials
 	logger *slog.Logger
 
 	mu     sync.Mutex
@@ -83,11 +85,11 @@ func NewCredentials(newLookup NewLookupFunc, logger *slog.Logger, keychains ...a
 		logger = slog.New(slog.DiscardHandler)
 	}
 	c := &Credentials{kcs: keychains, logger: logger, auths: map[string]resolvedAuth{}}
-	lookup, err := newLookup(resolvedKeychain{c})
+	fn, err := newLookup(resolvedKeychain{c})
 	if err != nil {
 		return nil, fmt.Errorf("registry client: %w", err)
 	}
-	c.lookup = lookup
+	c.lookup = fn
 	return c, nil
 }
 
@@ -103,7 +105,7 @@ func (c *Credentials) Key(ctx context.Context, ref string) string {
 }
 
 // Lookup looks ref up with these credentials.
-func (c *Credentials) Lookup(ctx context.Context, ref string) Result {
+func (c *Credentials) Lookup(ctx context.Context, ref string) lookup.Result {
 	return c.lookup(ctx, ref)
 }
 

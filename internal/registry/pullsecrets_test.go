@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 
+	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/archwaydev/archway/internal/registry"
 )
 
@@ -36,9 +37,9 @@ func (brokenKeychain) Resolve(authn.Resource) (authn.Authenticator, error) {
 func credentials(t *testing.T, keychains ...authn.Keychain) (*registry.Credentials, *authn.Keychain) {
 	t.Helper()
 	var used authn.Keychain
-	c, err := registry.NewCredentials(func(kc authn.Keychain) (registry.LookupFunc, error) {
+	c, err := registry.NewCredentials(func(kc authn.Keychain) (lookup.Func, error) {
 		used = kc
-		return func(_ context.Context, ref string) registry.Result { return registry.Result{Ref: ref} }, nil
+		return func(_ context.Context, ref string) lookup.Result { return lookup.Result{Ref: ref} }, nil
 	}, nil, keychains...)
 	if err != nil {
 		t.Fatal(err)
@@ -97,9 +98,9 @@ func mustRegistry(t *testing.T, host string) authn.Resource {
 func TestPullSecretLookupsShareCredentials(t *testing.T) {
 	built := 0
 	p, err := registry.NewPullSecretLookups(registry.PullSecretLookupsOptions{
-		NewLookup: func(authn.Keychain) (registry.LookupFunc, error) {
+		NewLookup: func(authn.Keychain) (lookup.Func, error) {
 			built++
-			return func(_ context.Context, ref string) registry.Result { return registry.Result{Ref: ref} }, nil
+			return func(_ context.Context, ref string) lookup.Result { return lookup.Result{Ref: ref} }, nil
 		},
 	})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
@@ -14,7 +15,7 @@ import (
 func (c *Client) ParseReference(ref string) (name.Reference, error) {
 	r, err := c.parse(ref)
 	if err != nil {
-		return nil, &Error{Ref: ref, Cause: CauseBadReference, Err: err}
+		return nil, &lookup.Error{Ref: ref, Cause: lookup.CauseBadReference, Err: err}
 	}
 	return r, nil
 }
@@ -41,7 +42,7 @@ func (c *Client) RemoteOptions(ctx context.Context, repo name.Repository) ([]rem
 func (c *Client) Repository(repo string) (name.Repository, error) {
 	r, err := c.parse(repo + ":latest")
 	if err != nil {
-		return name.Repository{}, &Error{Ref: repo, Cause: CauseBadReference, Err: fmt.Errorf("repository %q: %w", repo, err)}
+		return name.Repository{}, &lookup.Error{Ref: repo, Cause: lookup.CauseBadReference, Err: fmt.Errorf("repository %q: %w", repo, err)}
 	}
 	return r.Context(), nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/archwaydev/archway/internal/platform"
 	"github.com/archwaydev/archway/internal/registry"
 	"github.com/archwaydev/archway/internal/registrytest"
@@ -39,27 +40,27 @@ var (
 	windows = platform.Platform{OS: "windows", Architecture: "amd64", OSVersion: "10.0.17763.5576"}
 )
 
-// want is the expected outcome of one lookup.
+// want is the expected outcome of one
 type want struct {
 	ref       string
-	kind      registry.Kind
+	kind      lookup.Kind
 	mediaType types.MediaType
 	digest    string
-	entries   []registry.Entry
-	cause     registry.Cause // set when the lookup must fail
+	entries   []lookup.Entry
+	cause     lookup.Cause // set when the lookup must fail
 }
 
 // entriesOf are the expected entries of an index: its first n descriptors
 // (the platform images, before any attestation), with their platforms.
-func entriesOf(t *testing.T, idx v1.ImageIndex, ps ...platform.Platform) []registry.Entry {
+func entriesOf(t *testing.T, idx v1.ImageIndex, ps ...platform.Platform) []lookup.Entry {
 	t.Helper()
 	m, err := idx.IndexManifest()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []registry.Entry
+	var out []lookup.Entry
 	for i, p := range ps {
-		out = append(out, registry.Entry{Platform: p, Digest: m.Manifests[i].Digest.String()})
+		out = append(out, lookup.Entry{Platform: p, Digest: m.Manifests[i].Digest.String()})
 	}
 	return out
 }
@@ -85,28 +86,28 @@ func pushSuite(t *testing.T, tg target) []want {
 	d := registrytest.PushIndex(t, ref("suite/multi:v1"), idx, tg.push...)
 	multi := entriesOf(t, idx, amd64, arm64, armv7)
 	ws = append(ws,
-		want{ref: ref("suite/multi:v1"), kind: registry.KindIndex, mediaType: types.OCIImageIndex, digest: d, entries: multi},
-		want{ref: ref("suite/multi@" + d), kind: registry.KindIndex, mediaType: types.OCIImageIndex, digest: d, entries: multi},
+		want{ref: ref("suite/multi:v1"), kind: lookup.KindIndex, mediaType: types.OCIImageIndex, digest: d, entries: multi},
+		want{ref: ref("suite/multi@" + d), kind: lookup.KindIndex, mediaType: types.OCIImageIndex, digest: d, entries: multi},
 		// name:tag@digest: the digest wins over a tag that does not exist.
-		want{ref: ref("suite/multi:nosuchtag@" + d), kind: registry.KindIndex, mediaType: types.OCIImageIndex, digest: d, entries: multi},
+		want{ref: ref("suite/multi:nosuchtag@" + d), kind: lookup.KindIndex, mediaType: types.OCIImageIndex, digest: d, entries: multi},
 	)
 
 	// A Docker manifest list with a Windows entry, kept with its os.version.
 	list := registrytest.ManifestList(t, amd64, windows, arm64)
 	d = registrytest.PushIndex(t, ref("suite/list:v1"), list, tg.push...)
-	ws = append(ws, want{ref: ref("suite/list:v1"), kind: registry.KindIndex, mediaType: types.DockerManifestList,
+	ws = append(ws, want{ref: ref("suite/list:v1"), kind: lookup.KindIndex, mediaType: types.DockerManifestList,
 		digest: d, entries: entriesOf(t, list, amd64, windows, arm64)})
 
 	// Single-platform images: the platform comes from the config blob.
 	img := registrytest.Image(t, arm64)
 	d = registrytest.Push(t, ref("suite/docker:v1"), img, tg.push...)
-	ws = append(ws, want{ref: ref("suite/docker:v1"), kind: registry.KindManifest, mediaType: types.DockerManifestSchema2,
-		digest: d, entries: []registry.Entry{{Platform: arm64, Digest: d}}})
+	ws = append(ws, want{ref: ref("suite/docker:v1"), kind: lookup.KindManifest, mediaType: types.DockerManifestSchema2,
+		digest: d, entries: []lookup.Entry{{Platform: arm64, Digest: d}}})
 	oci := registrytest.OCIImage(t, armv6)
 	d = registrytest.Push(t, ref("suite/oci:v1"), oci, tg.push...)
-	ws = append(ws, want{ref: ref("suite/oci"), cause: registry.CauseNotFound}, // :latest was never pushed
-		want{ref: ref("suite/oci:v1"), kind: registry.KindManifest, mediaType: types.OCIManifestSchema1,
-			digest: d, entries: []registry.Entry{{Platform: armv6, Digest: d}}})
+	ws = append(ws, want{ref: ref("suite/oci"), cause: lookup.CauseNotFound}, // :latest was never pushed
+		want{ref: ref("suite/oci:v1"), kind: lookup.KindManifest, mediaType: types.OCIManifestSchema1,
+			digest: d, entries: []lookup.Entry{{Platform: armv6, Digest: d}}})
 
 	// A nested index is followed.
 	inner := registrytest.Index(t, arm64, amd64)
@@ -115,7 +116,7 @@ func pushSuite(t *testing.T, tg target) []want {
 		mutate.IndexAddendum{Add: inner, Descriptor: v1.Descriptor{MediaType: types.OCIImageIndex}},
 	)
 	d = registrytest.PushIndex(t, ref("suite/nested:v1"), outer, tg.push...)
-	ws = append(ws, want{ref: ref("suite/nested:v1"), kind: registry.KindIndex, mediaType: types.OCIImageIndex, digest: d,
+	ws = append(ws, want{ref: ref("suite/nested:v1"), kind: lookup.KindIndex, mediaType: types.OCIImageIndex, digest: d,
 		entries: append(entriesOf(t, outer, armv7), entriesOf(t, inner, arm64, amd64)...)})
 
 	// An index whose entries declare no platform: each image's config says.
@@ -124,13 +125,13 @@ func pushSuite(t *testing.T, tg target) []want {
 	bareIdx := fmt.Sprintf(`{"schemaVersion":2,"mediaType":%q,"manifests":[{"mediaType":%q,"digest":%q,"size":%d}]}`,
 		types.OCIImageIndex, types.OCIManifestSchema1, digestOf(t, bare), size(t, bare))
 	d = registrytest.PushRaw(t, ref("suite/bare:v1"), types.OCIImageIndex, []byte(bareIdx), tg.push...)
-	ws = append(ws, want{ref: ref("suite/bare:v1"), kind: registry.KindIndex, mediaType: types.OCIImageIndex, digest: d,
-		entries: []registry.Entry{{Platform: arm64, Digest: digestOf(t, bare)}}})
+	ws = append(ws, want{ref: ref("suite/bare:v1"), kind: lookup.KindIndex, mediaType: types.OCIImageIndex, digest: d,
+		entries: []lookup.Entry{{Platform: arm64, Digest: digestOf(t, bare)}}})
 
 	ws = append(ws,
-		want{ref: ref("suite/missing:v1"), cause: registry.CauseNotFound},
-		want{ref: ref("suite/multi:nosuchtag"), cause: registry.CauseNotFound},
-		want{ref: "Not A Reference!", cause: registry.CauseBadReference},
+		want{ref: ref("suite/missing:v1"), cause: lookup.CauseNotFound},
+		want{ref: ref("suite/multi:nosuchtag"), cause: lookup.CauseNotFound},
+		want{ref: "Not A Reference!", cause: lookup.CauseBadReference},
 	)
 	return ws
 }
@@ -170,7 +171,7 @@ func runSuite(t *testing.T, tg target) {
 	}
 }
 
-func checkResult(t *testing.T, got registry.Result, w want) {
+func checkResult(t *testing.T, got lookup.Result, w want) {
 	t.Helper()
 	if got.Ref != w.ref {
 		t.Errorf("Ref = %q, want %q", got.Ref, w.ref)
@@ -179,7 +180,7 @@ func checkResult(t *testing.T, got registry.Result, w want) {
 		if got.Known() {
 			t.Fatalf("lookup succeeded with %v, want failure %q", got.Entries, w.cause)
 		}
-		if c := registry.CauseOf(got.Err); c != w.cause {
+		if c := lookup.CauseOf(got.Err); c != w.cause {
 			t.Errorf("cause = %q (%v), want %q", c, got.Err, w.cause)
 		}
 		if len(got.Entries) != 0 {
@@ -238,7 +239,7 @@ func TestSuiteDistribution(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := c.Lookup(context.Background(), d.Ref("private/img:v1"))
-		checkResult(t, got, want{ref: d.Ref("private/img:v1"), cause: registry.CauseUnauthorized})
+		checkResult(t, got, want{ref: d.Ref("private/img:v1"), cause: lookup.CauseUnauthorized})
 	})
 	t.Run("tls wrong password", func(t *testing.T) {
 		c, err := registry.New(registry.WithoutCache(), registry.WithTransport(d.Transport),
@@ -247,7 +248,7 @@ func TestSuiteDistribution(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := c.Lookup(context.Background(), d.Ref("private/img:v1"))
-		checkResult(t, got, want{ref: d.Ref("private/img:v1"), cause: registry.CauseUnauthorized})
+		checkResult(t, got, want{ref: d.Ref("private/img:v1"), cause: lookup.CauseUnauthorized})
 	})
 	t.Run("tls untrusted certificate", func(t *testing.T) {
 		c, err := registry.New(registry.WithoutCache(), registry.WithBasicAuth(d.Host, "alice", "correct horse"),
@@ -256,6 +257,6 @@ func TestSuiteDistribution(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := c.Lookup(context.Background(), d.Ref("private/img:v1"))
-		checkResult(t, got, want{ref: d.Ref("private/img:v1"), cause: registry.CauseNetwork})
+		checkResult(t, got, want{ref: d.Ref("private/img:v1"), cause: lookup.CauseNetwork})
 	})
 }

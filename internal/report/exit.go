@@ -23,12 +23,12 @@ const (
 	FailOnNever FailOn = "never"
 )
 
-// Exit codes of a verdict. They equal cli's ExitOK, ExitUnsupported and
-// ExitUnknown, so the cli can return them as they are.
+// Exit codes of a verdict, for check, scan and place --check alike; the
+// cli returns them as they are.
 const (
 	ExitOK       = 0 // nothing the policy fails on
-	ExitNotReady = 1 // at least one workload is not ready
-	ExitUnknown  = 2 // none is not ready, but at least one is unknown
+	ExitNotReady = 1 // a workload is not ready, or an image unsupported
+	ExitUnknown  = 2 // none is, but at least one could not be told
 )
 
 // ParseFailOn reads a --fail-on value.
@@ -37,15 +37,22 @@ func ParseFailOn(s string) (FailOn, error) {
 	case FailOnNotReady, FailOnUnknown, FailOnNever:
 		return f, nil
 	}
-	return "", fmt.Errorf("report: unknown --fail-on %q (want not-ready, unknown or never)", s)
+	return "", fmt.Errorf("unknown --fail-on %q (want not-ready, unknown or never)", s)
 }
 
-// ExitCode returns the exit code for r under policy failOn: ExitNotReady
-// when a workload is not ready (unless never), ExitUnknown when none is
-// but one is unknown and the policy is FailOnUnknown, else ExitOK. An
-// unrecognised policy is treated as FailOnUnknown.
-func ExitCode(r assess.Report, failOn FailOn) int {
-	c := r.Summary.Workloads
+// ExitCode returns the exit code for a scan report under policy failOn
+// (see Exit).
+func ExitCode(r assess.Report, failOn FailOn) int { return Exit(r.Summary.Workloads, failOn) }
+
+// CheckExitCode returns the exit code of a check report: a definite "no"
+// (unsupported) wins over unknown.
+func CheckExitCode(r assess.CheckReport) int { return Exit(r.Summary, FailOnUnknown) }
+
+// Exit is the one exit policy: ExitNotReady when something is known not
+// to run on the target (unless never), ExitUnknown when nothing is but
+// something could not be told and the policy is FailOnUnknown, else
+// ExitOK. An unrecognised policy is treated as FailOnUnknown.
+func Exit(c assess.Counts, failOn FailOn) int {
 	switch {
 	case failOn == FailOnNever:
 		return ExitOK

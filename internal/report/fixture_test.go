@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/archwaydev/archway/internal/assess"
+	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/archwaydev/archway/internal/platform"
 	"github.com/archwaydev/archway/internal/workload"
 )
@@ -12,22 +13,22 @@ import (
 // sidecar, ephemeral and build containers, pins, and failed lookups.
 func fixture() assess.Report {
 	amd64, arm64 := platform.LinuxAMD64, platform.LinuxARM64
-	images := map[string]assess.ImageResult{
-		"registry.example.com/shop/api:1.4":     {Ref: "registry.example.com/shop/api:1.4", Digest: "sha256:1111", Platforms: platform.NewSet(amd64, arm64)},
-		"registry.example.com/shop/migrate:2.0": {Ref: "registry.example.com/shop/migrate:2.0", Digest: "sha256:2222", Platforms: platform.NewSet(amd64)},
-		"nginx:1.27":                            {Ref: "nginx:1.27", Digest: "sha256:3333", Platforms: platform.NewSet(amd64, arm64, platform.MustParse("linux/arm/v7"))},
-		"envoyproxy/envoy:v1.31":                {Ref: "envoyproxy/envoy:v1.31", Digest: "sha256:4444", Platforms: platform.NewSet(amd64, arm64)},
+	images := map[string]lookup.Result{
+		"registry.example.com/shop/api:1.4":     found("registry.example.com/shop/api:1.4", "sha256:1111", amd64, arm64),
+		"registry.example.com/shop/migrate:2.0": found("registry.example.com/shop/migrate:2.0", "sha256:2222", amd64),
+		"nginx:1.27":                            found("nginx:1.27", "sha256:3333", amd64, arm64, platform.MustParse("linux/arm/v7")),
+		"envoyproxy/envoy:v1.31":                found("envoyproxy/envoy:v1.31", "sha256:4444", amd64, arm64),
 		"private.example.com/data/postgres:16": {Ref: "private.example.com/data/postgres:16",
-			Err: errors.New("private.example.com/data/postgres:16: unauthorized: authentication required"), Cause: "unauthorized"},
-		"busybox:1.36": {Ref: "busybox:1.36", Digest: "sha256:5555", Platforms: platform.NewSet(amd64, arm64)},
+			Err: &lookup.Error{Ref: "private.example.com/data/postgres:16", Cause: lookup.Cause("unauthorized"), Err: errors.New("authentication required")}},
+		"busybox:1.36": found("busybox:1.36", "sha256:5555", amd64, arm64),
 		"registry.example.com/tools/debug:latest": {Ref: "registry.example.com/tools/debug:latest",
-			Err: errors.New("registry.example.com/tools/debug:latest: timeout: context deadline exceeded"), Cause: "timeout"},
-		"registry.example.com/billing/app:3": {Ref: "registry.example.com/billing/app:3", Digest: "sha256:6666", Platforms: platform.NewSet(amd64)},
-		"redis:7":                            {Ref: "redis:7", Digest: "sha256:7777", Platforms: platform.NewSet(amd64)},
-		"golang:1.23":                        {Ref: "golang:1.23", Digest: "sha256:8888", Platforms: platform.NewSet(amd64)},
-		"gcr.io/distroless/static:nonroot":   {Ref: "gcr.io/distroless/static:nonroot", Digest: "sha256:9999", Platforms: platform.NewSet(amd64, arm64)},
+			Err: &lookup.Error{Ref: "registry.example.com/tools/debug:latest", Cause: lookup.Cause("timeout"), Err: errors.New("context deadline exceeded")}},
+		"registry.example.com/billing/app:3": found("registry.example.com/billing/app:3", "sha256:6666", amd64),
+		"redis:7":                            found("redis:7", "sha256:7777", amd64),
+		"golang:1.23":                        found("golang:1.23", "sha256:8888", amd64),
+		"gcr.io/distroless/static:nonroot":   found("gcr.io/distroless/static:nonroot", "sha256:9999", amd64, arm64),
 		"registry.example.com/shop/report:9": {Ref: "registry.example.com/shop/report:9",
-			Err: errors.New("registry.example.com/shop/report:9: not found: MANIFEST_UNKNOWN"), Cause: "not found"},
+			Err: &lookup.Error{Ref: "registry.example.com/shop/report:9", Cause: lookup.Cause("not found"), Err: errors.New("MANIFEST_UNKNOWN")}},
 	}
 	at := func(file string, line, col int) workload.Location {
 		return workload.Location{File: file, Line: line, Column: col}
@@ -83,3 +84,12 @@ func fixture() assess.Report {
 
 // fixtureOptions are the options the golden files are rendered with.
 var fixtureOptions = []Option{WithBaseDir("/src"), WithToolVersion("v0.0.0-test")}
+
+// found is a lookup of ref that found the given platforms.
+func found(ref, digest string, ps ...platform.Platform) lookup.Result {
+	r := lookup.Result{Ref: ref, Digest: digest}
+	for _, p := range ps {
+		r.Entries = append(r.Entries, lookup.Entry{Platform: p})
+	}
+	return r
+}

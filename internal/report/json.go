@@ -6,21 +6,25 @@ import (
 	"math"
 
 	"github.com/archwaydev/archway/internal/assess"
+	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/archwaydev/archway/internal/platform"
 	"github.com/archwaydev/archway/internal/workload"
 )
 
 // SchemaVersion is the version of the JSON schema (JSONReport). It grows
 // when a field changes meaning or goes away; new fields do not change it.
-const SchemaVersion = 1
+// Version 2: target is a list (as in check), and images and containers
+// have the image verdicts supported/unsupported/unknown.
+const SchemaVersion = 2
 
 // JSONReport is the schema of the json format. Field order is fixed; lists
 // are never null; optional fields are left out when empty.
 type JSONReport struct {
 	// SchemaVersion is SchemaVersion.
 	SchemaVersion int `json:"schemaVersion"`
-	// Target is the platform judged against, e.g. "linux/arm64".
-	Target string `json:"target"`
+	// Target is the platforms judged against, e.g. ["linux/arm64"]; the
+	// same shape in every report archway writes.
+	Target []string `json:"target"`
 	// Summary counts the verdicts.
 	Summary JSONSummary `json:"summary"`
 	// Workloads are the workload verdicts, in input order.
@@ -31,11 +35,11 @@ type JSONReport struct {
 
 // JSONSummary is the summary object.
 type JSONSummary struct {
-	Workloads   JSONCounts  `json:"workloads"`
-	Containers  JSONCounts  `json:"containers"` // build containers excluded
-	Images      JSONCounts  `json:"images"`     // images used only by build containers excluded
-	ByNamespace []JSONGroup `json:"byNamespace"`
-	BySource    []JSONGroup `json:"bySource"`
+	Workloads   JSONCounts      `json:"workloads"`
+	Containers  JSONImageCounts `json:"containers"` // build containers excluded
+	Images      JSONImageCounts `json:"images"`     // images used only by build containers excluded
+	ByNamespace []JSONGroup     `json:"byNamespace"`
+	BySource    []JSONGroup     `json:"bySource"`
 }
 
 // JSONCounts counts verdicts; percentages are rounded to one decimal.
@@ -49,6 +53,18 @@ type JSONCounts struct {
 	UnknownPercent  float64 `json:"unknownPercent"`
 	Pinned          int     `json:"pinned"`    // workloads only; 0 for images and containers
 	CouldMove       int     `json:"couldMove"` // workloads only; 0 for images and containers
+}
+
+// JSONImageCounts counts image verdicts (of distinct images, or of the
+// containers that run them).
+type JSONImageCounts struct {
+	Total              int     `json:"total"`
+	Supported          int     `json:"supported"`
+	Unsupported        int     `json:"unsupported"`
+	Unknown            int     `json:"unknown"`
+	SupportedPercent   float64 `json:"supportedPercent"`
+	UnsupportedPercent float64 `json:"unsupportedPercent"`
+	UnknownPercent     float64 `json:"unknownPercent"`
 }
 
 // JSONGroup is the counts of one namespace ("" for none) or source kind.
@@ -127,11 +143,11 @@ func toJSON(r assess.Report, o options) JSONReport {
 	s := r.Summary
 	out := JSONReport{
 		SchemaVersion: SchemaVersion,
-		Target:        r.Target.String(),
+		Target:        []string{r.Target.String()},
 		Summary: JSONSummary{
 			Workloads:   jsonCounts(s.Workloads),
-			Containers:  jsonCounts(s.Containers),
-			Images:      jsonCounts(s.Images),
+			Containers:  jsonImageCounts(s.Containers),
+			Images:      jsonImageCounts(s.Images),
 			ByNamespace: jsonGroups(s.ByNamespace),
 			BySource:    jsonGroups(s.BySource),
 		},
@@ -151,7 +167,7 @@ func toJSON(r assess.Report, o options) JSONReport {
 			jc := JSONContainer{
 				Name: c.Name, Kind: c.Kind, Image: c.Image, Location: o.jsonLocation(c.Location),
 				Platform: cr.Platform.String(), Pinned: cr.Pinned, Counted: !cr.Build, Verdict: cr.Verdict,
-				Digest: cr.Digest, Platforms: platformStrings(cr.Platforms), Cause: cr.Cause, Reason: cr.Reason,
+				Digest: cr.Digest, Platforms: platformStrings(cr.Platforms), Cause: string(cr.Cause), Reason: cr.Reason,
 			}
 			if cr.Err != nil {
 				jc.Error = cr.Err.Error()
@@ -162,10 +178,11 @@ func toJSON(r assess.Report, o options) JSONReport {
 	}
 	for _, iv := range r.Images {
 		ji := JSONImage{
-			Ref: iv.Ref, Digest: iv.Digest, Verdict: iv.Verdict, Platforms: platformStrings(iv.Platforms),
-			Cause: iv.Cause, Reason: iv.Reason, Workloads: nonNil(iv.Workloads), BuildOnly: iv.BuildOnly,
+			Ref: iv.Ref, Digest: iv.Digest, Verdict: iv.Verdict, Platforms: platformStrings(iv.Platforms()),
+			Reason: iv.Reason, Workloads: nonNil(iv.Workloads), BuildOnly: iv.BuildOnly,
 		}
 		if iv.Err != nil {
+			ji.Cause = string(lookup.CauseOf(iv.Err))
 			ji.Error = iv.Err.Error()
 			ji.Platforms = []string{}
 		}
@@ -188,6 +205,15 @@ func jsonCounts(c assess.Counts) JSONCounts {
 		NotReadyPercent: round1(c.Percent(assess.NotReady)),
 		UnknownPercent:  round1(c.Percent(assess.Unknown)),
 		Pinned:          c.Pinned, CouldMove: c.CouldMove,
+	}
+}
+
+func jsonImageCounts(c assess.Counts) JSONImageCounts {
+	return JSONImageCounts{
+		Total: c.Total, Supported: c.Ready, Unsupported: c.NotReady, Unknown: c.Unknown,
+		SupportedPercent:   round1(c.Percent(assess.Supported)),
+		UnsupportedPercent: round1(c.Percent(assess.Unsupported)),
+		UnknownPercent:     round1(c.Percent(assess.Unknown)),
 	}
 }
 

@@ -27,7 +27,7 @@ func renderMarkdown(w io.Writer, r assess.Report, o options) error {
 		fmt.Fprintf(&b, " · 📌 %d pinned (%d could move)", c.Pinned, c.CouldMove)
 	}
 	ic := r.Summary.Images
-	fmt.Fprintf(&b, "\n\nImages: %d distinct, %d ready, %d not ready, %d unknown.\n\n", ic.Total, ic.Ready, ic.NotReady, ic.Unknown)
+	fmt.Fprintf(&b, "\n\nImages: %d distinct, %d supported, %d unsupported, %d unknown.\n\n", ic.Total, ic.Ready, ic.NotReady, ic.Unknown)
 
 	var todo []assess.WorkloadResult
 	todo = append(todo, byVerdict(r, assess.NotReady)...)

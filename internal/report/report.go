@@ -3,10 +3,13 @@ package report
 import (
 	"fmt"
 	"io"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/archwaydev/archway/internal/assess"
+	"github.com/archwaydev/archway/internal/source/cluster"
 	"github.com/archwaydev/archway/internal/workload"
 )
 
@@ -37,7 +40,7 @@ func ParseFormat(s string) (Format, error) {
 	for i, f := range Formats {
 		names[i] = string(f)
 	}
-	return "", fmt.Errorf("report: unknown format %q (want one of %s)", s, strings.Join(names, ", "))
+	return "", fmt.Errorf("unknown format %q (want one of %s)", s, strings.Join(names, ", "))
 }
 
 // Option changes how a report is rendered.
@@ -89,10 +92,10 @@ func Render(w io.Writer, format Format, r assess.Report, opts ...Option) error {
 	case SARIF:
 		err = renderSARIF(w, r, o)
 	default:
-		return fmt.Errorf("report: unknown format %q", format)
+		return fmt.Errorf("unknown format %q", format)
 	}
 	if err != nil {
-		return fmt.Errorf("report: write %s: %w", format, err)
+		return fmt.Errorf("writing the %s report: %w", format, err)
 	}
 	return nil
 }
@@ -205,4 +208,28 @@ type groupBy struct {
 // groupings returns the summary's groupings, namespace first.
 func groupings(r assess.Report) []groupBy {
 	return []groupBy{{"namespace", r.Summary.ByNamespace}, {"source", r.Summary.BySource}}
+}
+
+// WriteCensus prints a cluster's node census, e.g.
+//
+//	Nodes in cluster "prod": 5
+//	  by kubernetes.io/arch: amd64 3, arm64 2
+//	  taints: arch=arm64:NoSchedule 2
+func WriteCensus(w io.Writer, context string, c cluster.Census) {
+	fmt.Fprintf(w, "\nNodes in cluster %q: %d\n", context, c.Nodes)
+	fmt.Fprintf(w, "  by %s: %s\n", workload.ArchLabel, countList(c.ByArch))
+	fmt.Fprintf(w, "  taints: %s\n", countList(c.Taints))
+}
+
+// countList writes counts as "key n, key n" sorted by key; "none" when empty.
+func countList(m map[string]int) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	keys := slices.Sorted(maps.Keys(m))
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %d", k, m[k])
+	}
+	return strings.Join(parts, ", ")
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -75,7 +76,7 @@ func TestJSONSchema(t *testing.T) {
 	if err := json.Unmarshal(render(t, JSON, r), &got); err != nil {
 		t.Fatal(err)
 	}
-	if got.SchemaVersion != SchemaVersion || got.Target != "linux/arm64" {
+	if got.SchemaVersion != SchemaVersion || !slices.Equal(got.Target, []string{"linux/arm64"}) {
 		t.Errorf("schemaVersion %d target %q", got.SchemaVersion, got.Target)
 	}
 	c := got.Summary.Workloads

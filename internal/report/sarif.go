@@ -159,7 +159,7 @@ func renderSARIF(w io.Writer, r assess.Report, o options) error {
 			c := cr.Container
 			props := map[string]any{"workload": id, "container": c.Name, "containerKind": string(c.Kind), "image": c.Image}
 			switch cr.Verdict {
-			case assess.NotReady:
+			case assess.Unsupported:
 				props["platforms"] = platformStrings(cr.Platforms)
 				add(RuleImageLacksPlatform, "error", fmt.Sprintf(
 					"Image %s (%s %s of %s) does not support %s; it supports %s.",

@@ -83,7 +83,7 @@ func renderTable(w io.Writer, r assess.Report, o options) error {
 		b.WriteString("\n")
 	}
 	ic := r.Summary.Images
-	fmt.Fprintf(&b, "Images: %d distinct, %d ready, %d not ready, %d unknown\n", ic.Total, ic.Ready, ic.NotReady, ic.Unknown)
+	fmt.Fprintf(&b, "Images: %d distinct, %d supported, %d unsupported, %d unknown\n", ic.Total, ic.Ready, ic.NotReady, ic.Unknown)
 	wrap(&b, "Summary: ", summaryLine(r))
 	_, err := io.WriteString(w, b.String())
 	return err

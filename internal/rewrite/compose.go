@@ -6,6 +6,8 @@ import (
 
 	yaml "go.yaml.in/yaml/v3"
 
+	"github.com/archwaydev/archway/internal/lookup"
+	"github.com/archwaydev/archway/internal/manifest"
 	"github.com/archwaydev/archway/internal/platform"
 	"github.com/archwaydev/archway/internal/source/compose"
 	"github.com/archwaydev/archway/internal/workload"
@@ -15,7 +17,7 @@ import (
 // source/compose (extends, merge keys and default-only interpolation
 // included) and edited here as yaml.Node.
 type composeFile struct {
-	docs     []*document
+	stream   *manifest.Stream
 	services []composeService
 	notes    []string
 }
@@ -27,21 +29,21 @@ type composeService struct {
 
 // loadCompose recognises a Compose file: one document whose top level is a
 // mapping with services and no Kubernetes kind.
-func loadCompose(name string, data []byte, docs []*document) (*composeFile, bool, error) {
-	var nonEmpty []*document
-	for _, d := range docs {
-		if d.root != nil {
+func loadCompose(name string, data []byte, s *manifest.Stream) (*composeFile, bool, error) {
+	var nonEmpty []*manifest.Document
+	for _, d := range s.Docs {
+		if d.Root != nil {
 			nonEmpty = append(nonEmpty, d)
 		}
 	}
 	if len(nonEmpty) != 1 {
 		return nil, false, nil
 	}
-	root := resolve(nonEmpty[0].root.Content[0])
-	if root.Kind != yaml.MappingNode || get(root, "services") == nil || get(root, "kind") != nil || get(root, "apiVersion") != nil {
+	root := manifest.Resolve(nonEmpty[0].Root.Content[0])
+	if root.Kind != yaml.MappingNode || manifest.Get(root, "services") == nil || manifest.Get(root, "kind") != nil || manifest.Get(root, "apiVersion") != nil {
 		return nil, false, nil
 	}
-	c := &composeFile{docs: docs}
+	c := &composeFile{stream: s}
 	ws, err := compose.Parse(name, data)
 	if err != nil {
 		if errors.Is(err, compose.ErrNotCompose) {
@@ -55,7 +57,7 @@ func loadCompose(name string, data []byte, docs []*document) (*composeFile, bool
 		if len(w.Containers) != 1 || w.Containers[0].Kind != workload.ContainerRegular || w.Containers[0].Name != w.Name {
 			continue // a build: its image is the result, not something to look up
 		}
-		if svc := get(get(root, "services"), w.Name); svc == nil || get(svc, "build") != nil {
+		if svc := manifest.Get(manifest.Get(root, "services"), w.Name); svc == nil || manifest.Get(svc, "build") != nil {
 			continue
 		}
 		c.services = append(c.services, composeService{
@@ -74,9 +76,9 @@ func (c *composeFile) targets() []Target {
 	return out
 }
 
-func (c *composeFile) doc() *document {
-	for _, d := range c.docs {
-		if d.root != nil {
+func (c *composeFile) doc() *manifest.Document {
+	for _, d := range c.stream.Docs {
+		if d.Root != nil {
 			return d
 		}
 	}
@@ -85,7 +87,7 @@ func (c *composeFile) doc() *document {
 
 // apply pins every service whose image is single-platform to that platform,
 // so it runs (emulated, or failing clearly) the same on every host.
-func (c *composeFile) apply(images map[string]Image, _ Options) ([]Change, error) {
+func (c *composeFile) apply(images map[string]lookup.Result, _ Options) ([]Change, error) {
 	var out []Change
 	d := c.doc()
 	for _, s := range c.services {
@@ -97,7 +99,7 @@ func (c *composeFile) apply(images map[string]Image, _ Options) ([]Change, error
 			continue
 		}
 		var linux []platform.Platform
-		for _, p := range platform.NewSet(images[ref].Platforms...).List() {
+		for _, p := range images[ref].Platforms().List() {
 			if p.OS == "linux" {
 				linux = append(linux, p)
 			}
@@ -111,9 +113,9 @@ func (c *composeFile) apply(images map[string]Image, _ Options) ([]Change, error
 		case len(linux) == 0:
 			ch.Findings = append(ch.Findings, fmt.Sprintf("image %s has no linux platform", ref))
 		case len(linux) == 1:
-			svc := walk(d.root, keys("services", s.Name), true)
-			setKey(svc, "platform", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: linux[0].String()})
-			d.changed = true
+			svc := manifest.Walk(d.Root, manifest.Keys("services", s.Name), true)
+			manifest.SetKey(svc, "platform", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: linux[0].String()})
+			d.Changed = true
 			ch.Changed = true
 			ch.Summary = append(ch.Summary, "platform: "+linux[0].String())
 		}
@@ -122,4 +124,4 @@ func (c *composeFile) apply(images map[string]Image, _ Options) ([]Change, error
 	return out, nil
 }
 
-func (c *composeFile) encode() ([]byte, error) { return encodeYAML(c.docs) }
+func (c *composeFile) encode() ([]byte, error) { return c.stream.Encode() }

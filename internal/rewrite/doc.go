@@ -2,9 +2,10 @@
 // JSON, multi-document streams and List objects), Amazon ECS task
 // definitions (JSON) and Compose files.
 //
-// YAML is edited as yaml.Node (go.yaml.in/yaml/v3, the maintained
-// continuation of gopkg.in/yaml.v3 with the same API, chosen because its
-// encoder can write compact sequences). Only the nodes that change are set:
+// Files are read and written through package manifest, the same layer the
+// readers use (go.yaml.in/yaml/v3 nodes), so what scan reports is what
+// place edits, and a malformed object fails alone in both. Only the nodes
+// that change are set:
 // a pod spec's affinity, tolerations and nodeSelector, an ECS task
 // definition's runtimePlatform, a Compose service's platform. The placed
 // values are converted to yaml.Node and merged into the existing mapping,

@@ -7,19 +7,21 @@ import (
 
 	yaml "go.yaml.in/yaml/v3"
 
+	"github.com/archwaydev/archway/internal/lookup"
+	"github.com/archwaydev/archway/internal/manifest"
 	"github.com/archwaydev/archway/internal/platform"
 )
 
 // ecsFile is a file of ECS task definitions.
 type ecsFile struct {
-	root  *yaml.Node
-	style jsonStyle
-	defs  []ecsDef
+	stream *manifest.Stream
+	root   *yaml.Node // the document node
+	defs   []ecsDef
 }
 
 type ecsDef struct {
 	Target
-	steps []step // from the document node to the task definition
+	steps []manifest.Step // from the document node to the task definition
 }
 
 // isECS reports whether a JSON document holds ECS task definitions: an
@@ -32,19 +34,19 @@ func isECS(doc *yaml.Node) bool {
 		return true
 	}
 	if root.Kind == yaml.SequenceNode && len(root.Content) > 0 {
-		first := resolve(root.Content[0])
-		return taskDefSteps(first) != nil || (get(first, "image") != nil && get(first, "kind") == nil)
+		first := manifest.Resolve(root.Content[0])
+		return taskDefSteps(first) != nil || (manifest.Get(first, "image") != nil && manifest.Get(first, "kind") == nil)
 	}
 	return false
 }
 
 // taskDefSteps returns the path from n to its task definition, or nil.
-func taskDefSteps(n *yaml.Node) []step {
-	if get(n, "containerDefinitions") != nil {
-		return []step{}
+func taskDefSteps(n *yaml.Node) []manifest.Step {
+	if manifest.Get(n, "containerDefinitions") != nil {
+		return []manifest.Step{}
 	}
-	if td := get(n, "taskDefinition"); td != nil && get(td, "containerDefinitions") != nil {
-		return keys("taskDefinition")
+	if td := manifest.Get(n, "taskDefinition"); td != nil && manifest.Get(td, "containerDefinitions") != nil {
+		return manifest.Keys("taskDefinition")
 	}
 	return nil
 }
@@ -63,16 +65,16 @@ func (e *ecsFile) targets() []Target {
 func (e *ecsFile) find() {
 	e.defs = []ecsDef{}
 	root := e.root.Content[0]
-	add := func(at []step) {
-		td := walk(e.root, at, false)
-		family := str(td, "family")
-		if rev := str(td, "revision"); rev != "" {
+	add := func(at []manifest.Step) {
+		td := manifest.Walk(e.root, at, false)
+		family := manifest.Str(td, "family")
+		if rev := manifest.Str(td, "revision"); rev != "" {
 			family += ":" + rev
 		}
 		t := Target{Kind: "TaskDefinition", Name: family, Line: td.Line}
-		if cds := get(td, "containerDefinitions"); cds != nil {
+		if cds := manifest.Get(td, "containerDefinitions"); cds != nil {
 			for _, c := range cds.Content {
-				if img := str(resolve(c), "image"); img != "" && !slices.Contains(t.Images, img) {
+				if img := manifest.Str(manifest.Resolve(c), "image"); img != "" && !slices.Contains(t.Images, img) {
 					t.Images = append(t.Images, img)
 				}
 			}
@@ -87,8 +89,8 @@ func (e *ecsFile) find() {
 		return
 	}
 	for i, item := range root.Content {
-		if s := taskDefSteps(resolve(item)); s != nil {
-			add(append([]step{{index: i}}, s...))
+		if s := taskDefSteps(manifest.Resolve(item)); s != nil {
+			add(append([]manifest.Step{{Index: i}}, s...))
 		}
 	}
 }
@@ -96,7 +98,7 @@ func (e *ecsFile) find() {
 // ecsArch maps a target architecture to runtimePlatform.cpuArchitecture.
 var ecsArch = map[string]string{"arm64": "ARM64", "amd64": "X86_64"}
 
-func (e *ecsFile) apply(images map[string]Image, opts Options) ([]Change, error) {
+func (e *ecsFile) apply(images map[string]lookup.Result, opts Options) ([]Change, error) {
 	e.targets()
 	target := opts.Platform
 	if target.IsZero() {
@@ -124,13 +126,13 @@ func (e *ecsFile) apply(images map[string]Image, opts Options) ([]Change, error)
 		}
 		var missing []string
 		for _, ref := range d.Images {
-			if !platform.NewSet(images[ref].Platforms...).Supports(target) {
+			if !images[ref].Platforms().Supports(target) {
 				missing = append(missing, ref)
 			}
 		}
-		td := walk(e.root, d.steps, false)
-		rp := get(td, "runtimePlatform")
-		cur, osFamily := str(rp, "cpuArchitecture"), str(rp, "operatingSystemFamily")
+		td := manifest.Walk(e.root, d.steps, false)
+		rp := manifest.Get(td, "runtimePlatform")
+		cur, osFamily := manifest.Str(rp, "cpuArchitecture"), manifest.Str(rp, "operatingSystemFamily")
 		if len(missing) > 0 {
 			ch.Findings = append(ch.Findings, fmt.Sprintf("not every image supports %s (%s): cpuArchitecture left as is", target, strings.Join(missing, ", ")))
 			continue
@@ -142,10 +144,10 @@ func (e *ecsFile) apply(images map[string]Image, opts Options) ([]Change, error)
 		if cur == want && osFamily == "LINUX" {
 			continue
 		}
-		td = walk(e.root, d.steps, true)
+		td = manifest.Walk(e.root, d.steps, true)
 		rpNode := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
-		if i := keyIndex(td, "runtimePlatform"); i >= 0 {
-			rpNode = materialize(&td.Content[i+1])
+		if i := manifest.KeyIndex(td, "runtimePlatform"); i >= 0 {
+			rpNode = manifest.Materialize(&td.Content[i+1])
 			if rpNode.Kind != yaml.MappingNode {
 				rpNode = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 				td.Content[i+1] = rpNode
@@ -153,8 +155,8 @@ func (e *ecsFile) apply(images map[string]Image, opts Options) ([]Change, error)
 		} else {
 			td.Content = append(td.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "runtimePlatform"}, rpNode)
 		}
-		setKey(rpNode, "cpuArchitecture", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: want})
-		setKey(rpNode, "operatingSystemFamily", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "LINUX"})
+		manifest.SetKey(rpNode, "cpuArchitecture", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: want})
+		manifest.SetKey(rpNode, "operatingSystemFamily", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "LINUX"})
 		ch.Changed = true
 		if cur == "" {
 			ch.Summary = append(ch.Summary, "runtimePlatform.cpuArchitecture "+want)
@@ -165,4 +167,4 @@ func (e *ecsFile) apply(images map[string]Image, opts Options) ([]Change, error)
 	return out, nil
 }
 
-func (e *ecsFile) encode() ([]byte, error) { return encodeJSON(e.root.Content[0], e.style) }
+func (e *ecsFile) encode() ([]byte, error) { return e.stream.Encode() }

@@ -11,16 +11,51 @@ func TestParseErrors(t *testing.T) {
 	tests := []struct {
 		name, data, want string
 	}{
-		{"bad.yaml", "apiVersion: v1\nkind: Pod\n---\nkind: Pod\nspec: [\n", "bad.yaml:5:"},
+		{"bad.yaml", "apiVersion: v1\nkind: Pod\n---\nkind: Pod\nspec: [\n", "bad.yaml: line 5:"},
 		{"bad.json", "{\n  \"kind\": \"Pod\",\n  \"spec\": {\n}\n", "bad.json:"},
-		{"badspec.yaml", "kind: Pod\nspec:\n  containers: 3\n", "badspec.yaml:3: Pod: spec: json: cannot unmarshal"},
-		{"tab.yaml", "kind: Pod\nspec:\n\tcontainers: []\n", "tab.yaml:3:"},
+		{"tab.yaml", "kind: Pod\nspec:\n\tcontainers: []\n", "tab.yaml: line 3:"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Parse(tt.name, []byte(tt.data))
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("Parse error = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestMalformedObjectAlone: a malformed object fails alone, as in the
+// reader: it is reported and left untouched, and the other objects of the
+// file are still placed.
+func TestMalformedObjectAlone(t *testing.T) {
+	tests := []struct{ name, bad, want string }{
+		{"bad pod spec", "kind: Pod\nmetadata: {name: bad}\nspec:\n  containers: 3\n", "x.yaml: line 4: Pod bad: spec: json: cannot unmarshal"},
+		{"duplicate template", "kind: Deployment\nmetadata: {name: dup}\nspec:\n  template:\n    spec: {containers: [{image: example.com/multi:1}]}\n  template:\n    spec: {containers: [{image: example.com/amd:1}]}\n", `duplicate key "template" at lines 4 and 6`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			good := "kind: Pod\nmetadata: {name: good}\nspec:\n  containers:\n  - image: example.com/amd:1\n"
+			in := tt.bad + "---\n" + good
+			f, err := Parse("x.yaml", []byte(in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := f.Apply(testImages, optionsFor("x"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Changes) != 2 {
+				t.Fatalf("changes = %+v, want 2", res.Changes)
+			}
+			if c := res.Changes[0]; c.Err == nil || !strings.Contains(c.Err.Error(), tt.want) || c.Changed {
+				t.Errorf("malformed object: Err = %v, Changed = %v; want an error containing %q, unchanged", c.Err, c.Changed, tt.want)
+			}
+			if c := res.Changes[1]; c.Err != nil || !c.Changed {
+				t.Errorf("good object: Err = %v, Changed = %v; want it placed", c.Err, c.Changed)
+			}
+			if !strings.HasPrefix(string(res.Data), tt.bad+"---\n") {
+				t.Errorf("the malformed object changed:\n%s", res.Data)
 			}
 		})
 	}

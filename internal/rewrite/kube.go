@@ -8,26 +8,25 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/archwaydev/archway/internal/lookup"
+	"github.com/archwaydev/archway/internal/manifest"
 	"github.com/archwaydev/archway/internal/placement"
 	"github.com/archwaydev/archway/internal/workload"
 )
 
 // kubeFile is a Kubernetes manifest stream.
 type kubeFile struct {
-	name      string
-	docs      []*document
-	json      bool
-	jsonStyle jsonStyle
-	pods      []*podTarget
+	stream *manifest.Stream
+	pods   []*podTarget
 }
 
 type podTarget struct {
 	Target
-	doc        *document
-	steps      []step   // from the document node to the pod spec
-	specPath   []string // from the object to the pod spec
+	doc        *manifest.Document
+	steps      []manifest.Step // from the document node to the pod spec
+	specPath   []string        // from the object to the pod spec
 	apiVersion string
-	spec       *corev1.PodSpec
+	spec       *corev1.PodSpec // nil when Target.Err is set
 }
 
 func (k *kubeFile) targets() []Target {
@@ -38,87 +37,38 @@ func (k *kubeFile) targets() []Target {
 	return out
 }
 
-// find locates every pod spec of the stream.
-func (k *kubeFile) find() error {
-	for _, d := range k.docs {
-		if d.root == nil {
-			continue
+// find locates every pod spec of the stream, through the manifest layer
+// the readers use. A malformed object is a target with its Err: it is left
+// untouched and reported, and the others are still placed.
+func (k *kubeFile) find() {
+	for _, o := range k.stream.Objects() {
+		if o.Err == nil && o.Spec == nil {
+			continue // not a workload
 		}
-		if err := k.object(d, nil, "", ""); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (k *kubeFile) object(d *document, at []step, defaultAPIVersion, defaultKind string) error {
-	n := walk(d.root, at, false)
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	kind := str(n, "kind")
-	if kind == "" {
-		kind = defaultKind
-	}
-	if kind == "" {
-		return nil
-	}
-	if items := get(n, "items"); strings.HasSuffix(kind, "List") && items != nil && items.Kind == yaml.SequenceNode {
-		itemKind := ""
-		if kind != "List" {
-			itemKind = strings.TrimSuffix(kind, "List")
-		}
-		for i := range items.Content {
-			if err := k.object(d, append(append(clone(at), step{key: "items"}), step{index: i}), "", itemKind); err != nil {
-				return err
+		t := Target{Kind: o.Kind, Namespace: o.Namespace, Name: o.Name, Line: o.Line, Err: o.Err}
+		p := &podTarget{doc: o.Doc, steps: o.SpecSteps(), specPath: o.SpecPath, apiVersion: o.APIVersion}
+		if t.Err == nil {
+			spec, err := workload.DecodePodSpec(o.Spec.Decode)
+			if err != nil {
+				t.Err = &manifest.Error{File: k.stream.Name, Line: o.Spec.Line, Err: fmt.Errorf("%s: %s: %w", o.ID(), strings.Join(o.SpecPath, "."), err)}
+			} else {
+				p.spec = spec
+				t.Images = placement.Images(spec)
 			}
 		}
-		return nil
+		p.Target = t
+		k.pods = append(k.pods, p)
 	}
-	var path []string
-	if paths, builtin := workload.PodSpecPaths(kind); builtin {
-		path = paths[0]
-	} else {
-		for _, p := range paths {
-			if s := walk(d.root, append(clone(at), keys(p...)...), false); s != nil && get(s, "containers") != nil {
-				path = p
-				break
-			}
-		}
-	}
-	if path == nil {
-		return nil
-	}
-	steps := append(clone(at), keys(path...)...)
-	specNode := walk(d.root, steps, false)
-	if specNode == nil || specNode.Kind != yaml.MappingNode {
-		return nil
-	}
-	meta := get(n, "metadata")
-	name := str(meta, "name")
-	if name == "" {
-		name = str(meta, "generateName")
-	}
-	t := Target{Kind: kind, Namespace: str(meta, "namespace"), Name: name, Line: n.Line}
-	spec, err := workload.DecodePodSpec(specNode.Decode)
-	if err != nil {
-		return fmt.Errorf("%s:%d: %s: %s: %w", k.name, specNode.Line, t.ID(), strings.Join(path, "."), err)
-	}
-	t.Images = placement.Images(spec)
-	k.pods = append(k.pods, &podTarget{
-		Target: t,
-		doc:    d, steps: steps, specPath: path, apiVersion: str(n, "apiVersion"), spec: spec,
-	})
-	return nil
 }
 
-func clone(s []step) []step { return append([]step(nil), s...) }
-
-func (k *kubeFile) apply(images map[string]Image, opts Options) ([]Change, error) {
-	sup := supports(images)
+func (k *kubeFile) apply(images map[string]lookup.Result, opts Options) ([]Change, error) {
 	var out []Change
 	for _, p := range k.pods {
-		o := placement.Place(p.spec, sup, opts.Placement)
+		if p.Err != nil {
+			out = append(out, Change{Target: p.Target})
+			continue
+		}
+		o := placement.Place(p.spec, images, opts.Placement)
 		if o.Changed {
 			if err := p.write(o.Spec); err != nil {
 				return nil, err
@@ -138,14 +88,14 @@ func (p *podTarget) write(placed corev1.PodSpec) error {
 	if len(fields) == 0 {
 		return nil
 	}
-	spec := walk(p.doc.root, p.steps, true)
+	spec := manifest.Walk(p.doc.Root, p.steps, true)
 	for _, f := range fields {
-		if i := keyIndex(spec, f.key); i >= 0 {
-			expandAliasesInto(p.doc.root, resolve(spec.Content[i+1]))
+		if i := manifest.KeyIndex(spec, f.key); i >= 0 {
+			manifest.ExpandAliasesInto(p.doc.Root, manifest.Resolve(spec.Content[i+1]))
 		}
-		setKey(spec, f.key, f.value)
+		manifest.SetKey(spec, f.key, f.value)
 	}
-	p.doc.changed = true
+	p.doc.Changed = true
 	return nil
 }
 
@@ -173,7 +123,7 @@ func changedFields(old, placed *corev1.PodSpec) ([]field, error) {
 		if !c.present || reflect.DeepEqual(c.old, c.new) {
 			continue
 		}
-		value, err := toNode(c.new)
+		value, err := manifest.ToNode(c.new)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", c.key, err)
 		}
@@ -182,9 +132,4 @@ func changedFields(old, placed *corev1.PodSpec) ([]field, error) {
 	return out, nil
 }
 
-func (k *kubeFile) encode() ([]byte, error) {
-	if k.json {
-		return encodeJSON(k.docs[0].root.Content[0], k.jsonStyle)
-	}
-	return encodeYAML(k.docs)
-}
+func (k *kubeFile) encode() ([]byte, error) { return k.stream.Encode() }

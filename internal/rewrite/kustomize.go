@@ -1,13 +1,14 @@
 package rewrite
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/archwaydev/archway/internal/lookup"
+	"github.com/archwaydev/archway/internal/manifest"
 	"github.com/archwaydev/archway/internal/placement"
 )
 
@@ -22,26 +23,27 @@ const PatchFile = "archway-placement.yaml"
 // see, e.g. without its namePrefix) and namespace, and the changed
 // scheduling fields in full. existing is the current patch file (nil when
 // none): its documents are kept, and one for the same object is replaced.
-func (f *File) KustomizePatch(existing []byte, images map[string]Image, opts Options, rename func(Target) Target) ([]byte, []Change, error) {
+func (f *File) KustomizePatch(existing []byte, images map[string]lookup.Result, opts Options, rename func(Target) Target) ([]byte, []Change, error) {
 	h, err := f.load()
 	if err != nil {
 		return nil, nil, err
 	}
 	k, ok := h.(*kubeFile)
-	if !ok || k.json {
+	if !ok || k.stream.JSON {
 		return nil, nil, fmt.Errorf("%s: not a Kubernetes YAML stream", f.Name)
 	}
-	var docs []*document
-	if len(bytes.TrimSpace(existing)) > 0 {
-		if docs, err = splitYAML(PatchFile, existing); err != nil {
-			return nil, nil, err
-		}
+	patches := manifest.Parse(PatchFile, existing)
+	if err := patches.Err(); err != nil {
+		return nil, nil, err
 	}
-	sup := supports(images)
 	var changes []Change
 	changed := false
 	for _, p := range k.pods {
-		o := placement.Place(p.spec, sup, opts.Placement)
+		if p.Err != nil {
+			changes = append(changes, Change{Target: p.Target})
+			continue
+		}
+		o := placement.Place(p.spec, images, opts.Placement)
 		changes = append(changes, changeFrom(p.Target, o))
 		if !o.Changed {
 			continue
@@ -54,18 +56,13 @@ func (f *File) KustomizePatch(existing []byte, images map[string]Image, opts Opt
 		if err != nil {
 			return nil, nil, err
 		}
-		docs = replacePatch(docs, doc, p.apiVersion, t)
+		replacePatch(patches, doc, p.apiVersion, t)
 		changed = true
 	}
 	if !changed {
 		return existing, changes, nil
 	}
-	for i, d := range docs {
-		if i > 0 && d.sep == "" {
-			d.sep = "---\n"
-		}
-	}
-	out, err := encodeYAML(docs)
+	out, err := patches.Encode()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -73,7 +70,7 @@ func (f *File) KustomizePatch(existing []byte, images map[string]Image, opts Opt
 }
 
 // patchDocument builds the patch for one pod target.
-func patchDocument(p *podTarget, t Target, placed *corev1.PodSpec) (*document, error) {
+func patchDocument(p *podTarget, t Target, placed *corev1.PodSpec) (*manifest.Document, error) {
 	obj := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 	add := func(m *yaml.Node, key string, v *yaml.Node) {
 		m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, v)
@@ -100,50 +97,48 @@ func patchDocument(p *podTarget, t Target, placed *corev1.PodSpec) (*document, e
 	for _, f := range fields {
 		add(m, f.key, f.value)
 	}
-	root := &yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{obj}}
-	return &document{root: root, changed: true}, nil
+	return manifest.NewDocument(obj), nil
 }
 
 // replacePatch puts doc into docs, replacing the document for the same
-// object (apiVersion, kind, name, namespace).
-func replacePatch(docs []*document, doc *document, apiVersion string, t Target) []*document {
-	for i, d := range docs {
-		if d.root == nil {
+// object (apiVersion, kind, name, namespace), or adding it at the end.
+func replacePatch(s *manifest.Stream, doc *manifest.Document, apiVersion string, t Target) {
+	for _, d := range s.Docs {
+		if d.Root == nil {
 			continue
 		}
-		o := d.root.Content[0]
-		if str(o, "apiVersion") == apiVersion && str(o, "kind") == t.Kind && str(get(o, "metadata"), "name") == t.Name && str(get(o, "metadata"), "namespace") == t.Namespace {
-			doc.sep = d.sep
-			docs[i] = doc
-			return docs
+		o := d.Root.Content[0]
+		if manifest.Str(o, "apiVersion") == apiVersion && manifest.Str(o, "kind") == t.Kind && manifest.Str(manifest.Get(o, "metadata"), "name") == t.Name && manifest.Str(manifest.Get(o, "metadata"), "namespace") == t.Namespace {
+			d.Root, d.Changed = doc.Root, true
+			return
 		}
 	}
-	return append(docs, doc)
+	s.Docs = append(s.Docs, doc)
 }
 
 // AddKustomizePatch adds "- path: file" to the patches of a kustomization
 // file's content, keeping its comments; changed is false when it is
 // already there.
 func AddKustomizePatch(data []byte, file string) (out []byte, changed bool, err error) {
-	docs, err := splitYAML("kustomization.yaml", data)
-	if err != nil {
+	s := manifest.Parse("kustomization.yaml", data)
+	if err := s.Err(); err != nil {
 		return nil, false, err
 	}
-	var d *document
-	for _, x := range docs {
-		if x.root != nil {
+	var d *manifest.Document
+	for _, x := range s.Docs {
+		if x.Root != nil {
 			d = x
 			break
 		}
 	}
-	if d == nil || resolve(d.root.Content[0]).Kind != yaml.MappingNode {
+	if d == nil || manifest.Resolve(d.Root.Content[0]).Kind != yaml.MappingNode {
 		return nil, false, fmt.Errorf("kustomization.yaml: not a mapping")
 	}
-	root := walk(d.root, nil, true)
-	patches := get(root, "patches")
+	root := manifest.Walk(d.Root, nil, true)
+	patches := manifest.Get(root, "patches")
 	if patches != nil && patches.Kind == yaml.SequenceNode {
 		for _, p := range patches.Content {
-			if strings.TrimPrefix(str(resolve(p), "path"), "./") == file {
+			if strings.TrimPrefix(manifest.Str(manifest.Resolve(p), "path"), "./") == file {
 				return data, false, nil
 			}
 		}
@@ -152,8 +147,8 @@ func AddKustomizePatch(data []byte, file string) (out []byte, changed bool, err 
 		{Kind: yaml.ScalarNode, Tag: "!!str", Value: "path"},
 		{Kind: yaml.ScalarNode, Tag: "!!str", Value: file},
 	}}
-	if i := keyIndex(root, "patches"); i >= 0 {
-		seq := materialize(&root.Content[i+1])
+	if i := manifest.KeyIndex(root, "patches"); i >= 0 {
+		seq := manifest.Materialize(&root.Content[i+1])
 		if seq.Kind != yaml.SequenceNode { // "patches:" with no value
 			seq = &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", HeadComment: seq.HeadComment, LineComment: seq.LineComment}
 			root.Content[i+1] = seq
@@ -164,8 +159,8 @@ func AddKustomizePatch(data []byte, file string) (out []byte, changed bool, err 
 		root.Content = append(root.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "patches"},
 			&yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Content: []*yaml.Node{entry}})
 	}
-	d.changed = true
-	out, err = encodeYAML(docs)
+	d.Changed = true
+	out, err = s.Encode()
 	return out, err == nil, err
 }
 

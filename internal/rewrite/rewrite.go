@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/archwaydev/archway/internal/lookup"
+	"github.com/archwaydev/archway/internal/manifest"
 	"github.com/archwaydev/archway/internal/placement"
 	"github.com/archwaydev/archway/internal/platform"
 )
@@ -19,19 +21,6 @@ const (
 	FormatECS        Format = "ecs"        // ECS task definitions (JSON)
 	FormatCompose    Format = "compose"    // Compose files
 )
-
-// Image is what the registry said about one image reference.
-type Image struct {
-	// Platforms are the platforms the image supports.
-	Platforms []platform.Platform
-	// Err is non-nil when the lookup failed: the platforms are unknown.
-	Err error
-}
-
-// support converts img to what placement needs: its linux architectures.
-func (img Image) support() placement.ImageSupport {
-	return placement.ImageSupport{Architectures: platform.NewSet(img.Platforms...).Architectures(), Err: img.Err}
-}
 
 // Options configure Apply.
 type Options struct {
@@ -54,6 +43,10 @@ type Target struct {
 	// Images are the distinct image references it runs, init and
 	// ephemeral containers included.
 	Images []string
+	// Err is set when the object is malformed (a pod spec that does not
+	// decode, a duplicate key): it is left untouched and reported, and the
+	// rest of the file is still placed.
+	Err error
 }
 
 // ID is a short human name: kind/namespace/name.
@@ -144,7 +137,7 @@ func (f *File) Images() []string {
 // Apply places every target of f with the given image support and returns
 // the new content. images should hold every reference of f.Images(); a
 // missing one counts as unknown. f itself is not modified.
-func (f *File) Apply(images map[string]Image, opts Options) (Result, error) {
+func (f *File) Apply(images map[string]lookup.Result, opts Options) (Result, error) {
 	h, err := f.load()
 	if err != nil {
 		return Result{}, err
@@ -169,46 +162,34 @@ func (f *File) Apply(images map[string]Image, opts Options) (Result, error) {
 // never changes what Parse saw.
 type handler interface {
 	targets() []Target
-	apply(images map[string]Image, opts Options) ([]Change, error)
+	apply(images map[string]lookup.Result, opts Options) ([]Change, error)
 	encode() ([]byte, error)
 }
 
 func (f *File) load() (handler, error) {
-	trimmed := bytes.TrimLeft(bytes.TrimPrefix(f.data, bom), " \t\r\n")
-	if len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') {
-		f.JSON = true
-		root, err := parseJSON(f.Name, f.data)
+	s := manifest.Parse(f.Name, f.data)
+	if err := s.Err(); err != nil {
+		return nil, err // every document must parse to write the file back
+	}
+	f.JSON = s.JSON
+	switch {
+	case s.JSON && isECS(s.Docs[0].Root):
+		f.Format = FormatECS
+		return &ecsFile{stream: s, root: s.Docs[0].Root}, nil
+	case !s.JSON:
+		c, ok, err := loadCompose(f.Name, f.data, s)
 		if err != nil {
 			return nil, err
 		}
-		if isECS(root) {
-			f.Format = FormatECS
-			return &ecsFile{root: root, style: detectJSONStyle(f.data)}, nil
+		if ok {
+			f.Format = FormatCompose
+			f.notes = c.notes
+			return c, nil
 		}
-		f.Format = FormatKubernetes
-		k := &kubeFile{name: f.Name, json: true, jsonStyle: detectJSONStyle(f.data), docs: []*document{{raw: f.data, root: root}}}
-		if err := k.find(); err != nil {
-			return nil, err
-		}
-		return k, nil
-	}
-	docs, err := splitYAML(f.Name, f.data)
-	if err != nil {
-		return nil, err
-	}
-	if c, ok, err := loadCompose(f.Name, f.data, docs); ok || err != nil {
-		if err != nil {
-			return nil, err
-		}
-		f.Format = FormatCompose
-		f.notes = c.notes
-		return c, nil
 	}
 	f.Format = FormatKubernetes
-	k := &kubeFile{name: f.Name, docs: docs}
-	if err := k.find(); err != nil {
-		return nil, err
-	}
+	k := &kubeFile{stream: s}
+	k.find()
 	return k, nil
 }
 
@@ -219,7 +200,7 @@ func changeFrom(t Target, o placement.Outcome) Change {
 
 // unknownImage returns the Skipped text for the first image of refs whose
 // support is unknown, or "".
-func unknownImage(refs []string, images map[string]Image) string {
+func unknownImage(refs []string, images map[string]lookup.Result) string {
 	for _, ref := range refs {
 		img, ok := images[ref]
 		switch {
@@ -230,12 +211,4 @@ func unknownImage(refs []string, images map[string]Image) string {
 		}
 	}
 	return ""
-}
-
-func supports(images map[string]Image) map[string]placement.ImageSupport {
-	out := make(map[string]placement.ImageSupport, len(images))
-	for ref, img := range images {
-		out[ref] = img.support()
-	}
-	return out
 }

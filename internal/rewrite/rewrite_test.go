@@ -11,16 +11,26 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	goldenfile "github.com/archwaydev/archway/internal/golden"
+	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/archwaydev/archway/internal/placement"
 	"github.com/archwaydev/archway/internal/platform"
 )
 
-var testImages = map[string]Image{
-	"example.com/multi:1":  {Platforms: []platform.Platform{platform.LinuxAMD64, platform.LinuxARM64, {OS: "unknown", Architecture: "unknown"}}},
-	"example.com/amd:1":    {Platforms: []platform.Platform{platform.LinuxAMD64}},
-	"example.com/arm:1":    {Platforms: []platform.Platform{platform.LinuxARM64}},
-	"example.com/v7:1":     {Platforms: []platform.Platform{platform.MustParse("linux/arm/v7")}},
+var testImages = map[string]lookup.Result{
+	"example.com/multi:1":  found(platform.LinuxAMD64, platform.LinuxARM64, platform.Platform{OS: "unknown", Architecture: "unknown"}),
+	"example.com/amd:1":    found(platform.LinuxAMD64),
+	"example.com/arm:1":    found(platform.LinuxARM64),
+	"example.com/v7:1":     found(platform.MustParse("linux/arm/v7")),
 	"example.com/broken:1": {Err: errors.New("registry: example.com/broken:1: not found")},
+}
+
+// found is a lookup that found the given platforms.
+func found(ps ...platform.Platform) lookup.Result {
+	var r lookup.Result
+	for _, p := range ps {
+		r.Entries = append(r.Entries, lookup.Entry{Platform: p})
+	}
+	return r
 }
 
 // optionsFor gives each golden input its options; the file comment says which.
@@ -130,9 +140,8 @@ func checkSemantics(t *testing.T, name string, in, out []byte, opts Options) {
 	if len(kb.pods) != len(ka.pods) {
 		t.Fatalf("%d pod specs before, %d after", len(kb.pods), len(ka.pods))
 	}
-	sup := supports(testImages)
 	for i, p := range kb.pods {
-		want := placement.Place(p.spec, sup, opts.Placement).Spec
+		want := placement.Place(p.spec, testImages, opts.Placement).Spec
 		if diff := cmp.Diff(want, *ka.pods[i].spec); diff != "" {
 			t.Errorf("%s: the written pod spec is not the placed one (-placed +written):\n%s", p.ID(), diff)
 		}

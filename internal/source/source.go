@@ -132,9 +132,15 @@ func kustomizationDir(path string) string {
 	return path
 }
 
+// walkHelm is how charts found while walking a directory are rendered:
+// with their own values, the rest of o kept.
+func walkHelm(o helm.Options) helm.Options {
+	return helm.Options{ReleaseName: o.ReleaseName, Namespace: o.Namespace, KubeVersion: o.KubeVersion}
+}
+
 // readDir walks root and reads every input under it (see the package doc).
 func readDir(ctx context.Context, root string, opts Options) ([]workload.Workload, error) {
-	walkHelm := helm.Options{ReleaseName: opts.Helm.ReleaseName, Namespace: opts.Helm.Namespace, KubeVersion: opts.Helm.KubeVersion}
+	walkHelm := walkHelm(opts.Helm)
 	var out []workload.Workload
 	var errs []error
 	// add keeps what one input gave; files of no known kind are not inputs.

@@ -6,6 +6,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/archwaydev/archway/internal/registry"
 )
 
@@ -32,10 +33,10 @@ var _ Lookups = (*registry.PullSecretLookups)(nil)
 // staticLookups gives every pod the same credentials.
 type staticLookups struct{ c *registry.Credentials }
 
-// StaticLookups gives every pod anonymous credentials whose lookups lookup
+// StaticLookups gives every pod anonymous credentials whose lookups fn
 // makes, whatever its pull secrets.
-func StaticLookups(lookup registry.LookupFunc) Lookups {
-	c, _ := registry.NewCredentials(func(authn.Keychain) (registry.LookupFunc, error) { return lookup, nil }, nil)
+func StaticLookups(fn lookup.Func) Lookups {
+	c, _ := registry.NewCredentials(func(authn.Keychain) (lookup.Func, error) { return fn, nil }, nil)
 	return staticLookups{c}
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/archwaydev/archway/internal/registry"
 )
 
@@ -34,7 +35,7 @@ type Metrics struct {
 	LookupDuration *prometheus.HistogramVec // registry lookups (cache misses) by result
 	CacheHits      prometheus.Counter
 	CacheMisses    prometheus.Counter
-	RegistryErrors *prometheus.CounterVec // by registry.Cause
+	RegistryErrors *prometheus.CounterVec // by lookup.Cause
 	AdmissionTime  prometheus.Histogram
 }
 
@@ -104,7 +105,7 @@ func (m *Metrics) LookedUp(d time.Duration, err error) {
 	result := "ok"
 	if err != nil {
 		result = "error"
-		m.RegistryErrors.WithLabelValues(string(registry.CauseOf(err))).Inc()
+		m.RegistryErrors.WithLabelValues(string(lookup.CauseOf(err))).Inc()
 	}
 	m.LookupDuration.WithLabelValues(result).Observe(d.Seconds())
 }

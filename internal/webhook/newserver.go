@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/archwaydev/archway/internal/placement"
 	"github.com/archwaydev/archway/internal/registry"
 )
@@ -89,7 +90,7 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 	metrics := NewMetrics()
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = 32
-	newLookup := func(kc authn.Keychain) (registry.LookupFunc, error) {
+	newLookup := func(kc authn.Keychain) (lookup.Func, error) {
 		opts := append([]registry.Option{
 			registry.WithoutCache(), // the MemCache below is the webhook's cache
 			registry.WithKeychain(kc),

@@ -13,6 +13,7 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/archwaydev/archway/internal/placement"
 	"github.com/archwaydev/archway/internal/registry"
 )
@@ -201,15 +202,15 @@ func (p *PodPlacer) respond(req Request, pod *corev1.Pod, ch change, warnings []
 
 // lookupAll looks up every image of spec within the budget, Jobs at a time,
 // with the pod's credentials. failed is the first failed lookup, if any.
-func (p *PodPlacer) lookupAll(ctx context.Context, namespace string, spec *corev1.PodSpec) (images map[string]placement.ImageSupport, failed *registry.Result) {
+func (p *PodPlacer) lookupAll(ctx context.Context, namespace string, spec *corev1.PodSpec) (images map[string]lookup.Result, failed *lookup.Result) {
 	ctx, cancel := context.WithTimeoutCause(ctx, p.opts.Budget, errBudget)
 	defer cancel()
 	refs := placement.Images(spec)
-	results := make([]registry.Result, len(refs))
+	results := make([]lookup.Result, len(refs))
 	creds, err := p.opts.Lookups.For(PullSecretsOf(namespace, spec))
 	if err != nil {
 		for i, ref := range refs {
-			results[i] = registry.Result{Ref: ref, Err: &registry.Error{Ref: ref, Cause: registry.CauseUnknown, Err: err}}
+			results[i] = lookup.Result{Ref: ref, Err: &lookup.Error{Ref: ref, Cause: lookup.CauseUnknown, Err: err}}
 		}
 	} else {
 		var g errgroup.Group
@@ -222,9 +223,9 @@ func (p *PodPlacer) lookupAll(ctx context.Context, namespace string, spec *corev
 		}
 		_ = g.Wait()
 	}
-	images = make(map[string]placement.ImageSupport, len(refs))
+	images = make(map[string]lookup.Result, len(refs))
 	for i, res := range results {
-		images[refs[i]] = placement.ImageSupport{Architectures: res.Platforms().Architectures(), Err: res.Err}
+		images[refs[i]] = res
 		if res.Err != nil && failed == nil {
 			failed = &results[i]
 		}
@@ -256,12 +257,12 @@ func (p *PodPlacer) count(outcome, reason string) {
 }
 
 // skipReason returns the metric label and the human reason of a skip.
-func skipReason(failed *registry.Result, skipped string, budget time.Duration) (cause, reason string) {
+func skipReason(failed *lookup.Result, skipped string, budget time.Duration) (cause, reason string) {
 	if failed == nil {
 		return "unknown image", skipped
 	}
-	c := registry.CauseOf(failed.Err)
-	if c == registry.CauseTimeout {
+	c := lookup.CauseOf(failed.Err)
+	if c == lookup.CauseTimeout {
 		return string(c), fmt.Sprintf("lookup of %s timed out (budget %s)", failed.Ref, budget)
 	}
 	return string(c), fmt.Sprintf("lookup of %s failed: %s", failed.Ref, c)

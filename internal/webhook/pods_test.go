@@ -18,6 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/archwaydev/archway/internal/placement"
 	"github.com/archwaydev/archway/internal/platform"
 	"github.com/archwaydev/archway/internal/registry"
@@ -36,27 +37,27 @@ const (
 // scripted answers lookups from a table; slow blocks until ctx ends.
 type scripted struct{ calls atomic.Int64 }
 
-func (s *scripted) lookup(ctx context.Context, ref string) registry.Result {
+func (s *scripted) lookup(ctx context.Context, ref string) lookup.Result {
 	s.calls.Add(1)
-	entries := func(ps ...platform.Platform) []registry.Entry {
-		var out []registry.Entry
+	entries := func(ps ...platform.Platform) []lookup.Entry {
+		var out []lookup.Entry
 		for _, p := range ps {
-			out = append(out, registry.Entry{Platform: p, Digest: "sha256:" + strings.Repeat("a", 64)})
+			out = append(out, lookup.Entry{Platform: p, Digest: "sha256:" + strings.Repeat("a", 64)})
 		}
 		return out
 	}
 	switch ref {
 	case amd64Only:
-		return registry.Result{Ref: ref, Kind: registry.KindManifest, Entries: entries(platform.LinuxAMD64)}
+		return lookup.Result{Ref: ref, Kind: lookup.KindManifest, Entries: entries(platform.LinuxAMD64)}
 	case arm64Only:
-		return registry.Result{Ref: ref, Kind: registry.KindManifest, Entries: entries(platform.LinuxARM64)}
+		return lookup.Result{Ref: ref, Kind: lookup.KindManifest, Entries: entries(platform.LinuxARM64)}
 	case multiArch:
-		return registry.Result{Ref: ref, Kind: registry.KindIndex, Entries: entries(platform.LinuxAMD64, platform.LinuxARM64)}
+		return lookup.Result{Ref: ref, Kind: lookup.KindIndex, Entries: entries(platform.LinuxAMD64, platform.LinuxARM64)}
 	case slow:
 		<-ctx.Done()
-		return registry.Result{Ref: ref, Err: &registry.Error{Ref: ref, Cause: registry.CauseTimeout, Err: ctx.Err()}}
+		return lookup.Result{Ref: ref, Err: &lookup.Error{Ref: ref, Cause: lookup.CauseTimeout, Err: ctx.Err()}}
 	}
-	return registry.Result{Ref: ref, Err: &registry.Error{Ref: ref, Cause: registry.CauseNotFound, StatusCode: 404}}
+	return lookup.Result{Ref: ref, Err: &lookup.Error{Ref: ref, Cause: lookup.CauseNotFound, StatusCode: 404}}
 }
 
 var armTaint = corev1.Taint{Key: "arm", Value: "true", Effect: corev1.TaintEffectNoSchedule}

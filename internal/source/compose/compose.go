@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/archwaydev/archway/internal/platform"
 	"github.com/archwaydev/archway/internal/source/dockerfile"

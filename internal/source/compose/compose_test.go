@@ -131,7 +131,7 @@ func TestReadPartial(t *testing.T) {
 		parts = append(parts, e.Error())
 	}
 	want := []string{
-		path + `: line 6: service badplatform: platform: "linux/sparc9": unknown architecture "sparc9"`,
+		path + `: line 6: service badplatform: "linux/sparc9": unknown architecture "sparc9" (want e.g. linux/arm64, linux/amd64, linux/arm/v7)`,
 		path + `: line 7: service notmap: want a mapping`,
 		path + `: line 9: service nodockerfile: build: open ` + filepath.FromSlash("testdata/errors/nowhere/Dockerfile") + `: no such file or directory`,
 		path + `: line 11: service remote: build: remote context "https://github.com/example/app.git#main" cannot be read`,

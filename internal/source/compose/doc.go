@@ -36,7 +36,7 @@
 //
 // # Errors
 //
-// The file is parsed with gopkg.in/yaml.v3 as yaml.Node, which keeps lines.
+// The file is parsed with go.yaml.in/yaml/v3 as yaml.Node, which keeps lines.
 // A problem with one service does not hide the others: Read and Parse
 // return the workloads they could read together with an errors.Join of
 // errors that each name the file and line. Input that is not a compose

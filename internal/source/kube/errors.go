@@ -1,25 +1,10 @@
 package kube
 
-import "fmt"
+import "github.com/archwaydev/archway/internal/manifest"
 
 // Error is a problem with one document or object of an input: the file (or
 // display name) and the 1-based line where it was found, zero when unknown.
-type Error struct {
-	File string
-	Line int
-	Err  error
-}
-
-// Error formats e as "file: line N: message".
-func (e *Error) Error() string {
-	if e.Line > 0 {
-		return fmt.Sprintf("%s: line %d: %v", e.File, e.Line, e.Err)
-	}
-	return fmt.Sprintf("%s: %v", e.File, e.Err)
-}
-
-// Unwrap returns the underlying error.
-func (e *Error) Unwrap() error { return e.Err }
+type Error = manifest.Error
 
 // Errors splits an error returned by this package (or by a reader built on
 // it) into its parts, in input order, flattening nested joins; nil gives

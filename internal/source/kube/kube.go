@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/archwaydev/archway/internal/manifest"
 	"github.com/archwaydev/archway/internal/workload"
 )
 
@@ -81,17 +82,19 @@ func Read(path string) ([]workload.Workload, error) {
 // name (or any display name, such as a Helm template's) used in locations
 // and errors.
 func Parse(name string, data []byte) ([]workload.Workload, error) {
-	r := &reader{file: name}
-	for _, doc := range splitDocuments(data) {
-		if doc.err != nil {
-			r.errs = append(r.errs, &Error{File: name, Line: doc.line, Err: doc.err})
-			continue
+	s := manifest.Parse(name, data)
+	errs := []error{s.Err()}
+	var out []workload.Workload
+	for _, o := range s.Objects() {
+		w, ok, err := workloadOf(name, o)
+		if err != nil {
+			errs = append(errs, err)
 		}
-		if doc.root != nil {
-			r.object(doc.root, "", "")
+		if ok {
+			out = append(out, w)
 		}
 	}
-	return r.workloads, errors.Join(r.errs...)
+	return out, errors.Join(errs...)
 }
 
 // ParseReader is Parse over everything read from rd.

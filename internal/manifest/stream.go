@@ -1,4 +1,4 @@
-package rewrite
+package manifest
 
 import (
 	"bytes"
@@ -15,38 +15,135 @@ import (
 
 var bom = []byte("\xef\xbb\xbf")
 
-// document is one document of a YAML stream (or the single value of a JSON
-// file).
-type document struct {
-	raw     []byte     // the original bytes: separator line (if any) and text
-	sep     string     // the separator written before a re-encoded document
-	text    []byte     // the document's own text, parsed into root
-	root    *yaml.Node // the DocumentNode; nil for an empty document
-	changed bool
-	padded  bool // text starts with a newline standing for the separator line
+// Document is one document of a YAML stream, or the single value of a JSON
+// file.
+type Document struct {
+	// Root is the DocumentNode, lines absolute in the stream; nil for an
+	// empty document or one that did not parse.
+	Root *yaml.Node
+	// Line is the 1-based line where the document starts.
+	Line int
+	// Err is why the document did not parse (an *Error with its line).
+	Err error
+	// Changed marks a document to re-encode; Encode writes the others back
+	// byte for byte.
+	Changed bool
+
+	raw    []byte // the original bytes: separator line (if any) and text
+	sep    string // the separator written before a re-encoded document
+	text   []byte // the document's own text, parsed into Root
+	padded bool   // text starts with a newline standing for the separator line
 }
 
-// splitYAML cuts a stream at "---" lines and parses each document, so the
-// documents that do not change can be written back byte for byte. Any
-// document that does not parse makes the whole file an error.
-func splitYAML(name string, data []byte) ([]*document, error) {
-	var docs []*document
-	cur := &document{}
-	lineNo, start := 0, 1
-	flush := func() error {
+// NewDocument returns a document holding root (a mapping or list), to be
+// encoded as a new document of a stream.
+func NewDocument(root *yaml.Node) *Document {
+	return &Document{Root: &yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{root}}, Changed: true}
+}
+
+// Stream is a parsed manifest file: its documents and how to write it back.
+type Stream struct {
+	// Name is the file name used in errors and locations.
+	Name string
+	// JSON reports whether the file is JSON (one value, written back as JSON).
+	JSON bool
+	// Docs are the documents in file order.
+	Docs []*Document
+
+	jsonStyle jsonStyle
+}
+
+// Error is a problem with one document or object of a manifest file: the
+// file (or display name) and the 1-based line (and column) where it was
+// found, zero when unknown.
+type Error struct {
+	File   string
+	Line   int
+	Column int
+	Err    error
+}
+
+// Error formats e as "file: line N: message".
+func (e *Error) Error() string {
+	switch {
+	case e.Line > 0 && e.Column > 0:
+		return fmt.Sprintf("%s: line %d, column %d: %v", e.File, e.Line, e.Column, e.Err)
+	case e.Line > 0:
+		return fmt.Sprintf("%s: line %d: %v", e.File, e.Line, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", e.File, e.Err)
+}
+
+// Unwrap returns the underlying error.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Parse reads a YAML stream or a JSON file (told apart by its first
+// character). A YAML stream is cut at "---" lines and each document parsed
+// on its own, so one malformed document does not hide the others: its Err
+// is set. An empty or whitespace-only file has no documents, as kubectl
+// reads it. Lines of the nodes are absolute (1-based) in data.
+func Parse(name string, data []byte) *Stream {
+	s := &Stream{Name: name}
+	trimmed := bytes.TrimLeft(bytes.TrimPrefix(data, bom), " \t\r\n")
+	if len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') {
+		s.JSON, s.jsonStyle = true, detectJSONStyle(data)
+		d := &Document{raw: data, Line: 1}
+		d.Root, d.Err = parseJSON(name, data)
+		if d.Err == nil {
+			d.Err = checkAliases(name, d.Root)
+		}
+		s.Docs = []*Document{d}
+		return s
+	}
+	s.Docs = splitYAML(name, data)
+	return s
+}
+
+// Err joins the parse errors of the documents; nil when all parsed.
+func (s *Stream) Err() error {
+	var errs []error
+	for _, d := range s.Docs {
+		if d.Err != nil {
+			errs = append(errs, d.Err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Encode writes the stream back: unchanged documents byte for byte, changed
+// ones re-encoded in the style detected from their text (JSON as JSON).
+func (s *Stream) Encode() ([]byte, error) {
+	if s.JSON {
+		return encodeJSON(s.Docs[0].Root.Content[0], s.jsonStyle)
+	}
+	return encodeYAML(s.Docs)
+}
+
+// splitYAML cuts a stream at "---" lines and parses each document.
+func splitYAML(name string, data []byte) []*Document {
+	var docs []*Document
+	cur := &Document{Line: 1}
+	lineNo := 0
+	flush := func() {
 		if len(cur.raw) == 0 {
-			return nil
+			return
+		}
+		docs = append(docs, cur)
+		if len(bytes.TrimSpace(bytes.TrimPrefix(cur.text, bom))) == 0 {
+			return
 		}
 		var n yaml.Node
 		if err := yaml.Unmarshal(cur.text, &n); err != nil {
-			return yamlError(name, start, err)
+			cur.Err = yamlError(name, cur.Line, err)
+			return
 		}
 		if n.Kind != 0 && len(n.Content) > 0 {
-			shiftLines(&n, start-1)
-			cur.root = &n
+			shiftLines(&n, cur.Line-1)
+			cur.Root = &n
+			if err := checkAliases(name, &n); err != nil {
+				cur.Root, cur.Err = nil, err
+			}
 		}
-		docs = append(docs, cur)
-		return nil
 	}
 	rest := data
 	for len(rest) > 0 {
@@ -58,11 +155,8 @@ func splitYAML(name string, data []byte) ([]*document, error) {
 			rest = nil
 		}
 		if isSeparator(line) {
-			if err := flush(); err != nil {
-				return nil, err
-			}
-			cur = &document{raw: bytes.Clone(line)}
-			start = lineNo
+			flush()
+			cur = &Document{raw: bytes.Clone(line), Line: lineNo}
 			after := strings.TrimSpace(string(line[3:]))
 			if after == "" || strings.HasPrefix(after, "#") {
 				cur.sep = strings.TrimRight(string(line), "\r\n") + "\n"
@@ -78,13 +172,12 @@ func splitYAML(name string, data []byte) ([]*document, error) {
 		cur.raw = append(cur.raw, line...)
 		cur.text = append(cur.text, line...)
 	}
-	if err := flush(); err != nil {
-		return nil, err
-	}
-	return docs, nil
+	flush()
+	return docs
 }
 
-// isSeparator reports whether line is a document start marker.
+// isSeparator reports whether line is a document start marker: "---" alone
+// or followed by white space.
 func isSeparator(line []byte) bool {
 	if !bytes.HasPrefix(line, []byte("---")) {
 		return false
@@ -103,12 +196,13 @@ func yamlError(name string, start int, err error) error {
 	if m := yamlLineErr.FindStringSubmatch(msg); m != nil {
 		if rel, convErr := strconv.Atoi(m[1]); convErr == nil {
 			line = start + rel - 1
-			msg = m[2]
+			msg = "yaml: " + m[2]
 		}
 	}
-	return fmt.Errorf("%s:%d: %w", name, line, errors.New(msg))
+	return &Error{File: name, Line: line, Err: errors.New(msg)}
 }
 
+// shiftLines adds delta to the line of n and every node below it.
 func shiftLines(n *yaml.Node, delta int) {
 	seen := map[*yaml.Node]bool{}
 	var walk func(*yaml.Node)
@@ -127,12 +221,15 @@ func shiftLines(n *yaml.Node, delta int) {
 
 // encodeYAML writes the documents back: unchanged ones byte for byte,
 // changed ones re-encoded in the style detected from their text.
-func encodeYAML(docs []*document) ([]byte, error) {
+func encodeYAML(docs []*Document) ([]byte, error) {
 	var out bytes.Buffer
 	for i, d := range docs {
-		if !d.changed {
+		if !d.Changed {
 			out.Write(d.raw)
 			continue
+		}
+		if i > 0 && d.sep == "" {
+			d.sep = "---\n" // a document added to the stream
 		}
 		text := d.text
 		if d.padded {
@@ -145,14 +242,14 @@ func encodeYAML(docs []*document) ([]byte, error) {
 			}
 		}
 		style := detectYAMLStyle(text)
-		untagMergeKeys(d.root)
+		untagMergeKeys(d.Root)
 		var buf bytes.Buffer
 		enc := yaml.NewEncoder(&buf)
 		enc.SetIndent(style.indent)
 		if style.compactSeq {
 			enc.CompactSeqIndent()
 		}
-		if err := enc.Encode(d.root); err != nil {
+		if err := enc.Encode(d.Root); err != nil {
 			return nil, fmt.Errorf("encoding yaml: %w", err)
 		}
 		if err := enc.Close(); err != nil {

@@ -1,8 +1,9 @@
-package rewrite
+package manifest
 
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -19,16 +20,16 @@ func parseJSON(name string, data []byte) (*yaml.Node, error) {
 		err := json.Unmarshal(data, &v)
 		if se, ok := err.(*json.SyntaxError); ok {
 			line, col := lineCol(data, int(se.Offset))
-			return nil, fmt.Errorf("%s:%d:%d: %w", name, line, col, err)
+			return nil, &Error{File: name, Line: line, Column: col, Err: err}
 		}
-		return nil, fmt.Errorf("%s: invalid JSON: %w", name, err)
+		return nil, &Error{File: name, Err: fmt.Errorf("invalid JSON: %w", err)}
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, &Error{File: name, Err: err}
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
-		return nil, fmt.Errorf("%s: empty JSON", name)
+		return nil, &Error{File: name, Err: errors.New("empty JSON")}
 	}
 	return &doc, nil
 }
@@ -92,7 +93,7 @@ func encodeJSON(n *yaml.Node, style jsonStyle) ([]byte, error) {
 }
 
 func writeJSON(b *bytes.Buffer, n *yaml.Node, indent string, depth int) error {
-	n = resolve(n)
+	n = Resolve(n)
 	inline := indent != "" && (n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode) && oneLine(n, n.Line)
 	if inline {
 		// Keep an object or array that was written on one line on one line.
@@ -125,7 +126,7 @@ func writeJSON(b *bytes.Buffer, n *yaml.Node, indent string, depth int) error {
 				b.WriteString(",")
 			}
 			newline(depth + 1)
-			writeString(b, resolve(n.Content[i]).Value)
+			writeString(b, Resolve(n.Content[i]).Value)
 			b.WriteString(sep)
 			if err := writeJSON(b, n.Content[i+1], indent, depth+1); err != nil {
 				return err

@@ -1,4 +1,4 @@
-package rewrite
+package manifest
 
 import (
 	"encoding/json"
@@ -8,105 +8,106 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 )
 
-// resolve follows an alias to the node it names.
-func resolve(n *yaml.Node) *yaml.Node {
+// Resolve follows an alias to the node it names.
+func Resolve(n *yaml.Node) *yaml.Node {
 	for n != nil && n.Kind == yaml.AliasNode {
 		n = n.Alias
 	}
 	return n
 }
 
-// keyIndex returns the index in m.Content of the key node named key (an
+// KeyIndex returns the index in m.Content of the key node named key (an
 // explicit key, not one brought in by a merge key), or -1.
-func keyIndex(m *yaml.Node, key string) int {
+func KeyIndex(m *yaml.Node, key string) int {
 	if m == nil || m.Kind != yaml.MappingNode {
 		return -1
 	}
 	for i := 0; i+1 < len(m.Content); i += 2 {
-		if k := resolve(m.Content[i]); k.Kind == yaml.ScalarNode && k.Value == key {
+		if k := Resolve(m.Content[i]); k.Kind == yaml.ScalarNode && k.Value == key {
 			return i
 		}
 	}
 	return -1
 }
 
-// get returns the value of key in mapping m (aliases resolved), or nil.
-func get(m *yaml.Node, key string) *yaml.Node {
-	m = resolve(m)
-	if i := keyIndex(m, key); i >= 0 {
-		return resolve(m.Content[i+1])
+// Get returns the value of key in mapping m (aliases resolved), or nil.
+func Get(m *yaml.Node, key string) *yaml.Node {
+	m = Resolve(m)
+	if i := KeyIndex(m, key); i >= 0 {
+		return Resolve(m.Content[i+1])
 	}
 	return nil
 }
 
-// str returns the scalar value at key in m, or "".
-func str(m *yaml.Node, key string) string {
-	if v := get(m, key); v != nil && v.Kind == yaml.ScalarNode && v.Tag != "!!null" {
+// Str returns the scalar value at key in m, or "".
+func Str(m *yaml.Node, key string) string {
+	if v := Get(m, key); v != nil && v.Kind == yaml.ScalarNode && v.Tag != "!!null" {
 		return v.Value
 	}
 	return ""
 }
 
-// step is one step of a path from a document node: a mapping key or a
+// Step is one step of a path from a document node: a mapping key or a
 // sequence index.
-type step struct {
-	key   string
-	index int
+type Step struct {
+	Key   string // a mapping key; empty for a sequence index
+	Index int
 }
 
-func keys(ks ...string) []step {
-	out := make([]step, len(ks))
+// Keys is the path through nested mappings by key.
+func Keys(ks ...string) []Step {
+	out := make([]Step, len(ks))
 	for i, k := range ks {
-		out[i] = step{key: k}
+		out[i] = Step{Key: k}
 	}
 	return out
 }
 
-// walk follows steps from the document node. With own set, every alias on
+// Walk follows steps from the document node. With own set, every alias on
 // the way is replaced by a copy of what it names, so the returned node can
 // be changed without changing anything else.
-func walk(doc *yaml.Node, steps []step, own bool) *yaml.Node {
+func Walk(doc *yaml.Node, steps []Step, own bool) *yaml.Node {
 	slot := &doc.Content[0]
 	for _, s := range steps {
 		n := *slot
 		if own {
-			n = materialize(slot)
+			n = Materialize(slot)
 		} else {
-			n = resolve(n)
+			n = Resolve(n)
 		}
 		switch {
-		case s.key != "":
-			i := keyIndex(n, s.key)
+		case s.Key != "":
+			i := KeyIndex(n, s.Key)
 			if i < 0 {
 				return nil
 			}
 			slot = &n.Content[i+1]
 		default:
-			if n.Kind != yaml.SequenceNode || s.index >= len(n.Content) {
+			if n.Kind != yaml.SequenceNode || s.Index >= len(n.Content) {
 				return nil
 			}
-			slot = &n.Content[s.index]
+			slot = &n.Content[s.Index]
 		}
 	}
 	if own {
-		return materialize(slot)
+		return Materialize(slot)
 	}
-	return resolve(*slot)
+	return Resolve(*slot)
 }
 
-// materialize replaces an alias in *slot by a copy of the node it names.
-func materialize(slot **yaml.Node) *yaml.Node {
+// Materialize replaces an alias in *slot by a copy of the node it names.
+func Materialize(slot **yaml.Node) *yaml.Node {
 	if (*slot).Kind == yaml.AliasNode {
-		c := deepCopy(resolve(*slot))
+		c := DeepCopy(Resolve(*slot))
 		c.HeadComment, c.LineComment, c.FootComment = (*slot).HeadComment, (*slot).LineComment, (*slot).FootComment
 		*slot = c
 	}
 	return *slot
 }
 
-// deepCopy copies n and everything below it; copies carry no anchors
+// DeepCopy copies n and everything below it; copies carry no anchors
 // (aliases inside keep pointing at their original anchors).
-func deepCopy(n *yaml.Node) *yaml.Node {
+func DeepCopy(n *yaml.Node) *yaml.Node {
 	if n == nil {
 		return nil
 	}
@@ -117,14 +118,14 @@ func deepCopy(n *yaml.Node) *yaml.Node {
 	}
 	c.Content = make([]*yaml.Node, len(n.Content))
 	for i, k := range n.Content {
-		c.Content[i] = deepCopy(k)
+		c.Content[i] = DeepCopy(k)
 	}
 	return &c
 }
 
-// expandAliasesInto replaces, anywhere in doc, every alias that names a node
+// ExpandAliasesInto replaces, anywhere in doc, every alias that names a node
 // of subtree by a copy, so changing subtree changes nothing else.
-func expandAliasesInto(doc, subtree *yaml.Node) {
+func ExpandAliasesInto(doc, subtree *yaml.Node) {
 	inside := map[*yaml.Node]bool{}
 	var mark func(*yaml.Node)
 	mark = func(n *yaml.Node) {
@@ -144,7 +145,7 @@ func expandAliasesInto(doc, subtree *yaml.Node) {
 		}
 		if n.Kind == yaml.AliasNode {
 			if inside[n.Alias] {
-				c := deepCopy(n.Alias)
+				c := DeepCopy(n.Alias)
 				c.HeadComment, c.LineComment, c.FootComment = n.HeadComment, n.LineComment, n.FootComment
 				*n = *c
 			}
@@ -157,9 +158,9 @@ func expandAliasesInto(doc, subtree *yaml.Node) {
 	visit(doc)
 }
 
-// toNode converts an API value to a block-style yaml.Node through JSON, so
+// ToNode converts an API value to a block-style yaml.Node through JSON, so
 // the field names are the API's.
-func toNode(v any) (*yaml.Node, error) {
+func ToNode(v any) (*yaml.Node, error) {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("converting to JSON: %w", err)
@@ -190,23 +191,23 @@ func sameValue(a, b *yaml.Node) bool {
 	return reflect.DeepEqual(va, vb)
 }
 
-// merge makes *slot hold the value of nw while keeping what it can of the
+// Merge makes *slot hold the value of nw while keeping what it can of the
 // old node: comments, key order, styles. Mappings merge key by key (a key
 // that came from a merge key is written explicitly), sequences item by
 // item (placement only appends), scalars take the new value.
-func merge(slot **yaml.Node, nw *yaml.Node) {
+func Merge(slot **yaml.Node, nw *yaml.Node) {
 	if sameValue(*slot, nw) {
 		return
 	}
-	old := materialize(slot)
+	old := Materialize(slot)
 	if len(old.Content) == 0 {
 		old.Style &^= yaml.FlowStyle // "[]" or "{}" says nothing about the style wanted
 	}
 	switch {
 	case old.Kind == yaml.MappingNode && nw.Kind == yaml.MappingNode:
 		for i := 0; i+1 < len(nw.Content); i += 2 {
-			if j := keyIndex(old, nw.Content[i].Value); j >= 0 {
-				merge(&old.Content[j+1], nw.Content[i+1])
+			if j := KeyIndex(old, nw.Content[i].Value); j >= 0 {
+				Merge(&old.Content[j+1], nw.Content[i+1])
 			} else {
 				old.Content = append(old.Content, nw.Content[i], nw.Content[i+1])
 			}
@@ -214,7 +215,7 @@ func merge(slot **yaml.Node, nw *yaml.Node) {
 	case old.Kind == yaml.SequenceNode && nw.Kind == yaml.SequenceNode:
 		for i, c := range nw.Content {
 			if i < len(old.Content) {
-				merge(&old.Content[i], c)
+				Merge(&old.Content[i], c)
 			} else {
 				old.Content = append(old.Content, c)
 			}
@@ -230,12 +231,39 @@ func merge(slot **yaml.Node, nw *yaml.Node) {
 	}
 }
 
-// setKey merges value into mapping m at key, adding the key at the end when
+// SetKey merges value into mapping m at key, adding the key at the end when
 // it is missing.
-func setKey(m *yaml.Node, key string, value *yaml.Node) {
-	if i := keyIndex(m, key); i >= 0 {
-		merge(&m.Content[i+1], value)
+func SetKey(m *yaml.Node, key string, value *yaml.Node) {
+	if i := KeyIndex(m, key); i >= 0 {
+		Merge(&m.Content[i+1], value)
 		return
 	}
 	m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, value)
+}
+
+// Path follows keys from m through nested mappings; nil when one is missing.
+func Path(m *yaml.Node, keys ...string) *yaml.Node {
+	for _, k := range keys {
+		if m = Get(m, k); m == nil {
+			return nil
+		}
+	}
+	return m
+}
+
+// KindName describes a node for error messages: "a mapping", "a list",
+// "null", or the scalar quoted.
+func KindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if n.Tag == "!!null" {
+			return "null"
+		}
+		return fmt.Sprintf("the scalar %q", n.Value)
+	}
+	return "an unknown node"
 }

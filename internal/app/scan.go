@@ -1,0 +1,134 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/archwaydev/archway/internal/assess"
+	"github.com/archwaydev/archway/internal/lookup"
+	"github.com/archwaydev/archway/internal/platform"
+	"github.com/archwaydev/archway/internal/source"
+	"github.com/archwaydev/archway/internal/source/cluster"
+	"github.com/archwaydev/archway/internal/workload"
+)
+
+// ScanOptions configure Scan.
+type ScanOptions struct {
+	// Paths are the files and directories to read.
+	Paths []string
+	// Source is how to read them (kind, Helm values).
+	Source source.Options
+	// Cluster, when set, also reads the workloads of a live cluster and
+	// counts its nodes.
+	Cluster *cluster.Config
+	// Target is the platform workloads are judged against.
+	Target platform.Platform
+	// Jobs is how many lookups run at once; at least 1.
+	Jobs int
+	// Progress, when set, is called as lookups finish; its total is known
+	// only once every input has been read.
+	Progress func(lookup.Progress)
+}
+
+// ScanResult is what a scan found.
+type ScanResult struct {
+	// Report holds the verdicts.
+	Report assess.Report
+	// Errs are the problems reading the inputs, one by one, each naming
+	// its file (and line) or the cluster; the report covers the rest.
+	Errs []error
+	// Census is the cluster's nodes; nil without Cluster or when they
+	// could not be read (then Errs says why).
+	Census *cluster.Census
+	// Context is the kubeconfig context read, with Cluster.
+	Context string
+}
+
+// reader reads one input: its workloads, and its problems one by one.
+type reader func(ctx context.Context) ([]workload.Workload, []error)
+
+// Scan reads every input in parallel, looks each distinct image up once —
+// starting as soon as the input that uses it has been read, while the
+// others are still being read — and judges every workload.
+func Scan(ctx context.Context, l Lookuper, o ScanOptions) ScanResult {
+	var res ScanResult
+	var rs []reader
+	for _, in := range source.Inputs(o.Paths, o.Source) {
+		rs = append(rs, in.Read)
+	}
+	if o.Cluster != nil {
+		rs = append(rs, func(ctx context.Context) ([]workload.Workload, []error) {
+			ws, census, contextName, errs := readCluster(ctx, *o.Cluster)
+			res.Census, res.Context = census, contextName // read after readAndLookUp has returned
+			return ws, errs
+		})
+	}
+	ws, errs, images := readAndLookUp(ctx, rs, l, o.Jobs, o.Progress)
+	res.Report = assess.Assess(ws, images, o.Target)
+	res.Errs = errs
+	return res
+}
+
+// readAndLookUp runs the readers in parallel and looks every distinct image
+// up through one lookup.Batch as soon as a reader that found it has
+// returned. Workloads and errors are in reader order.
+func readAndLookUp(ctx context.Context, rs []reader, l Lookuper, jobs int, progress func(lookup.Progress)) ([]workload.Workload, []error, map[string]lookup.Result) {
+	type slot struct {
+		ws   []workload.Workload
+		errs []error
+	}
+	slots := make([]slot, len(rs))
+	read := make(chan []workload.Workload, len(rs))
+	go func() { // Go blocks at the limit, so the loop runs beside the lookups
+		var parse errgroup.Group
+		parse.SetLimit(runtime.GOMAXPROCS(0))
+		for i, r := range rs {
+			parse.Go(func() error {
+				ws, errs := r(ctx)
+				slots[i] = slot{ws, errs}
+				read <- ws
+				return nil
+			})
+		}
+		_ = parse.Wait() // the readers return no error: problems are in the slots
+		close(read)
+	}()
+	batch := lookup.NewBatch(ctx, l.Lookup, jobs, progress)
+	for ws := range read {
+		for _, w := range ws {
+			batch.Add(w.Images()...)
+		}
+	}
+	batch.Close()
+	images := batch.Wait()
+	var workloads []workload.Workload
+	var errs []error
+	for _, s := range slots {
+		workloads = append(workloads, s.ws...)
+		errs = append(errs, s.errs...)
+	}
+	return workloads, errs, images
+}
+
+// readCluster reads a cluster's workloads and node census. A census that
+// fails is reported in errs; the workloads read are still returned.
+func readCluster(ctx context.Context, c cluster.Config) ([]workload.Workload, *cluster.Census, string, []error) {
+	conn, err := cluster.Connect(c)
+	if err != nil {
+		return nil, nil, "", []error{fmt.Errorf("--cluster: %w", err)}
+	}
+	var errs []error
+	ws, err := cluster.Read(ctx, conn.Client, cluster.Options{Namespace: conn.Namespace, Context: conn.Context})
+	if err != nil {
+		errs = append(errs, fmt.Errorf("cluster %q: %w", conn.Context, err))
+	}
+	n, err := cluster.Nodes(ctx, conn.Client)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("cluster %q: %w", conn.Context, err))
+		return ws, nil, conn.Context, errs
+	}
+	return ws, &n, conn.Context, errs
+}

@@ -1,0 +1,16 @@
+// Package manifest is archway's one layer over Kubernetes manifest files,
+// YAML streams and JSON alike: it splits a stream into documents (each
+// parsed on its own, so one malformed document does not hide the others),
+// walks the objects of every document (List items included) to their pod
+// specs, keeps every node's line for locations, and writes a stream back
+// with only the changed documents re-encoded, comments, order and style
+// kept. Readers (source/kube and the readers built on it) and the rewriter
+// use the same walk, so what scan reports is what place edits.
+//
+// Bounds: a document that expands past MaxExpandedNodes through its aliases
+// is refused; an object with a key written twice is malformed (Kubernetes'
+// strict decoding rejects it), and so is a pod spec that is not a mapping:
+// such an object carries its Err, and the rest of the stream is still read.
+//
+// It uses go.yaml.in/yaml/v3, whose Node keeps comments and positions.
+package manifest

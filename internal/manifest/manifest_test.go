@@ -1,0 +1,154 @@
+package manifest
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	yaml "go.yaml.in/yaml/v3"
+)
+
+func TestObjects(t *testing.T) {
+	in := `# a comment only document
+---
+apiVersion: v1
+kind: List
+items:
+- kind: Pod
+  metadata: {name: a, namespace: ns}
+  spec: {containers: [{image: x}]}
+- kind: ConfigMap
+  metadata: {name: c}
+---
+kind: Deployment
+metadata: {name: d}
+spec: {template: {spec: {containers: [{image: y}]}}}
+---
+values: {not: an object}
+---
+apiVersion: apps/v1
+kind: DeploymentList
+items:
+- metadata: {name: e}
+  spec: {template: {spec: {containers: []}}}
+`
+	s := Parse("f.yaml", []byte(in))
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+	type row struct {
+		APIVersion, Kind, Namespace, Name string
+		Line                              int
+		SpecPath                          string
+	}
+	var got []row
+	for _, o := range s.Objects() {
+		if o.Err != nil {
+			t.Fatalf("%s: %v", o.ID(), o.Err)
+		}
+		got = append(got, row{o.APIVersion, o.Kind, o.Namespace, o.Name, o.Line, strings.Join(o.SpecPath, ".")})
+	}
+	want := []row{
+		{"v1", "Pod", "ns", "a", 6, "spec"},
+		{"v1", "ConfigMap", "", "c", 9, ""},
+		{"", "Deployment", "", "d", 12, "spec.template.spec"},
+		{"apps/v1", "Deployment", "", "e", 21, "spec.template.spec"},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("objects (-want +got):\n%s", d)
+	}
+}
+
+func TestParseKeepsGoodDocuments(t *testing.T) {
+	s := Parse("f.yaml", []byte("kind: Pod\nspec: {containers: []}\n---\nkind: Pod\nspec: [\n---\nkind: Job\nspec: {template: {spec: {containers: []}}}\n"))
+	var e *Error
+	if err := s.Err(); !errors.As(err, &e) || e.Line != 5 || e.File != "f.yaml" {
+		t.Fatalf("Err = %v, want a *Error at f.yaml line 5", err)
+	}
+	var kinds []string
+	for _, o := range s.Objects() {
+		kinds = append(kinds, o.Kind)
+	}
+	if d := cmp.Diff([]string{"Pod", "Job"}, kinds); d != "" {
+		t.Errorf("objects of the documents that parsed (-want +got):\n%s", d)
+	}
+}
+
+func TestEmptyFiles(t *testing.T) {
+	for _, in := range []string{"", "   \n\n", "\xef\xbb\xbf", "# only a comment\n", "---\n---\n"} {
+		s := Parse("f", []byte(in))
+		if err := s.Err(); err != nil {
+			t.Errorf("%q: Err = %v, want none (an empty file has no objects)", in, err)
+		}
+		if n := len(s.Objects()); n != 0 {
+			t.Errorf("%q: %d objects, want 0", in, n)
+		}
+	}
+}
+
+func TestMalformedObjects(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"scalar document", "just a string\n", "line 1: expected a Kubernetes object (a mapping), found the scalar"},
+		{"pod spec not a mapping", "kind: Pod\nspec: [1]\n", "line 2: Pod: spec: expected a mapping, found a list"},
+		{"duplicate spec in JSON", `{"kind": "Pod", "spec": {"containers": []},` + "\n" + `"spec": {"containers": [{"image": "x"}]}}`, `duplicate key "spec" at lines 1 and 2`},
+		{"duplicate deep in the template", "kind: Deployment\nspec:\n  template:\n    spec:\n      containers: []\n      containers: []\n", `duplicate key "containers" at lines 5 and 6`},
+		{"items not a list", "kind: List\nitems: 3\n", "items: expected a list"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			objs := Parse("f", []byte(tt.in)).Objects()
+			if len(objs) != 1 || objs[0].Err == nil || !strings.Contains(objs[0].Err.Error(), tt.want) {
+				t.Fatalf("objects = %+v, want one with an error containing %q", objs, tt.want)
+			}
+		})
+	}
+}
+
+func TestAliasBomb(t *testing.T) {
+	// Nine levels of ten aliases each: 10^9 pods when expanded.
+	var b strings.Builder
+	b.WriteString("kind: List\nx0: &a0 [{kind: Pod, spec: {containers: [{image: x}]}}]\n")
+	for i := 1; i <= 9; i++ {
+		b.WriteString("x" + string(rune('0'+i)) + ": &a" + string(rune('0'+i)) + " [")
+		for j := range 10 {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("*a" + string(rune('0'+i-1)))
+		}
+		b.WriteString("]\n")
+	}
+	b.WriteString("items: *a9\n")
+	s := Parse("bomb.yaml", []byte(b.String()))
+	if err := s.Err(); err == nil || !strings.Contains(err.Error(), "alias bomb") {
+		t.Fatalf("Err = %v, want the alias cap", err)
+	}
+	if n := len(s.Objects()); n != 0 {
+		t.Errorf("%d objects from a refused document", n)
+	}
+}
+
+func TestEncodeRoundTrip(t *testing.T) {
+	in := "# head\nkind: Pod # why\nspec:\n  containers: []\n---\n# second\nkind: Job\n"
+	s := Parse("f", []byte(in))
+	out, err := s.Encode()
+	if err != nil || string(out) != in {
+		t.Fatalf("unchanged stream: %q, %v; want it byte for byte", out, err)
+	}
+	SetKey(s.Docs[1].Root.Content[0], "metadata", &yamlNodeName)
+	s.Docs[1].Changed = true
+	out, err = s.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "# head\nkind: Pod # why\nspec:\n  containers: []\n---\n# second\nkind: Job\nmetadata: n\n"
+	if string(out) != want {
+		t.Errorf("got %q, want %q", out, want)
+	}
+}
+
+var yamlNodeName = func() yaml.Node {
+	n, _ := ToNode("n")
+	return *n
+}()

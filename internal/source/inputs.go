@@ -1,0 +1,96 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/archwaydev/archway/internal/source/kube"
+	"github.com/archwaydev/archway/internal/workload"
+)
+
+// Input is one input that can be read on its own, so that a scan reads
+// its inputs in parallel and looks images up while the rest is still being
+// read.
+type Input struct {
+	// Path is the file or directory to read.
+	Path string
+	// Options are how to read it.
+	Options Options
+	// walked is true for an entry of a directory PATH, which, as in Read's
+	// own walk, is skipped when it is of no known kind.
+	walked bool
+}
+
+// Inputs splits paths into inputs that can be read independently. A path
+// that is a directory walked file by file (a plain directory, or any
+// directory read as kind Kubernetes) becomes one input per entry, chosen
+// as Read's walk chooses them: dot-directories skipped, and for a plain
+// directory, charts and kustomizations read whole with their own values
+// and files of no known kind skipped; for Kubernetes, only manifest files.
+// Any other path is one input, read with opts. Inputs are in the order
+// Read would read them.
+func Inputs(paths []string, opts Options) []Input {
+	entryOpts := Options{Kind: opts.Kind, Helm: walkHelm(opts.Helm)}
+	if opts.Kind == Directory {
+		entryOpts.Kind = "" // entries are detected one by one
+	}
+	var out []Input
+	for _, p := range paths {
+		if !walkedByEntry(p, opts.Kind) {
+			out = append(out, Input{Path: p, Options: opts})
+			continue
+		}
+		entries, err := os.ReadDir(p)
+		if err != nil {
+			out = append(out, Input{Path: p, Options: opts}) // Read reports it
+			continue
+		}
+		for _, e := range entries {
+			path := filepath.Join(p, e.Name())
+			switch {
+			case e.IsDir() && strings.HasPrefix(e.Name(), "."):
+			case e.IsDir():
+				out = append(out, Input{Path: path, Options: entryOpts})
+			case opts.Kind == Kubernetes:
+				if (e.Type().IsRegular() || e.Type()&fs.ModeSymlink != 0) && kube.IsManifestFile(path) {
+					out = append(out, Input{Path: path, Options: entryOpts})
+				}
+			case e.Type().IsRegular():
+				out = append(out, Input{Path: path, Options: entryOpts, walked: true})
+			}
+		}
+	}
+	return out
+}
+
+// walkedByEntry reports whether path p, read as kind, is a directory whose
+// entries can be read one by one: a plain directory, or any directory read
+// as Kubernetes manifests. Only directories are detected here, which reads
+// no file: any other path is detected by its own read.
+func walkedByEntry(p string, kind Kind) bool {
+	if info, err := os.Stat(p); err != nil || !info.IsDir() {
+		return false
+	}
+	switch kind {
+	case Kubernetes, Directory:
+		return true
+	case "":
+		k, err := Detect(p)
+		return err == nil && k == Directory
+	}
+	return false
+}
+
+// Read reads the input: its workloads, and its problems one by one, each
+// naming its file.
+func (in Input) Read(ctx context.Context) ([]workload.Workload, []error) {
+	ws, err := Read(ctx, in.Path, in.Options)
+	if in.walked && len(ws) == 0 && errors.Is(err, ErrUnknownKind) {
+		return nil, nil
+	}
+	return ws, kube.Errors(err)
+}
