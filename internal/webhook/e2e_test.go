@@ -17,7 +17,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
-	"github.com/archwaydev/archway/internal/certs"
 	"github.com/archwaydev/archway/internal/placement"
 	"github.com/archwaydev/archway/internal/platform"
 	"github.com/archwaydev/archway/internal/registry"
@@ -33,15 +32,7 @@ import (
 // admitted Pods carry the placement, and the scheduler binds each to a node
 // whose architecture its images support.
 func TestEndToEnd(t *testing.T) {
-	env := testenv.Start(t, testenv.Options{Scheduler: true})
-	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
-	defer cancel()
-
-	reg, err := sandbox.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = reg.Close() })
+	env, ctx, reg := startCluster(t, true)
 	// A registry behind htpasswd basic auth, for pull secrets.
 	private := registrytest.StartDistribution(t, registrytest.DistributionOptions{TLS: true, Users: map[string]string{"puller": "s3cret"}})
 	registrytest.Push(t, private.Ref("team/billing:1.0"), registrytest.Image(t, platform.LinuxAMD64), private.RemoteOptions()...)
@@ -58,14 +49,7 @@ func TestEndToEnd(t *testing.T) {
 
 	const budget = 2 * time.Second
 	armTaint := corev1.Taint{Key: "arm", Value: "true", Effect: corev1.TaintEffectNoSchedule}
-	serving, err := certs.NewServing("test-ca", []string{"127.0.0.1"}, time.Now(), time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile, keyFile, err := serving.WriteFiles(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	serving, certFile, keyFile := loopbackCerts(t)
 	srv, err := webhook.NewServer(ctx, webhook.Config{
 		Addr:        "127.0.0.1:0",
 		CertFile:    certFile,

@@ -9,16 +9,13 @@ import (
 	"net/http/httptest"
 	"slices"
 	"testing"
-	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/archwaydev/archway/internal/certs"
 	"github.com/archwaydev/archway/internal/placement"
-	"github.com/archwaydev/archway/internal/sandbox"
 	"github.com/archwaydev/archway/internal/testenv"
 	"github.com/archwaydev/archway/internal/webhook"
 )
@@ -33,24 +30,10 @@ import (
 // then be bound to the amd64 node, and the reinvocations must cost no
 // registry lookup.
 func TestSidecarInjectorEndToEnd(t *testing.T) {
-	env := testenv.Start(t, testenv.Options{Scheduler: true})
-	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
-	defer cancel()
-	reg, err := sandbox.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = reg.Close() })
+	env, ctx, reg := startCluster(t, true)
 	sidecarImage := reg.Host + "/demo/legacy-billing:3.2" // linux/amd64 only
 
-	serving, err := certs.NewServing("test-ca", []string{"127.0.0.1"}, time.Now(), time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile, keyFile, err := serving.WriteFiles(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	serving, certFile, keyFile := loopbackCerts(t)
 	armTaint := corev1.Taint{Key: "arm", Value: "true", Effect: corev1.TaintEffectNoSchedule}
 	srv, err := webhook.NewServer(ctx, webhook.Config{
 		Addr:     "127.0.0.1:0",

@@ -1,7 +1,6 @@
 package webhook_test
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,8 +11,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/archwaydev/archway/internal/sandbox"
-	"github.com/archwaydev/archway/internal/testenv"
 	"github.com/archwaydev/archway/internal/webhook"
 )
 
@@ -22,14 +19,7 @@ import (
 // the warm-up's bound runs out (one registry never answers), and the first
 // admission of an image a running pod uses makes no registry request.
 func TestWarmStart(t *testing.T) {
-	env := testenv.Start(t, testenv.Options{})
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	reg, err := sandbox.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = reg.Close() })
+	env, ctx, reg := startCluster(t, false)
 	hangHost := hangingRegistry(t)
 
 	// Pods that exist before the webhook starts (no webhook registered).
