@@ -110,6 +110,8 @@ func TestWebhookUsage(t *testing.T) {
 		{"bad taint", []string{"webhook", "--tls-cert-file", "a", "--tls-key-file", "b", "--arm-taint", "=x:Bogus"}, "--arm-taint"},
 		{"bad budget", []string{"webhook", "--tls-cert-file", "a", "--tls-key-file", "b", "--budget", "1m"}, "--budget must be between"},
 		{"manifests bad mode", []string{"webhook", "manifests", "--mode", "x"}, "--mode"},
+		{"cluster-archs typo", []string{"webhook", "--tls-cert-file", "a", "--tls-key-file", "b", "--cluster-archs", "amd46"}, `--cluster-archs: "amd46" is not a CPU architecture`},
+		{"manifests cluster-archs typo", []string{"webhook", "manifests", "--cluster-archs", "amd46"}, `--cluster-archs: "amd46" is not a CPU architecture`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
