@@ -129,6 +129,7 @@ func demoSteps() []demoStep {
 		{"Scan an example fleet", scanDemoFleet},
 		{"Write an HTML report", writeDemoReport},
 		{"Place the fleet's workloads (a dry run)", placeDemoFleet},
+		{"Assemble a multi-arch image from per-arch builds", indexDemoImages},
 		{"What to try next", nextSteps},
 	}
 }

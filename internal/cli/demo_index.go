@@ -1,13 +1,15 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/archwaydev/archway/internal/app"
+	"github.com/archwaydev/archway/internal/index"
 	"github.com/archwaydev/archway/internal/platform"
+	"github.com/archwaydev/archway/internal/report"
 	"github.com/archwaydev/archway/internal/sandbox"
 )
 
@@ -34,24 +36,22 @@ duplicate, or (with --expect) a platform too many or too few.
 $ archway index create %s
 
 `, strings.Join(args, " "))
-	// The digest on stdout is for scripts; the summary on stderr shows it.
-	var digest, summary bytes.Buffer
-	cmd := newIndexCreateCmd()
-	cmd.SetArgs(append([]string{"--no-cache"}, args...))
-	cmd.SetIn(strings.NewReader(""))
-	cmd.SetOut(&digest)
-	cmd.SetErr(&summary)
-	cmd.SilenceUsage, cmd.SilenceErrors = true, true
-	err = cmd.ExecuteContext(ctx)
-	if _, werr := env.out.Write(summary.Bytes()); werr != nil {
-		return werr
-	}
+	res, err := index.Create(ctx, env.lookup, index.Options{
+		Target:  target,
+		Sources: []index.Source{{Ref: amd}, {Ref: arm}},
+		Expect:  []platform.Platform{platform.LinuxAMD64, platform.LinuxARM64},
+	})
 	if err != nil {
 		return fmt.Errorf("archway index create: %w", err)
 	}
-	fmt.Fprintf(env.out, "\n$ archway check --platform linux/arm64,linux/amd64 %s\n\n", target)
-	rep := checkImages(ctx, env.lookup, []string{target}, []platform.Platform{platform.LinuxARM64, platform.LinuxAMD64}, nil)
-	if err := rep.writeTable(env.out, true); err != nil {
+	for _, n := range res.Notes {
+		fmt.Fprintln(env.out, "note:", n)
+	}
+	writeCreateSummary(env.out, res)
+	fmt.Fprintf(env.out, "\n$ archway check -v --platform linux/arm64,linux/amd64 %s\n\n", target)
+	targets := []platform.Platform{platform.LinuxARM64, platform.LinuxAMD64}
+	rep := app.Check(ctx, env.lookup, []string{target}, app.CheckOptions{Targets: targets, Jobs: 1})
+	if err := report.RenderCheck(env.out, report.Table, rep, true); err != nil {
 		return err
 	}
 	_, err = fmt.Fprintln(env.out)

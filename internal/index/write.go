@@ -77,7 +77,7 @@ func (r *reader) platformsOf(ctx context.Context, m manifest, depth int) (platfo
 	for _, d := range idx.Manifests {
 		declared := d.Platform != nil && d.Platform.OS != "" && d.Platform.Architecture != ""
 		switch {
-		case isAttestation(d) || !(d.MediaType.IsImage() || d.MediaType.IsIndex()):
+		case isAttestation(d) || !d.MediaType.IsImage() && !d.MediaType.IsIndex():
 		case declared && d.MediaType.IsImage():
 			s = s.Add(fromV1(d.Platform))
 		default:

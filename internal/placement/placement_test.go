@@ -6,10 +6,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/archwaydev/archway/internal/lookup"
-	"github.com/archwaydev/archway/internal/platform"
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/archwaydev/archway/internal/lookup"
+	"github.com/archwaydev/archway/internal/platform"
 )
 
 const arch = "kubernetes.io/arch"

@@ -152,7 +152,7 @@ func matches(s *corev1.PodSpec, node map[string]string) bool {
 			case corev1.NodeSelectorOpIn:
 				ok = ok && has && slices.Contains(req.Values, v)
 			case corev1.NodeSelectorOpNotIn:
-				ok = ok && !(has && slices.Contains(req.Values, v))
+				ok = ok && (!has || !slices.Contains(req.Values, v))
 			case corev1.NodeSelectorOpExists:
 				ok = ok && has
 			case corev1.NodeSelectorOpDoesNotExist:

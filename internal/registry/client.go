@@ -9,10 +9,11 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"golang.org/x/sync/singleflight"
+
+	"github.com/archwaydev/archway/internal/lookup"
 )
 
 // Client looks up the platforms of image references. Safe for concurrent

@@ -13,10 +13,11 @@ import (
 	"os"
 	"strings"
 
-	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/archwaydev/archway/internal/lookup"
 )
 
 // scope is an authenticated transport for one repository: the registry is

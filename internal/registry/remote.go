@@ -4,9 +4,10 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/archwaydev/archway/internal/lookup"
 )
 
 // ParseReference reads ref as lookups do: go-containerregistry's rules

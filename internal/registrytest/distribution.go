@@ -185,10 +185,11 @@ func (d *Distribution) start(t testing.TB, bin, cfgFile string) error {
 	stop := func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
-		case <-exited:
+		case err := <-exited:
+			exited <- err
 		case <-time.After(5 * time.Second):
 			_ = cmd.Process.Kill()
-			<-exited
+			exited <- <-exited
 		}
 	}
 	client := &http.Client{Transport: d.Transport, Timeout: 2 * time.Second}

@@ -48,14 +48,13 @@ func WriteDiff(w io.Writer, path string, old, new []byte) error {
 // hunkRange formats a hunk's line range in unified diff notation: the
 // 1-based first line and the count, the line before an empty range.
 func hunkRange(start, end int) string {
-	n := end - start
-	switch {
-	case n == 1:
+	switch n := end - start; n {
+	case 1:
 		return fmt.Sprintf("%d", start+1)
-	case n == 0:
+	case 0:
 		return fmt.Sprintf("%d,0", start)
 	}
-	return fmt.Sprintf("%d,%d", start+1, n)
+	return fmt.Sprintf("%d,%d", start+1, end-start)
 }
 
 func writeLines(out *strings.Builder, prefix string, lines []string) {

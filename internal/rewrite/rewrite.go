@@ -2,7 +2,6 @@ package rewrite
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"slices"
 
@@ -101,10 +100,6 @@ type File struct {
 	targets []Target
 	notes   []string
 }
-
-// ErrNoTargets is returned by Parse for input that holds nothing archway
-// can place (no Kubernetes workload, task definition or Compose service).
-var ErrNoTargets = errors.New("nothing to place")
 
 // Parse reads a file: its format is detected from the content. A file that
 // does not parse is an error naming the file (and line when known).

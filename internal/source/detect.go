@@ -16,15 +16,14 @@ import (
 
 	yaml "go.yaml.in/yaml/v3"
 
+	"github.com/archwaydev/archway/internal/source/compose"
+	"github.com/archwaydev/archway/internal/source/dockerfile"
 	"github.com/archwaydev/archway/internal/source/kube"
 	"github.com/archwaydev/archway/internal/source/kustomize"
 )
 
 // chartFile names a Helm chart's metadata file.
 const chartFile = "Chart.yaml"
-
-// composeFiles are the default compose file names.
-var composeFiles = []string{"compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"}
 
 // Detect tells which kind of input path is:
 //
@@ -93,9 +92,9 @@ func detectFile(p string) (Kind, []byte, error) {
 		return Helm, nil, nil
 	case slices.Contains(kustomize.FileNames, base):
 		return Kustomize, nil, nil
-	case isDockerfileName(lower):
+	case dockerfile.IsDockerfileName(lower):
 		return Dockerfile, nil, nil
-	case isComposeName(lower):
+	case compose.IsComposeFileName(lower):
 		return Compose, nil, nil
 	case strings.HasSuffix(lower, ".tgz") || strings.HasSuffix(lower, ".tar.gz"):
 		if isChartArchive(p) {
@@ -114,25 +113,6 @@ func detectFile(p string) (Kind, []byte, error) {
 		return kind, data, err
 	}
 	return "", nil, fmt.Errorf("%s: %w", p, ErrUnknownKind)
-}
-
-func isDockerfileName(lower string) bool {
-	if strings.HasSuffix(lower, ".dockerignore") {
-		return false
-	}
-	return lower == "dockerfile" || lower == "containerfile" ||
-		strings.HasSuffix(lower, ".dockerfile") || strings.HasPrefix(lower, "dockerfile.")
-}
-
-func isComposeName(lower string) bool {
-	if slices.Contains(composeFiles, lower) {
-		return true
-	}
-	ext := path.Ext(lower)
-	if ext != ".yaml" && ext != ".yml" {
-		return false
-	}
-	return strings.HasPrefix(lower, "compose.") || strings.HasPrefix(lower, "docker-compose.")
 }
 
 // isChartArchive reports whether the gzipped tar at p holds a chart: a

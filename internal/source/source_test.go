@@ -58,6 +58,8 @@ func TestDetect(t *testing.T) {
 		{repo + "/docker/api.Dockerfile", Dockerfile, ""},
 		{write("Dockerfile", "FROM alpine\n"), Dockerfile, ""},
 		{write("Dockerfile.arm64", "FROM alpine\n"), Dockerfile, ""},
+		{write("Containerfile.prod", "FROM alpine\n"), Dockerfile, ""},
+		{write("compose.prod.yaml", "services: {a: {image: x}}\n"), Compose, ""},
 		{write("Containerfile", "FROM alpine\n"), Dockerfile, ""},
 		{write("compose.override.yaml", "services: {}\n"), Compose, ""},
 		{write("stack.yml", "# a compose file under another name\nservices:\n  web:\n    image: nginx\n"), Compose, ""},

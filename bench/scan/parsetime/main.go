@@ -35,7 +35,7 @@ func run(ctx context.Context) error {
 	runs := flag.Int("runs", 3, "reads to make; the fastest counts")
 	flag.Parse()
 	if flag.NArg() == 0 || *runs < 1 {
-		return errors.New("usage: parsetime [-runs N] PATH...")
+		return errors.New("usage: parsetime [-runs N] PATH")
 	}
 	var best time.Duration
 	var workloads, images int
