@@ -30,14 +30,6 @@ type Handler interface {
 	Handle(ctx context.Context, req Request) Response
 }
 
-// HandlerFunc adapts a function to a Handler.
-type HandlerFunc func(ctx context.Context, req Request) Response
-
-var _ Handler = HandlerFunc(nil)
-
-// Handle calls f(ctx, req).
-func (f HandlerFunc) Handle(ctx context.Context, req Request) Response { return f(ctx, req) }
-
 // Allowed admits the request unchanged.
 func Allowed(reason string) Response {
 	r := Response{AdmissionResponse: admissionv1.AdmissionResponse{Allowed: true}}
@@ -45,15 +37,6 @@ func Allowed(reason string) Response {
 		r.Result = &metav1.Status{Code: http.StatusOK, Message: reason}
 	}
 	return r
-}
-
-// Errored rejects the request with an error. The webhook uses it only for
-// requests it cannot read at all; everything else fails open.
-func Errored(code int32, err error) Response {
-	return Response{AdmissionResponse: admissionv1.AdmissionResponse{
-		Allowed: false,
-		Result:  &metav1.Status{Code: code, Message: err.Error(), Status: metav1.StatusFailure},
-	}}
 }
 
 // complete fills in the UID and serialises Patches into Patch.

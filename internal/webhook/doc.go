@@ -18,5 +18,5 @@
 // gracefully when its context is cancelled.
 //
 // Its shape follows controller-runtime's pkg/webhook/admission: a one-method
-// Handler, a HandlerFunc adapter, request bodies read through a size limit.
+// Handler behind a Webhook that reads request bodies through a size limit.
 package webhook
