@@ -215,3 +215,44 @@ func TestReinvocation(t *testing.T) {
 		})
 	}
 }
+
+// TestPatchKeepsUnknownFieldsInAffinity places a pod whose existing
+// affinity carries fields this build does not know: the arch requirement is
+// added next to them, and they stay.
+func TestPatchKeepsUnknownFieldsInAffinity(t *testing.T) {
+	raw := strings.Replace(rawPod, `"someFutureField": "keep me",`, `"someFutureField": "keep me",
+    "affinity": {"nodeAffinity": {"futureAffinityField": 1, "requiredDuringSchedulingIgnoredDuringExecution": {
+      "nodeSelectorTerms": [{"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}], "futureTermField": true}]}}},`, 1)
+	raw = strings.Replace(raw, "IMAGE", amd64Only, 1)
+	p, _ := newPlacer(t, webhook.ModeEnforce, time.Second, webhook.StaticLookups((&scripted{}).lookup))
+	resp := p.Handle(context.Background(), rawRequest(t, raw))
+	var got struct {
+		Spec struct {
+			Affinity struct {
+				NodeAffinity struct {
+					Future   *int `json:"futureAffinityField"`
+					Required struct {
+						Terms []struct {
+							Exprs  []corev1.NodeSelectorRequirement `json:"matchExpressions"`
+							Future *bool                            `json:"futureTermField"`
+						} `json:"nodeSelectorTerms"`
+					} `json:"requiredDuringSchedulingIgnoredDuringExecution"`
+				} `json:"nodeAffinity"`
+			} `json:"affinity"`
+		} `json:"spec"`
+	}
+	if err := json.Unmarshal(applyRaw(t, []byte(raw), resp), &got); err != nil {
+		t.Fatal(err)
+	}
+	na := got.Spec.Affinity.NodeAffinity
+	if na.Future == nil || len(na.Required.Terms) != 1 || na.Required.Terms[0].Future == nil {
+		t.Fatalf("unknown affinity fields lost: %+v", na)
+	}
+	want := []corev1.NodeSelectorRequirement{
+		{Key: "zone", Operator: corev1.NodeSelectorOpIn, Values: []string{"a"}},
+		{Key: "kubernetes.io/arch", Operator: corev1.NodeSelectorOpIn, Values: []string{"amd64"}},
+	}
+	if diff := cmp.Diff(want, na.Required.Terms[0].Exprs); diff != "" {
+		t.Errorf("term (-want +got):\n%s", diff)
+	}
+}
