@@ -7,3 +7,4 @@ cd "$(dirname "$0")"
 bash check/run.sh
 bash scan/run.sh
 bash webhook/run.sh
+bash quota/run.sh

@@ -11,6 +11,9 @@ need_apt=()
 command -v docker-registry >/dev/null 2>&1 || need_apt+=(docker-registry)
 # htpasswd: bcrypt password files for the registry's basic auth.
 command -v htpasswd >/dev/null 2>&1 || need_apt+=(apache2-utils)
+# patch: the diff test applies place's dry-run diff with the real patch (and git apply).
+command -v patch >/dev/null 2>&1 || need_apt+=(patch)
+command -v git >/dev/null 2>&1 || need_apt+=(git)
 # chromium: the headless browser internal/report's HTML test drives with chromedp.
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 
@@ -27,11 +30,13 @@ if [[ -f /var/run/docker-registry.pid ]]; then
   start-stop-daemon --stop --quiet --pidfile /var/run/docker-registry.pid >/dev/null 2>&1 || true
 fi
 
-# Go tools the index tests read archway's indexes back with, at pinned
-# versions (installed into $(go env GOPATH)/bin, where the tests look too).
+# Go tools at pinned versions, installed into $(go env GOPATH)/bin (where the
+# tests and `make lint` look): crane and regctl read archway's indexes back in
+# the interop tests; golangci-lint is `make lint`.
 go_tools=(
   "crane github.com/google/go-containerregistry/cmd/crane v0.22.1"
   "regctl github.com/regclient/regclient/cmd/regctl v0.11.7"
+  "golangci-lint github.com/golangci/golangci-lint/v2/cmd/golangci-lint v2.15.0"
 )
 gobin="$(go env GOBIN)"
 [[ -n "$gobin" ]] || gobin="$(go env GOPATH)/bin"

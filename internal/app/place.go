@@ -71,9 +71,11 @@ type PlaceResult struct {
 	Skipped []string
 	// Changed counts the workloads placed (or, for dry runs, that would
 	// be): in the writing modes, only those whose file was written.
-	// Unplaced counts workloads skipped for an unknown image; Failed the
-	// files and objects that could not be read, parsed or written.
-	Changed, Unplaced, Failed int
+	// Unplaced counts workloads skipped for an unknown image; Blocked those
+	// no placement is right for (no cluster architecture runs every
+	// container, or their own constraint conflicts); Failed the files and
+	// objects that could not be read, parsed or written.
+	Changed, Unplaced, Blocked, Failed int
 }
 
 // Place places the manifest files and directories at paths (directories
@@ -161,6 +163,8 @@ func (r *PlaceResult) add(f PlacedFile) {
 			r.Failed++
 		case c.Skipped != "":
 			r.Unplaced++
+		case c.Blocked:
+			r.Blocked++
 		case c.Changed && f.Err == nil:
 			r.Changed++
 		}

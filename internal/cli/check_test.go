@@ -101,7 +101,19 @@ func TestCheckJSONSchema(t *testing.T) {
 				OSVersion                         string `json:"os.version"`
 			}
 		} `json:"images"`
-		Summary struct{ Supported, Unsupported, Unknown int } `json:"summary"`
+		Summary struct {
+			Supported, Unsupported, Unknown int
+			Registries                      []struct {
+				Registry                            string
+				Requests, Pulls, Heads, RateLimited int
+				Breaker                             string
+				BreakerTrips                        int
+				Quota                               struct {
+					Metered, Exhausted              bool
+					Limit, Remaining, WindowSeconds int
+				}
+			}
+		} `json:"summary"`
 	}
 	dec := json.NewDecoder(strings.NewReader(got.stdout))
 	dec.DisallowUnknownFields()
@@ -128,6 +140,10 @@ func TestCheckJSONSchema(t *testing.T) {
 	}
 	if rep.Summary.Supported != 7 || rep.Summary.Unsupported != 5 || rep.Summary.Unknown != 1 {
 		t.Errorf("summary = %+v, want 7/5/1", rep.Summary)
+	}
+	if regs := rep.Summary.Registries; len(regs) != 1 || regs[0].Registry != host || regs[0].Pulls < 13 ||
+		regs[0].Requests <= regs[0].Pulls || regs[0].Breaker != "closed" || regs[0].Quota.Metered {
+		t.Errorf("summary.registries = %+v, want one for %s with a pull per image at least, breaker closed, no quota", regs, host)
 	}
 	if got.code != ExitUnsupported {
 		t.Errorf("exit code = %d, want %d", got.code, ExitUnsupported)
@@ -188,6 +204,10 @@ func TestCheckUsageErrors(t *testing.T) {
 		{"empty password", "", []string{"--username", "me", "--password-stdin", "nginx:1.27"}, "stdin was empty"},
 		{"unknown flag", "", []string{"--arch", "arm64", "nginx:1.27"}, "unknown flag: --arch"},
 		{"negative timeout", "", []string{"--timeout", "-1s", "nginx:1.27"}, "--timeout must not be negative"},
+		{"bad mirror", "", []string{"--registry-mirror", "mirror.gcr.io", "nginx:1.27"}, "want ORIGIN=MIRROR"},
+		{"mirror with a path", "", []string{"--registry-mirror", "docker.io=https://m.example/proxy", "nginx:1.27"}, "path prefix"},
+		{"bad jobs per registry", "", []string{"--jobs-per-registry", "0", "nginx:1.27"}, "--jobs-per-registry must be at least 1"},
+		{"negative pull reserve", "", []string{"--pull-reserve", "-1", "nginx:1.27"}, "--pull-reserve must not be negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -246,8 +266,25 @@ func TestCheckCache(t *testing.T) {
 	if first.code != ExitUnsupported || second.code != ExitUnsupported {
 		t.Errorf("exit codes = %d, %d, want %d twice", first.code, second.code, ExitUnsupported)
 	}
-	if diff := cmp.Diff(first.stdout, second.stdout); diff != "" {
+	// The answers are the same; what was spent differs: the cached run
+	// sends no request at all.
+	spent := func(out string) (map[string]any, any) {
+		var rep map[string]any
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatalf("decoding %q: %v", out, err)
+		}
+		sum := rep["summary"].(map[string]any)
+		regs := sum["registries"]
+		delete(sum, "registries")
+		return rep, regs
+	}
+	a, firstRegs := spent(first.stdout)
+	b, secondRegs := spent(second.stdout)
+	if diff := cmp.Diff(a, b); diff != "" {
 		t.Errorf("cached run differs (-first +second):\n%s", diff)
+	}
+	if regs, ok := secondRegs.([]any); !ok || len(regs) != 0 {
+		t.Errorf("cached run spent %v, want no request; first run spent %v", secondRegs, firstRegs)
 	}
 }
 

@@ -48,6 +48,10 @@ func Execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
+	if msg, code, ok := interruptedCode(ctx); ok {
+		fmt.Fprintln(stderr, msg)
+		return code
+	}
 	if err == nil {
 		return ExitOK
 	}

@@ -172,6 +172,10 @@ func runScan(cmd *cobra.Command, args []string, o scanOptions) error {
 		Jobs:     o.reg.jobs,
 		Progress: report.NewProgress(stderr, !o.quiet && isTerminal(stderr)),
 	})
+	if err := interrupted(ctx); err != nil {
+		return err
+	}
+	writeNotes(stderr, client.Notes())
 	for _, e := range res.Errs {
 		fmt.Fprintln(stderr, "archway: scan:", e)
 	}

@@ -1,6 +1,8 @@
 // Package golden compares test output with golden files and rewrites them
-// when the tests run with -update (go test ./... -update). It is imported
-// by tests only.
+// when the tests run with -update, or with UPDATE_GOLDEN=1 in the
+// environment (which, unlike the flag, every package's test binary
+// accepts: UPDATE_GOLDEN=1 go test ./...). `make golden` does the latter.
+// It is imported by tests only.
 package golden
 
 import (
@@ -18,7 +20,7 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // there, creating the directory.
 func Check(t testing.TB, path string, got []byte) {
 	t.Helper()
-	if *update {
+	if *update || os.Getenv("UPDATE_GOLDEN") == "1" {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
 		}

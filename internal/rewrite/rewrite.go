@@ -72,6 +72,9 @@ type Change struct {
 	// Skipped is non-empty when the target was left untouched because an
 	// image is unknown; it names the image and the cause.
 	Skipped string
+	// Blocked is true when no placement is right for the target (see
+	// placement.Outcome.Blocked); Findings say why.
+	Blocked bool
 }
 
 // Result is the outcome of Apply on one file.
@@ -190,7 +193,7 @@ func (f *File) load() (handler, error) {
 
 // changeFrom turns a placement outcome into a Change.
 func changeFrom(t Target, o placement.Outcome) Change {
-	return Change{Target: t, Changed: o.Changed, Summary: o.Summary, Findings: o.Findings, Skipped: o.Skipped}
+	return Change{Target: t, Changed: o.Changed, Summary: o.Summary, Findings: o.Findings, Skipped: o.Skipped, Blocked: o.Blocked}
 }
 
 // unknownImage returns the Skipped text for the first image of refs whose
