@@ -180,7 +180,7 @@ func TestCheckExitCodes(t *testing.T) {
 func TestCheckUsageErrors(t *testing.T) {
 	dir := t.TempDir()
 	badList := filepath.Join(dir, "bad.txt")
-	if err := os.WriteFile(badList, []byte("# images\nnginx:1.27\n\nUPPER/Case::x\n"), 0o644); err != nil {
+	if err := os.WriteFile(badList, []byte("# images\nnginx:1.27\n\nUPPER/Case::x\nok/x:1\nbad::ref\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -196,6 +196,9 @@ func TestCheckUsageErrors(t *testing.T) {
 		{"bad jobs", "", []string{"--jobs", "0", "nginx:1.27"}, "--jobs must be at least 1"},
 		{"bad argument reference", "", []string{"nginx:1.27", "UPPER/Case::x"}, `argument 2: bad image reference "UPPER/Case::x"`},
 		{"bad reference in file", "", []string{"-f", badList}, badList + `:4: bad image reference "UPPER/Case::x"`},
+		{"every bad line is reported", "", []string{"-f", badList}, badList + `:6: bad image reference "bad::ref"`},
+		{"upper case repository", "", []string{"UPPER/case:1"}, `"UPPER/case:1": repository names must be lowercase`},
+		{"ambiguous arm", "", []string{"--platform", "arm", "nginx:1.27"}, `"arm" is ambiguous`},
 		{"two references on a line", "a:1 b:2\n", []string{"-f", "-"}, "stdin:1: one image reference a line"},
 		{"missing file", "", []string{"-f", filepath.Join(dir, "nope.txt")}, "nope.txt: no such file"},
 		{"username without password", "", []string{"--username", "me", "nginx:1.27"}, "--username needs --password-stdin"},

@@ -7,6 +7,8 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/archwaydev/archway/internal/report"
 )
 
 // Exit codes shared by every command. Commands that give a verdict
@@ -82,7 +84,10 @@ the kubernetes.io/arch placement that keeps every pod on a node that can run it.
 Start with 'archway demo': it runs on built-in example images, no network needed.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       Version(),
+		Annotations:   map[string]string{cobra.CommandDisplayNameAnnotation: displayName(argv0())},
 	}
+	root.SetVersionTemplate("archway {{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
 	root.AddCommand(
 		newVersionCmd(),
@@ -92,7 +97,18 @@ Start with 'archway demo': it runs on built-in example images, no network needed
 		newWebhookCmd(),
 		newPlaceCmd(),
 		newIndexCmd(),
+		newNodesCmd(),
 	)
+	for _, c := range root.Commands() {
+		switch c.Name() {
+		case "scan":
+			registerCompletions(c, report.Formats...)
+		case "check":
+			registerCompletions(c, report.Table, report.JSON)
+		default:
+			registerCompletions(c)
+		}
+	}
 	return root
 }
 
