@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
@@ -193,13 +194,17 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 	t.Run("opted-out namespace is not sent", func(t *testing.T) {
-		env.Namespace(ctx, t, "legacy")
-		nsObj, err := env.Client.CoreV1().Namespaces().Get(ctx, "legacy", metav1.GetOptions{})
-		if err != nil {
+		// Labelled at creation: a label added later reaches the API
+		// server's namespace cache, which the namespaceSelector reads, a
+		// moment after the update returns.
+		if _, err := env.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
+			Name: "legacy", Labels: map[string]string{webhook.AnnotationKey: webhook.AnnotationDisabled},
+		}}, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		nsObj.Labels[webhook.AnnotationKey] = webhook.AnnotationDisabled
-		if _, err := env.Client.CoreV1().Namespaces().Update(ctx, nsObj, metav1.UpdateOptions{}); err != nil {
+		if _, err := env.Client.CoreV1().ServiceAccounts("legacy").Create(ctx, &corev1.ServiceAccount{
+			ObjectMeta: metav1.ObjectMeta{Name: "default"},
+		}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 			t.Fatal(err)
 		}
 		got, err := env.Client.CoreV1().Pods("legacy").Create(ctx, &corev1.Pod{
