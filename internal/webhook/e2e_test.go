@@ -271,8 +271,9 @@ func register(ctx context.Context, t *testing.T, env *testenv.Env, url string, c
 }
 
 // waitHonoured creates probe pods until the API server calls the webhook
-// (a new configuration takes a moment to be picked up).
-func waitHonoured(ctx context.Context, t *testing.T, env *testenv.Env, ns, image string) {
+// (a new configuration takes a moment to be picked up) and, when given,
+// ready says the admitted probe shows every other webhook's work too.
+func waitHonoured(ctx context.Context, t *testing.T, env *testenv.Env, ns, image string, ready ...func(*corev1.Pod) bool) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for i := 0; ; i++ {
@@ -284,11 +285,11 @@ func waitHonoured(ctx context.Context, t *testing.T, env *testenv.Env, ns, image
 			t.Fatalf("create probe pod: %v", err)
 		}
 		_ = env.Client.CoreV1().Pods(ns).Delete(ctx, p.Name, metav1.DeleteOptions{})
-		if _, ok := p.Annotations[webhook.AnnotationKey]; ok {
+		if _, ok := p.Annotations[webhook.AnnotationKey]; ok && (len(ready) == 0 || ready[0](p)) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("the API server did not call the webhook within 30s")
+			t.Fatalf("no probe pod admitted as wanted within 30s; the last: annotations %v, containers %+v", p.Annotations, p.Spec.Containers)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

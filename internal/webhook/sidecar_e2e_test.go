@@ -83,7 +83,14 @@ func TestSidecarInjectorEndToEnd(t *testing.T) {
 	env.Namespace(ctx, t, ns)
 	register(ctx, t, env, "https://"+srv.Addr()+webhook.MutatePath, serving.CAPEM)
 	registerInjector(ctx, t, env, injector.URL+"/inject", serving.CAPEM)
-	waitHonoured(ctx, t, env, ns, reg.Host+"/demo/api:2.1")
+	injected := func(p *corev1.Pod) bool {
+		return slices.ContainsFunc(p.Spec.Containers, func(c corev1.Container) bool { return c.Image == sidecarImage })
+	}
+	const wantAnnotation = "placed (required kubernetes.io/arch In [amd64])"
+	// Wait until the injector is called too and archway reinvoked after it.
+	waitHonoured(ctx, t, env, ns, reg.Host+"/demo/api:2.1", func(p *corev1.Pod) bool {
+		return injected(p) && p.Annotations[webhook.AnnotationKey] == wantAnnotation
+	})
 	lookupsBefore := histogramCount(t, m, "archway_webhook_registry_lookup_seconds")
 
 	// Multi-arch apps: each would run on arm64, and without reinvocation
@@ -98,7 +105,7 @@ func TestSidecarInjectorEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !slices.ContainsFunc(got.Spec.Containers, func(c corev1.Container) bool { return c.Image == sidecarImage }) {
+		if !injected(got) {
 			t.Fatalf("%s: the sidecar was not injected: %+v", pod.Name, got.Spec.Containers)
 		}
 		if diff := requiredArchs(got); !slices.Equal(diff, []string{"amd64"}) {
@@ -110,7 +117,7 @@ func TestSidecarInjectorEndToEnd(t *testing.T) {
 		if a := got.Spec.Affinity; a != nil && a.NodeAffinity != nil && len(a.NodeAffinity.PreferredDuringSchedulingIgnoredDuringExecution) > 0 {
 			t.Errorf("%s: still prefers %+v", pod.Name, a.NodeAffinity.PreferredDuringSchedulingIgnoredDuringExecution)
 		}
-		if ann := got.Annotations[webhook.AnnotationKey]; ann != "placed (required kubernetes.io/arch In [amd64])" {
+		if ann := got.Annotations[webhook.AnnotationKey]; ann != wantAnnotation {
 			t.Errorf("%s: annotation %q", pod.Name, ann)
 		}
 	}
