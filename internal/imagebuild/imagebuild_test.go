@@ -4,8 +4,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/archwaydev/archway/internal/app"
 	"github.com/archwaydev/archway/internal/assess"
