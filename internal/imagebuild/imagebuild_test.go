@@ -1,11 +1,15 @@
 package imagebuild
 
 import (
+	"bytes"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/archwaydev/archway/internal/app"
 	"github.com/archwaydev/archway/internal/assess"
@@ -91,5 +95,57 @@ func TestBuild(t *testing.T) {
 	}
 	if again.Digest != res.Digest {
 		t.Errorf("second build: digest %s, want %s (the same sources give the same image)", again.Digest, res.Digest)
+	}
+}
+
+// TestReleaseWorkflow: the release recipe parses, runs on version tags,
+// and builds the image with make image, a target the Makefile has.
+func TestReleaseWorkflow(t *testing.T) {
+	data, err := os.ReadFile("../../.github/workflows/release.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wf struct {
+		Name        string            `yaml:"name"`
+		Permissions map[string]string `yaml:"permissions"`
+		On          struct {
+			Push struct {
+				Tags []string `yaml:"tags"`
+			} `yaml:"push"`
+		} `yaml:"on"`
+		Jobs map[string]struct {
+			RunsOn string `yaml:"runs-on"`
+			Steps  []struct {
+				Name string         `yaml:"name"`
+				Uses string         `yaml:"uses"`
+				With map[string]any `yaml:"with"`
+				Run  string         `yaml:"run"`
+			} `yaml:"steps"`
+		} `yaml:"jobs"`
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true) // YAML 1.2: "on" is a key, not true
+	if err := dec.Decode(&wf); err != nil {
+		t.Fatalf("release.yaml: %v", err)
+	}
+	if len(wf.On.Push.Tags) == 0 {
+		t.Error("release.yaml does not run on tags")
+	}
+	var runs []string
+	for _, j := range wf.Jobs {
+		for _, s := range j.Steps {
+			runs = append(runs, s.Run)
+		}
+	}
+	all := strings.Join(runs, "\n")
+	if !strings.Contains(all, "make image REGISTRY=") || !strings.Contains(all, "archway verify") {
+		t.Errorf("release.yaml steps do not build with make image and verify:\n%s", all)
+	}
+	mk, err := os.ReadFile("../../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(mk), "\nimage:\n") || !strings.Contains(string(mk), "./hack/image") {
+		t.Error("the Makefile has no image target running hack/image")
 	}
 }
