@@ -37,12 +37,15 @@ type Metrics struct {
 	CacheMisses    prometheus.Counter
 	RegistryErrors *prometheus.CounterVec // by lookup.Cause
 	AdmissionTime  prometheus.Histogram
+
+	registries *registryCollector // per-registry spend, quota and breaker state
 }
 
 // NewMetrics creates the metrics in a new Registry.
 func NewMetrics() *Metrics {
 	m := &Metrics{
-		Registry: prometheus.NewRegistry(),
+		Registry:   prometheus.NewRegistry(),
+		registries: newRegistryCollector(),
 		Admissions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "archway_webhook_admissions_total",
 			Help: "Pod admissions answered, by outcome.",
@@ -80,7 +83,7 @@ func NewMetrics() *Metrics {
 		m.Admissions.WithLabelValues(o)
 	}
 	m.Registry.MustRegister(
-		m.Admissions, m.Skips, m.LookupDuration, m.CacheHits, m.CacheMisses, m.RegistryErrors, m.AdmissionTime,
+		m.Admissions, m.Skips, m.LookupDuration, m.CacheHits, m.CacheMisses, m.RegistryErrors, m.AdmissionTime, m.registries,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)

@@ -103,6 +103,7 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 		if err != nil {
 			return nil, err
 		}
+		metrics.registries.watch(c)
 		return c.Lookup, nil
 	}
 	if _, err := newLookup(cfg.Keychain); err != nil { // fail at start, not per pod
