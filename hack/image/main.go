@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"time"
 
 	"github.com/archwaydev/archway/internal/imagebuild"
 	"github.com/archwaydev/archway/internal/platform"
@@ -34,7 +35,7 @@ func run(target, version, platforms, insecure string) error {
 	if err != nil {
 		return err
 	}
-	opts := []registry.Option{registry.WithoutCache()}
+	opts := []registry.Option{registry.WithoutCache(), registry.WithRequestTimeout(30 * time.Minute)} // a push uploads whole binaries
 	if insecure != "" {
 		opts = append(opts, registry.WithInsecure(insecure))
 	}

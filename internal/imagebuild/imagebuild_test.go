@@ -26,7 +26,7 @@ import (
 // same digest.
 func TestBuild(t *testing.T) {
 	reg := registrytest.StartInProcess(t)
-	client, err := registry.New(registry.WithoutCache(), registry.WithInsecure(reg.Host))
+	client, err := registry.New(registry.WithoutCache(), registry.WithInsecure(reg.Host), registry.WithRequestTimeout(10*time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
