@@ -128,6 +128,8 @@ type JSONLocation struct {
 	File   string `json:"file"`
 	Line   int    `json:"line,omitempty"`
 	Column int    `json:"column,omitempty"`
+	// Approximate is true when the line is only near the place.
+	Approximate bool `json:"approximate,omitempty"`
 }
 
 // ToJSON converts r to the json format's schema.
@@ -229,7 +231,7 @@ func (o options) jsonLocation(l workload.Location) *JSONLocation {
 	if l.File == "" {
 		return nil
 	}
-	return &JSONLocation{File: o.path(l.File), Line: l.Line, Column: l.Column}
+	return &JSONLocation{File: o.path(l.File), Line: l.Line, Column: l.Column, Approximate: l.Approximate}
 }
 
 func platformStrings(s platform.Set) []string {

@@ -26,6 +26,10 @@ type Location struct {
 	File   string `json:"file,omitempty"`
 	Line   int    `json:"line,omitempty"`
 	Column int    `json:"column,omitempty"`
+	// Approximate is true when File is right but Line (and Column) only
+	// near the place: a Helm template that writes the image through a
+	// helper, say.
+	Approximate bool `json:"approximate,omitempty"`
 }
 
 // ContainerKind says what role a container plays in its pod.

@@ -22,8 +22,8 @@ func summary(ws []workload.Workload) []string {
 	var out []string
 	for _, w := range ws {
 		for _, c := range w.Containers {
-			out = append(out, fmt.Sprintf("%s %s %s:%d %s(%s) %s:%d:%d pinned=%v",
-				w.Source, w.ID(), w.Location.File, w.Location.Line, c.Name, c.Kind, c.Image, c.Location.Line, c.Location.Column, w.PinnedArchitectures))
+			out = append(out, fmt.Sprintf("%s %s %s %s(%s) %s@%s pinned=%v",
+				w.Source, w.ID(), where(w.Location), c.Name, c.Kind, c.Image, where(c.Location), w.PinnedArchitectures))
 		}
 	}
 	return out
@@ -39,19 +39,19 @@ func TestRead(t *testing.T) {
 		{
 			name: "chart defaults",
 			want: []string{
-				"helm StatefulSet/release-name-db shop/charts/db/templates/statefulset.yaml:1 postgres(container) postgres:16.3:17:18 pinned=[]",
-				"helm StatefulSet/release-name-db shop/charts/db/templates/statefulset.yaml:1 init-perms(init) busybox:1.36:14:18 pinned=[]",
-				"helm Deployment/default/release-name-shop-web shop/templates/deployment.yaml:1 web(container) example/shop-web:1.0.0:18:18 pinned=[]",
+				"helm StatefulSet/release-name-db testdata/shop/charts/db/templates/statefulset.yaml:2:0 postgres(container) postgres:16.3@testdata/shop/charts/db/templates/statefulset.yaml:17:18 pinned=[]",
+				"helm StatefulSet/release-name-db testdata/shop/charts/db/templates/statefulset.yaml:2:0 init-perms(init) busybox:1.36@testdata/shop/charts/db/templates/statefulset.yaml:14:18 pinned=[]",
+				"helm Deployment/default/release-name-shop-web testdata/shop/templates/deployment.yaml:~2 web(container) example/shop-web:1.0.0@testdata/shop/templates/deployment.yaml:~22 pinned=[]",
 			},
 		},
 		{
 			name: "values file: new tag, worker enabled, pinned to arm64, subchart value",
 			opts: Options{ReleaseName: "prod", Namespace: "shop", ValueFiles: []string{"testdata/values-prod.yaml"}},
 			want: []string{
-				"helm StatefulSet/prod-db shop/charts/db/templates/statefulset.yaml:1 postgres(container) registry.example.com/postgres:16.3:17:18 pinned=[]",
-				"helm StatefulSet/prod-db shop/charts/db/templates/statefulset.yaml:1 init-perms(init) busybox:1.36:14:18 pinned=[]",
-				"helm Deployment/shop/prod-shop-web shop/templates/deployment.yaml:1 web(container) example/shop-web:2.0.0:20:18 pinned=[arm64]",
-				"helm Deployment/prod-shop-worker shop/templates/deployment.yaml:22 worker(container) example/shop-worker:1.0.0:31:18 pinned=[]",
+				"helm StatefulSet/prod-db testdata/shop/charts/db/templates/statefulset.yaml:2:0 postgres(container) registry.example.com/postgres:16.3@testdata/shop/charts/db/templates/statefulset.yaml:17:18 pinned=[]",
+				"helm StatefulSet/prod-db testdata/shop/charts/db/templates/statefulset.yaml:2:0 init-perms(init) busybox:1.36@testdata/shop/charts/db/templates/statefulset.yaml:14:18 pinned=[]",
+				"helm Deployment/shop/prod-shop-web testdata/shop/templates/deployment.yaml:2:0 web(container) example/shop-web:2.0.0@testdata/shop/templates/deployment.yaml:22:18 pinned=[arm64]",
+				"helm Deployment/prod-shop-worker testdata/shop/templates/deployment.yaml:26:0 worker(container) example/shop-worker:1.0.0@testdata/shop/templates/deployment.yaml:34:18 pinned=[]",
 			},
 		},
 		{
@@ -62,7 +62,7 @@ func TestRead(t *testing.T) {
 				StringValues: []string{"image.repository=example/shop-web-arm"},
 			},
 			want: []string{
-				"helm Deployment/default/release-name-shop-web shop/templates/deployment.yaml:1 web(container) example/shop-web-arm:3.1.4:20:18 pinned=[arm64]",
+				"helm Deployment/default/release-name-shop-web testdata/shop/templates/deployment.yaml:~2 web(container) example/shop-web-arm:3.1.4@testdata/shop/templates/deployment.yaml:~22 pinned=[arm64]",
 			},
 		},
 	}
@@ -100,10 +100,11 @@ func TestReadPackagedChart(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Read(%s): %v", tgz, err)
 	}
+	at := tgz + ":0:0"
 	want := []string{
-		"helm StatefulSet/release-name-db shop/charts/db/templates/statefulset.yaml:1 postgres(container) postgres:16.3:17:18 pinned=[]",
-		"helm StatefulSet/release-name-db shop/charts/db/templates/statefulset.yaml:1 init-perms(init) busybox:1.36:14:18 pinned=[]",
-		"helm Deployment/default/release-name-shop-web shop/templates/deployment.yaml:1 web(container) example/shop-web:9.9.9:18:18 pinned=[]",
+		"helm StatefulSet/release-name-db " + at + " postgres(container) postgres:16.3@" + at + " pinned=[]",
+		"helm StatefulSet/release-name-db " + at + " init-perms(init) busybox:1.36@" + at + " pinned=[]",
+		"helm Deployment/default/release-name-shop-web " + at + " web(container) example/shop-web:9.9.9@" + at + " pinned=[]",
 	}
 	if diff := cmp.Diff(want, summary(ws)); diff != "" {
 		t.Errorf("workloads (-want +got):\n%s", diff)
@@ -115,13 +116,13 @@ func TestReadErrors(t *testing.T) {
 	t.Run("bad template output keeps the good templates", func(t *testing.T) {
 		ws, err := Read(ctx, "testdata/broken", Options{})
 		if diff := cmp.Diff([]string{
-			"helm Pod/good broken/templates/good.yaml:1 app(container) example/good:1:8:14 pinned=[]",
+			"helm Pod/good testdata/broken/templates/good.yaml:2:0 app(container) example/good:1@testdata/broken/templates/good.yaml:8:14 pinned=[]",
 		}, summary(ws)); diff != "" {
 			t.Errorf("workloads (-want +got):\n%s", diff)
 		}
 		var ke *kube.Error
-		if !errors.As(err, &ke) || ke.File != "broken/templates/bad.yaml" || ke.Line == 0 {
-			t.Fatalf("error = %v, want a *kube.Error in broken/templates/bad.yaml with a line", err)
+		if !errors.As(err, &ke) || ke.File != "testdata/broken/templates/bad.yaml" || !strings.Contains(ke.Error(), "rendered line 4: ") {
+			t.Fatalf("error = %v, want a *kube.Error in testdata/broken/templates/bad.yaml naming the rendered line", err)
 		}
 	})
 	for _, tt := range []struct {
