@@ -58,6 +58,10 @@ type Container struct {
 	// Platform is the platform the source pins this container to (compose
 	// `platform:`, Dockerfile `FROM --platform=`); zero when not pinned.
 	Platform platform.Platform `json:"platform,omitzero"`
+	// UnreadPlatform is the pin as written when it names no platform
+	// archway knows (then Platform is zero): the container is judged
+	// unknown, with this as the reason, rather than dropped.
+	UnreadPlatform string `json:"unreadPlatform,omitempty"`
 }
 
 // Workload is one thing that runs containers: a Kubernetes object with a

@@ -157,6 +157,7 @@ func (f *file) service(key *yaml.Node, project string) (workload.Workload, bool,
 		Containers: []workload.Container{},
 	}
 	var pin platform.Platform
+	var unread string
 	if n := fs.platform; n != nil {
 		s, err := scalar(n, "platform")
 		if err != nil {
@@ -166,9 +167,10 @@ func (f *file) service(key *yaml.Node, project string) (workload.Workload, bool,
 			return fail(n, fmt.Errorf("platform: %w", err))
 		} else if resolved && v != "" {
 			if pin, err = platform.Parse(v); err != nil {
-				return fail(n, err)
+				unread = v // kept: judged unknown, with the pin as written
+			} else {
+				w.PinnedArchitectures = []string{pin.Architecture}
 			}
-			w.PinnedArchitectures = []string{pin.Architecture}
 		}
 	}
 	switch {
@@ -179,7 +181,7 @@ func (f *file) service(key *yaml.Node, project string) (workload.Workload, bool,
 		}
 		for _, c := range cs {
 			if c.Kind != workload.ContainerBuild && c.Platform.IsZero() {
-				c.Platform = pin
+				c.Platform, c.UnreadPlatform = pin, unread
 			}
 			w.Containers = append(w.Containers, c)
 		}
@@ -201,6 +203,8 @@ func (f *file) service(key *yaml.Node, project string) (workload.Workload, bool,
 			Image:    image,
 			Location: workload.Location{File: f.name, Line: fs.image.Line, Column: fs.image.Column},
 			Platform: pin,
+
+			UnreadPlatform: unread,
 		})
 	default:
 		return workload.Workload{}, false, nil
