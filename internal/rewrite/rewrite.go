@@ -185,6 +185,7 @@ func (f *File) load() (handler, error) {
 	f.Format = FormatKubernetes
 	k := &kubeFile{stream: s}
 	k.find()
+	f.notes = k.notes
 	return k, nil
 }
 

@@ -43,6 +43,9 @@ const (
 	ContainerSidecar   ContainerKind = "sidecar" // an init container with restartPolicy Always
 	ContainerEphemeral ContainerKind = "ephemeral"
 	ContainerBuild     ContainerKind = "build" // a Dockerfile stage that runs on the builder
+	// ContainerCustom is an image named by a field of a custom resource
+	// with no pod template (Prometheus.spec.image): its operator runs it.
+	ContainerCustom ContainerKind = "custom-resource"
 )
 
 // Container is one container of a workload and the image it runs.
@@ -85,6 +88,10 @@ type Workload struct {
 	// PodSpec is the pod template's spec for Kubernetes-shaped workloads;
 	// nil for other sources.
 	PodSpec *corev1.PodSpec `json:"-"`
+	// CustomResource is true for an object with no pod template whose
+	// fields name images (its containers are ContainerCustom): archway
+	// judges the images but does not place the object.
+	CustomResource bool `json:"customResource,omitempty"`
 	// PinnedArchitectures are the CPU architectures the workload is already
 	// constrained to (nodeSelector, required node affinity on
 	// kubernetes.io/arch, ECS runtimePlatform); nil when unconstrained.

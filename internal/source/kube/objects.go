@@ -18,7 +18,7 @@ func workloadOf(file string, o manifest.Object) (w workload.Workload, ok bool, e
 		return w, false, o.Err
 	}
 	if o.Spec == nil {
-		return w, false, nil
+		return customResource(file, o)
 	}
 	specPath := strings.Join(o.SpecPath, ".")
 	podSpec, err := workload.DecodePodSpec(o.Spec.Decode)
@@ -85,4 +85,28 @@ func containers(file string, spec *yaml.Node) ([]workload.Container, error) {
 		}
 	}
 	return out, nil
+}
+
+// customResource is the workload of an object with no pod template whose
+// fields name images; ok is false when none does.
+func customResource(file string, o manifest.Object) (w workload.Workload, ok bool, err error) {
+	if len(o.Images) == 0 {
+		return w, false, nil
+	}
+	w = workload.Workload{
+		Source:         workload.SourceKubernetes,
+		Location:       workload.Location{File: file, Line: o.Line},
+		APIVersion:     o.APIVersion,
+		Kind:           o.Kind,
+		Namespace:      o.Namespace,
+		Name:           o.Name,
+		CustomResource: true,
+	}
+	for _, f := range o.Images {
+		w.Containers = append(w.Containers, workload.Container{
+			Name: f.Path, Kind: workload.ContainerCustom, Image: f.Node.Value,
+			Location: workload.Location{File: file, Line: f.Node.Line, Column: f.Node.Column},
+		})
+	}
+	return w, true, nil
 }
