@@ -14,9 +14,9 @@ import (
 // one whose pin archway cannot read is unknown, with the pin in the reason.
 func TestAssessPlatformPins(t *testing.T) {
 	images := map[string]lookup.Result{
-		"spin:1":    {Ref: "spin:1", Entries: []lookup.Entry{{Platform: platform.Platform{OS: "wasi", Architecture: "wasm"}}}},
-		"dotnet:4":  {Ref: "dotnet:4", Entries: []lookup.Entry{{Platform: platform.Platform{OS: "windows", Architecture: "amd64"}}}},
-		"legacy:2":  {Ref: "legacy:2", Entries: []lookup.Entry{{Platform: platform.LinuxAMD64}, {Platform: platform.LinuxARM64}}},
+		"spin:1":   {Ref: "spin:1", Entries: []lookup.Entry{{Platform: platform.Platform{OS: "wasi", Architecture: "wasm"}}}},
+		"dotnet:4": {Ref: "dotnet:4", Entries: []lookup.Entry{{Platform: platform.Platform{OS: "windows", Architecture: "amd64"}}}},
+		"legacy:2": {Ref: "legacy:2", Entries: []lookup.Entry{{Platform: platform.LinuxAMD64}, {Platform: platform.LinuxARM64}}},
 	}
 	ws := []workload.Workload{
 		{Kind: "Service", Name: "spin", Containers: []workload.Container{{Name: "spin", Image: "spin:1", Platform: platform.MustParse("wasi/wasm")}}},
