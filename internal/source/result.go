@@ -67,13 +67,9 @@ func Merge(rs ...Result) Result {
 	}
 	builtBy := map[string]string{}
 	for _, w := range all.Workloads {
-		if w.Source != workload.SourceCompose {
-			continue
-		}
-		for _, c := range w.Containers {
-			file := filepath.Clean(c.Location.File)
-			if _, ok := builtBy[file]; !ok && c.Location.File != "" && c.Location.File != w.Location.File {
-				builtBy[file] = w.Name // a Dockerfile the service builds
+		for _, b := range w.Builds {
+			if _, ok := builtBy[filepath.Clean(b)]; !ok {
+				builtBy[filepath.Clean(b)] = w.Name
 			}
 		}
 	}

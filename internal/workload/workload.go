@@ -88,6 +88,9 @@ type Workload struct {
 	// PodSpec is the pod template's spec for Kubernetes-shaped workloads;
 	// nil for other sources.
 	PodSpec *corev1.PodSpec `json:"-"`
+	// Builds are the Dockerfiles the workload builds (a compose service's
+	// build:), as paths like Location.File.
+	Builds []string `json:"builds,omitempty"`
 	// CustomResource is true for an object with no pod template whose
 	// fields name images (its containers are ContainerCustom): archway
 	// judges the images but does not place the object.

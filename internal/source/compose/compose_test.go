@@ -38,6 +38,12 @@ func svc(project, name string, loc workload.Location, pinned []string, cs ...wor
 	}
 }
 
+// built is w building the given Dockerfiles.
+func built(w workload.Workload, dockerfiles ...string) workload.Workload {
+	w.Builds = dockerfiles
+	return w
+}
+
 func ctr(name string, kind workload.ContainerKind, image string, loc workload.Location, p platform.Platform) workload.Container {
 	return workload.Container{Name: name, Kind: kind, Image: image, Location: loc, Platform: p}
 }
@@ -63,11 +69,13 @@ func TestRead(t *testing.T) {
 					ctr("queue", regular, "demo/queue:1.1", at(shop, 13, 12), none)),
 				svc("shop", "sidecar", at(shop, 15, 3), nil,
 					ctr("sidecar", regular, "demo/sidecar:1.0", at(shop, 4, 10), none)),
-				svc("shop", "web", at(shop, 18, 3), []string{"amd64"},
+				built(svc("shop", "web", at(shop, 18, 3), []string{"amd64"},
 					ctr("assets", build, "node:20", at("testdata/shop/web/Dockerfile", 1, 0), none),
 					ctr("stage-1", regular, "nginx:1.27-alpine", at("testdata/shop/web/Dockerfile", 4, 0), amd64)),
-				svc("shop", "worker", at(shop, 23, 3), nil,
+					"testdata/shop/web/Dockerfile"),
+				built(svc("shop", "worker", at(shop, 23, 3), nil,
 					ctr("release", regular, "demo/worker:1.0", at("testdata/shop/worker/docker/Worker.Dockerfile", 2, 0), none)),
+					"testdata/shop/worker/docker/Worker.Dockerfile"),
 				svc("shop", "inline", at(shop, 33, 3), nil,
 					ctr("build", build, "golang:1.23", at(shop, 36, 0), none),
 					ctr("stage-1", regular, "demo/edge-agent:0.9", at(shop, 37, 0), none)),
