@@ -63,7 +63,7 @@ func TestScanChartKubeVersion(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
 	writeFiles(t, dir, map[string]string{
-		"chart/Chart.yaml": "apiVersion: v2\nname: api\nversion: 1.0.0\nkubeVersion: \">=1.25.0-0\"\n",
+		"chart/Chart.yaml":  "apiVersion: v2\nname: api\nversion: 1.0.0\nkubeVersion: \">=1.25.0-0\"\n",
 		"chart/values.yaml": "image: " + host + "/demo/api:2.1\n",
 		"chart/templates/deployment.yaml": "apiVersion: apps/v1\nkind: {{ if .Capabilities.APIVersions.Has \"argoproj.io/v1alpha1/Rollout\" }}Rollout{{ else }}Deployment{{ end }}\n" +
 			"metadata:\n  name: api\nspec:\n  template:\n    spec:\n      containers:\n        - name: api\n          image: {{ .Values.image }}\n",
