@@ -89,6 +89,7 @@ func Merge(rs ...Result) Result {
 	}
 	all.Workloads = kept
 	all.walkedDockerfiles = nil
+	all.Notes = uniqueFirst(all.Notes)
 	return all
 }
 
@@ -109,6 +110,20 @@ func (r Result) Summary() string {
 		parts = append(parts, sk.String())
 	}
 	return fmt.Sprintf("%s, %d skipped (%s)", s, len(r.Skipped), strings.Join(parts, "; "))
+}
+
+// uniqueFirst keeps the first of equal strings, in order: a base that
+// two overlays build warns once.
+func uniqueFirst(s []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, v := range s {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 func plural(n int, one, many string) string {

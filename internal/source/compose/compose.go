@@ -168,7 +168,7 @@ func (f *file) service(key *yaml.Node, project string) (workload.Workload, bool,
 		} else if resolved && v != "" {
 			if pin, err = platform.Parse(v); err != nil {
 				unread = v // kept: judged unknown, with the pin as written
-			} else {
+			} else if pin.Architecture != "wasm" { // not a node architecture
 				w.PinnedArchitectures = []string{pin.Architecture}
 			}
 		}

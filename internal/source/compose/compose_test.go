@@ -309,7 +309,7 @@ func TestReadPlatforms(t *testing.T) {
 		t.Errorf("containers (-want +got):\n%s", diff)
 	}
 	// edge builds FROM scratch: no image to judge, but the service is kept.
-	if diff := cmp.Diff([]string{"api[]", "edge[wasm]", "spin[wasm]", "reports[amd64]", "legacy[]", "db[]"}, names); diff != "" {
+	if diff := cmp.Diff([]string{"api[]", "edge[]", "spin[]", "reports[amd64]", "legacy[]", "db[]"}, names); diff != "" {
 		t.Errorf("services (-want +got):\n%s", diff)
 	}
 }
