@@ -102,9 +102,12 @@ func Place(ctx context.Context, l Lookuper, paths []string, o PlaceOptions) (Pla
 		if err == nil {
 			var f *rewrite.File
 			if f, err = rewrite.Parse(in.path, data); err == nil {
-				if len(f.Targets()) > 0 {
+				switch {
+				case len(f.Targets()) > 0:
 					files = append(files, parsed{in, data, f})
 					refs = append(refs, f.Images()...)
+				case len(f.Notes()) > 0: // custom resources left alone, say
+					res.add(PlacedFile{Path: in.path, Notes: f.Notes()})
 				}
 				continue
 			}

@@ -197,3 +197,28 @@ func TestScanSARIFSchema(t *testing.T) {
 		t.Errorf("no result opens chart/templates/deployment.yaml:\n%s", got.stdout)
 	}
 }
+
+// TestPlaceCustomResources: place leaves a monitoring stack's custom
+// resources alone and says so, one note each.
+func TestPlaceCustomResources(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "source", "kube", "testdata", "operators", "monitoring.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	t.Chdir(dir)
+	writeFiles(t, dir, map[string]string{"monitoring.yaml": string(data)})
+	got := runArchway(t.Context(), "", "place", "--dry-run", "--no-cache", "monitoring.yaml")
+	if got.code != ExitOK || got.stdout != "" {
+		t.Errorf("exit %d, stdout %q; want 0 and no diff", got.code, got.stdout)
+	}
+	for _, want := range []string{
+		"monitoring.yaml: note: line 2: Prometheus main: a custom resource naming images (spec.image, spec.thanos.image) with no pod template, left alone: its operator schedules the pods",
+		"monitoring.yaml: note: line 19: Alertmanager main:",
+		"monitoring.yaml: note: line 47: Database orders:",
+	} {
+		if !strings.Contains(got.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, got.stderr)
+		}
+	}
+}

@@ -113,6 +113,10 @@ func Parse(name string, data []byte) (*File, error) {
 	return f, nil
 }
 
+// Notes are what Parse noticed that is not a target, such as custom
+// resources that name images but are placed by their operator.
+func (f *File) Notes() []string { return slices.Clone(f.notes) }
+
 // Targets returns the placeable things in f, in file order.
 func (f *File) Targets() []Target { return slices.Clone(f.targets) }
 
