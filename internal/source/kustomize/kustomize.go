@@ -64,7 +64,13 @@ func Build(dir string) ([]byte, []string, error) {
 // build runs kustomize on dir; origins asks for origin annotations.
 func build(dir string, origins bool) ([]byte, []string, error) {
 	fs := &fixingFS{FileSystem: filesys.MakeFsOnDisk(), origins: origins}
-	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
+	opts := krusty.MakeDefaultOptions()
+	if hasSortOptions(dir) {
+		// The file's order wins over any option; saying none would make
+		// kustomize log a warning to the process's stderr.
+		opts.Reorder = krusty.ReorderOptionUnspecified
+	}
+	k := krusty.MakeKustomizer(opts)
 	m, err := k.Run(fs, dir)
 	for i, w := range fs.warnings {
 		fs.warnings[i] = relativePaths(w, dir)
@@ -122,6 +128,13 @@ func (f *fixingFS) ReadFile(path string) ([]byte, error) {
 		return data, nil
 	}
 	return fixed, nil
+}
+
+// hasSortOptions reports whether the kustomization in dir sets sortOptions.
+func hasSortOptions(dir string) bool {
+	_, data := kustomizationFile(dir)
+	var k types.Kustomization
+	return data != nil && k.Unmarshal(data) == nil && k.SortOptions != nil
 }
 
 // dirFS resolves relative paths against dir: kustomize's fix reads the

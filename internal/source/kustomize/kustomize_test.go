@@ -1,7 +1,9 @@
 package kustomize
 
 import (
+	"bytes"
 	"fmt"
+	"log"
 	"os"
 	"path/filepath"
 	"strings"
@@ -171,5 +173,35 @@ func TestReadErrors(t *testing.T) {
 	}
 	if _, _, err := Read(abs); err == nil || !strings.Contains(err.Error(), abs) {
 		t.Errorf("error = %v, want the absolute input %s kept", err, abs)
+	}
+}
+
+// TestBuildSortOptions: a kustomization's own sortOptions are applied, and
+// kustomize has no reason to log about the order option.
+func TestBuildSortOptions(t *testing.T) {
+	dir := t.TempDir()
+	for name, data := range map[string]string{
+		"kustomization.yaml": "resources: [a.yaml]\nsortOptions:\n  order: legacy\n",
+		"a.yaml":             "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: z}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !hasSortOptions(dir) {
+		t.Fatal("hasSortOptions = false")
+	}
+	var logged bytes.Buffer // kustomize logs through the standard logger
+	log.SetOutput(&logged)
+	defer log.SetOutput(os.Stderr)
+	out, _, err := Build(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if logged.Len() > 0 {
+		t.Errorf("kustomize logged: %s", logged.String())
+	}
+	if !strings.HasPrefix(string(out), "apiVersion: v1\nkind: Namespace") {
+		t.Errorf("legacy order not applied (Namespace first):\n%s", out)
 	}
 }
