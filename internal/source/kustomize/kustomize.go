@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/types"
@@ -95,7 +94,6 @@ func build(dir string, origins bool) ([]byte, []string, error) {
 type fixingFS struct {
 	filesys.FileSystem
 	origins  bool
-	mu       sync.Mutex
 	warnings []string
 }
 
@@ -110,11 +108,9 @@ func (f *fixingFS) ReadFile(path string) ([]byte, error) {
 		return data, nil // kustomize reports it
 	}
 	if ws := k.CheckDeprecatedFields(); ws != nil {
-		f.mu.Lock()
 		for _, w := range *ws {
 			f.warnings = append(f.warnings, filepath.Clean(path)+": "+strings.TrimPrefix(w, "# Warning: "))
 		}
-		f.mu.Unlock()
 	}
 	k.FixKustomization()
 	if k.FixKustomizationPreMarshalling(dirFS{f.FileSystem, filepath.Dir(path)}) != nil {
