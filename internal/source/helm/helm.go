@@ -66,16 +66,16 @@ func Read(ctx context.Context, path string, opts Options) ([]workload.Workload, 
 	if err != nil {
 		return nil, fmt.Errorf("helm: loading chart %s: %w", path, err)
 	}
+	srcs := templates(chrt, path)
 	files, err := Render(chrt, opts)
 	if err != nil {
-		return nil, fmt.Errorf("helm: chart %s: %w", path, err)
+		return nil, fmt.Errorf("helm: chart %s: %w", path, onDisk(err, srcs))
 	}
 	names := make([]string, 0, len(files))
 	for name := range files {
 		names = append(names, name)
 	}
 	slices.Sort(names)
-	srcs := templates(chrt, path)
 	var out []workload.Workload
 	var errs []error
 	for _, name := range names {

@@ -1,6 +1,7 @@
 package helm
 
 import (
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -194,3 +195,29 @@ func approximate(file string, candidates []int) workload.Location {
 	}
 	return workload.Location{File: file, Line: line, Approximate: true}
 }
+
+// onDisk rewrites the template names in a render error ("(web/templates/
+// x.yaml:3:15)") to the template files on disk.
+func onDisk(err error, srcs map[string]template) error {
+	msg := err.Error()
+	names := slices.Collect(maps.Keys(srcs))
+	slices.SortFunc(names, func(a, b string) int { return len(b) - len(a) }) // longest first
+	for _, name := range names {
+		if src := srcs[name]; src.data != nil {
+			msg = strings.ReplaceAll(msg, "("+name+":", "("+src.file+":")
+		}
+	}
+	if msg == err.Error() {
+		return err
+	}
+	return &renamedError{msg: msg, err: err}
+}
+
+// renamedError is err with its template names made file paths.
+type renamedError struct {
+	msg string
+	err error
+}
+
+func (e *renamedError) Error() string { return e.msg }
+func (e *renamedError) Unwrap() error { return e.err }

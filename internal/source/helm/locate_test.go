@@ -168,3 +168,20 @@ func TestReadPackagedSubchart(t *testing.T) {
 		t.Errorf("first finding = %q, want %q", got, want)
 	}
 }
+
+// TestReadRenderErrorNamesFile: a template that fails to render is named
+// by its file on disk, as findings are.
+func TestReadRenderErrorNamesFile(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "web")
+	if err := os.CopyFS(dir, os.DirFS("testdata/web")); err != nil {
+		t.Fatal(err)
+	}
+	tpl := filepath.Join(dir, "templates", "cronjob.yaml")
+	if err := os.WriteFile(tpl, []byte("kind: CronJob\nname: {{ required \"cleanup.name is required\" .Values.cleanup }}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Read(context.Background(), dir, Options{})
+	if err == nil || !strings.Contains(err.Error(), "("+tpl+":2:") || !strings.Contains(err.Error(), "cleanup.name is required") {
+		t.Errorf("error = %v, want it to name %s:2", err, tpl)
+	}
+}
