@@ -91,6 +91,12 @@ Exit status:
   # An HTML report to share
   archway scan --output-file report.html deploy/
 
+  # A chart rendered for the cluster's Kubernetes version and its CRDs, as helm template
+  archway scan charts/web --kube-version 1.30.0 --api-versions monitoring.coreos.com/v1
+
+  # A pipeline whose path may hold nothing yet
+  archway scan --allow-empty generated/
+
   # Force the kind when detection cannot tell (e.g. JSON that is an ECS task definition)
   archway scan --kind ecs taskdefs/`,
 		RunE: func(cmd *cobra.Command, args []string) error {
