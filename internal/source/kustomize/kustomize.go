@@ -46,9 +46,10 @@ func Read(dir string) ([]workload.Workload, []string, error) {
 	ws, err := kube.Parse(name, data)
 	origins := originsOf(name, data)
 	entries := imageEntries(dir)
+	files := resourceFiles{}
 	for i := range ws {
 		ws[i].Source = workload.SourceKustomize
-		locate(&ws[i], dir, origins[objectKey(ws[i].Kind, ws[i].Namespace, ws[i].Name)], entries)
+		locate(&ws[i], dir, origins[objectKey(ws[i].Kind, ws[i].Namespace, ws[i].Name)], entries, files)
 	}
 	return ws, warnings, err
 }

@@ -89,7 +89,7 @@ func kustomizationFile(dir string) (string, []byte) {
 // them from (or, without an origin, at the kustomization file, the line
 // marked approximate); an image that an images: entry set is located at
 // that entry.
-func locate(w *workload.Workload, dir string, or origin, entries []imageEntry) {
+func locate(w *workload.Workload, dir string, or origin, entries []imageEntry, files resourceFiles) {
 	if or.Path == "" || or.Repo != "" {
 		file, _ := kustomizationFile(dir)
 		if or.ConfiguredIn != "" && or.Repo == "" {
@@ -102,7 +102,7 @@ func locate(w *workload.Workload, dir string, or origin, entries []imageEntry) {
 		return
 	}
 	file := filepath.Join(dir, or.Path)
-	src := sourceWorkload(file, *w)
+	src := sourceWorkload(files.read(file), *w)
 	w.Location = workload.Location{File: file, Line: 1, Approximate: true}
 	if src != nil {
 		w.Location = src.Location
@@ -126,15 +126,26 @@ func locate(w *workload.Workload, dir string, or origin, entries []imageEntry) {
 	}
 }
 
-// sourceWorkload finds w as written in file: the object of the same kind
-// whose name w's name contains (namePrefix and nameSuffix added), the
-// longest such name.
-func sourceWorkload(file string, w workload.Workload) *workload.Workload {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return nil
+// resourceFiles are the workloads of the resource files read so far, so
+// that a file holding many objects is parsed once.
+type resourceFiles map[string][]workload.Workload
+
+// read returns the workloads written in file (none when it cannot be read).
+func (r resourceFiles) read(file string) []workload.Workload {
+	ws, ok := r[file]
+	if !ok {
+		if data, err := os.ReadFile(file); err == nil {
+			ws, _ = kube.Parse(file, data)
+		}
+		r[file] = ws
 	}
-	ws, _ := kube.Parse(file, data)
+	return ws
+}
+
+// sourceWorkload finds w among ws, as written in its resource file: the
+// object of the same kind whose name w's name contains (namePrefix and
+// nameSuffix added), the longest such name.
+func sourceWorkload(ws []workload.Workload, w workload.Workload) *workload.Workload {
 	var best *workload.Workload
 	for i := range ws {
 		s := &ws[i]
