@@ -223,3 +223,26 @@ func TestReadComponent(t *testing.T) {
 		t.Errorf("error %v is an unknown kind", err)
 	}
 }
+
+// TestReadDockerfileNamed: a Dockerfile named as an input is reported on
+// its own even when a compose service named beside it builds it: only a
+// walk leaves it to the service.
+func TestReadDockerfileNamed(t *testing.T) {
+	realTree(t)
+	r := readInputs(t.Context(), []string{"app/compose.yaml", "app/api/Dockerfile"})
+	var got []string
+	for _, w := range r.Workloads {
+		got = append(got, w.ID())
+	}
+	want := []string{
+		"Service/storefront/api", "Service/storefront/edge", "Service/storefront/spin",
+		"Service/storefront/reports", "Service/storefront/legacy", "Service/storefront/db",
+		"Dockerfile/app/api/Dockerfile",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("workloads (-want +got):\n%s", diff)
+	}
+	if len(r.Skipped) != 0 {
+		t.Errorf("skipped %q, want nothing", r.Skipped)
+	}
+}
