@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/archwaydev/archway/internal/workload"
 )
@@ -203,5 +205,30 @@ func TestBuildSortOptions(t *testing.T) {
 	}
 	if !strings.HasPrefix(string(out), "apiVersion: v1\nkind: Namespace") {
 		t.Errorf("legacy order not applied (Namespace first):\n%s", out)
+	}
+}
+
+// TestFixedBuildsTheSame: the kustomizations archway hands kustomize,
+// fixed, build exactly what the files as written build (kustomize prints
+// its deprecation warnings for the latter, in this test's output).
+func TestFixedBuildsTheSame(t *testing.T) {
+	for _, dir := range []string{"testdata/shop/overlays/prod", "testdata/shop/base", "testdata/overlays/prod"} {
+		t.Run(dir, func(t *testing.T) {
+			m, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := m.AsYaml()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _, err := Build(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(string(want), string(got)); diff != "" {
+				t.Errorf("build output (-as written +fixed):\n%s", diff)
+			}
+		})
 	}
 }
