@@ -8,6 +8,8 @@
 #   start_registry        Debian docker-registry on a free loopback port → $reg
 #   start_proxy UPSTREAM  bench/latencyproxy in front of UPSTREAM (host:port),
 #                         DELAY_MS each way, built to $work/latencyproxy → $proxy
+#   install_peers         crane and regctl at pinned versions, installed once
+#                         into bench/check/.bin → $bin
 
 bench_setup() {
   bench_name=$1
@@ -80,4 +82,26 @@ start_proxy() {
   for _ in $(seq 100); do [[ -s $work/proxy.addr ]] && break; sleep 0.1; done
   [[ -s $work/proxy.addr ]] || { echo "latencyproxy did not start" >&2; return 1; }
   proxy=$(cat "$work/proxy.addr")
+}
+
+# The peer tools the benchmarks compare with, at pinned versions.
+CRANE_VERSION=v0.22.1
+REGCTL_VERSION=v0.11.7
+
+# install_peer NAME PACKAGE VERSION installs PACKAGE@VERSION into $bin
+# unless the binary there is that version already.
+install_peer() {
+  local have=""
+  [[ -x $bin/$1 ]] && have=$(go version -m "$bin/$1" 2>/dev/null | awk '$1 == "mod" {print $3; exit}')
+  if [[ $have != "$3" ]]; then
+    log "go install $2@$3"
+    GOBIN=$bin GOFLAGS= go install "$2@$3"
+  fi
+}
+
+install_peers() {
+  bin=$root/bench/check/.bin
+  mkdir -p "$bin"
+  install_peer crane github.com/google/go-containerregistry/cmd/crane "$CRANE_VERSION"
+  install_peer regctl github.com/regclient/regclient/cmd/regctl "$REGCTL_VERSION"
 }

@@ -24,26 +24,11 @@ N=${N:-1000}
 JOBS=${JOBS:-32}
 PEER_JOBS=${PEER_JOBS:-8}
 DELAY_MS=${DELAY_MS:-25}
-CRANE_VERSION=v0.22.1
-REGCTL_VERSION=v0.11.7
-
-bin=$root/bench/check/.bin
 # shellcheck source=bench/lib.sh
 source "$root/bench/lib.sh"
 bench_setup check
 
-# --- peers, at pinned versions -------------------------------------------
-install_peer() { # name package version
-  local have=""
-  [[ -x $bin/$1 ]] && have=$(go version -m "$bin/$1" 2>/dev/null | awk '$1 == "mod" {print $3; exit}')
-  if [[ $have != "$3" ]]; then
-    log "go install $2@$3"
-    GOBIN=$bin GOFLAGS= go install "$2@$3"
-  fi
-}
-mkdir -p "$bin"
-install_peer crane github.com/google/go-containerregistry/cmd/crane "$CRANE_VERSION"
-install_peer regctl github.com/regclient/regclient/cmd/regctl "$REGCTL_VERSION"
+install_peers
 
 # --- archway and the helpers ----------------------------------------------
 log "building archway, latencyproxy, populate"
@@ -75,7 +60,7 @@ measure() { # role label command...   role: archway (the measured run), extra or
   printf '%s\t%s\t%d\t%d\t%d\n' "$role" "$label" $(( (end - start) / 1000000 )) "$reqs" "$rc" >>"$results"
   log "$label: $(( (end - start) / 1000000 )) ms, $reqs requests, exit $rc"
 }
-run_archway() { "$work/archway" check -f "$work/refs.txt" "$@" -o json --jobs "$JOBS" >"$work/archway.json"; }
+run_archway() { "$work/archway" check -f "$work/refs.txt" "$@" -o json --jobs "$JOBS" --jobs-per-registry "$JOBS" >"$work/archway.json"; }
 run_crane() { xargs -P "$PEER_JOBS" -n 1 "$bin/crane" manifest <"$work/refs.txt" >/dev/null; }
 run_regctl() { HOME=$work/regctl-home xargs -P "$PEER_JOBS" -n 1 "$bin/regctl" manifest get <"$work/refs.txt" >/dev/null; }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/archwaydev/archway/internal/rewrite"
+	"github.com/archwaydev/archway/internal/source/compose"
 	"github.com/archwaydev/archway/internal/source/kube"
 	"github.com/archwaydev/archway/internal/source/kustomize"
 )
@@ -28,6 +29,10 @@ const (
 	PlaceOutDir                      // write placed copies under OutDir
 	PlacePostRender                  // read a stream, write it placed (Helm --post-renderer)
 )
+
+// parser reads the files to place; compose services are read as scan
+// reads them.
+var parser = rewrite.Parser{Compose: compose.Parse}
 
 // MaxStdin bounds what PostRender reads.
 const MaxStdin = 256 << 20
@@ -71,9 +76,11 @@ type PlaceResult struct {
 	Skipped []string
 	// Changed counts the workloads placed (or, for dry runs, that would
 	// be): in the writing modes, only those whose file was written.
-	// Unplaced counts workloads skipped for an unknown image; Failed the
-	// files and objects that could not be read, parsed or written.
-	Changed, Unplaced, Failed int
+	// Unplaced counts workloads skipped for an unknown image; Blocked those
+	// no placement is right for (no cluster architecture runs every
+	// container, or their own constraint conflicts); Failed the files and
+	// objects that could not be read, parsed or written.
+	Changed, Unplaced, Blocked, Failed int
 }
 
 // Place places the manifest files and directories at paths (directories
@@ -101,7 +108,7 @@ func Place(ctx context.Context, l Lookuper, paths []string, o PlaceOptions) (Pla
 		data, err := os.ReadFile(in.path)
 		if err == nil {
 			var f *rewrite.File
-			if f, err = rewrite.Parse(in.path, data); err == nil {
+			if f, err = parser.Parse(in.path, data); err == nil {
 				switch {
 				case len(f.Targets()) > 0:
 					files = append(files, parsed{in, data, f})
@@ -136,7 +143,7 @@ func PostRender(ctx context.Context, l Lookuper, in io.Reader, o PlaceOptions) (
 	if len(data) > MaxStdin {
 		return PlaceResult{}, fmt.Errorf("stdin is larger than %d MiB", MaxStdin>>20)
 	}
-	f, err := rewrite.Parse("stdin", data)
+	f, err := parser.Parse("stdin", data)
 	if err != nil {
 		return PlaceResult{}, err
 	}
@@ -164,6 +171,8 @@ func (r *PlaceResult) add(f PlacedFile) {
 			r.Failed++
 		case c.Skipped != "":
 			r.Unplaced++
+		case c.Blocked:
+			r.Blocked++
 		case c.Changed && f.Err == nil:
 			r.Changed++
 		}
@@ -285,7 +294,7 @@ func placeKustomization(ctx context.Context, l Lookuper, dir string, o PlaceOpti
 	if err != nil {
 		return nil, notes, err
 	}
-	f, err := rewrite.Parse(kustomize.DisplayName(dir), built)
+	f, err := parser.Parse(kustomize.DisplayName(dir), built)
 	if err != nil {
 		return nil, notes, err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/archwaydev/archway/internal/assess"
 	"github.com/archwaydev/archway/internal/lookup"
+	"github.com/archwaydev/archway/internal/nodes"
 	"github.com/archwaydev/archway/internal/platform"
 	"github.com/archwaydev/archway/internal/source"
 	"github.com/archwaydev/archway/internal/source/cluster"
@@ -47,7 +48,7 @@ type ScanResult struct {
 	Inputs source.Result
 	// Census is the cluster's nodes; nil without Cluster or when they
 	// could not be read (then Errs says why).
-	Census *cluster.Census
+	Census *nodes.Census
 	// Context is the kubeconfig context read, with Cluster.
 	Context string
 }
@@ -110,7 +111,7 @@ func readAndLookUp(ctx context.Context, rs []reader, l Lookuper, jobs int, progr
 
 // readCluster reads a cluster's workloads and node census. A census that
 // fails is reported in errs; the workloads read are still returned.
-func readCluster(ctx context.Context, c cluster.Config) ([]workload.Workload, *cluster.Census, string, []error) {
+func readCluster(ctx context.Context, c cluster.Config) ([]workload.Workload, *nodes.Census, string, []error) {
 	conn, err := cluster.Connect(c)
 	if err != nil {
 		return nil, nil, "", []error{fmt.Errorf("--cluster: %w", err)}
@@ -120,7 +121,7 @@ func readCluster(ctx context.Context, c cluster.Config) ([]workload.Workload, *c
 	if err != nil {
 		errs = append(errs, fmt.Errorf("cluster %q: %w", conn.Context, err))
 	}
-	n, err := cluster.Nodes(ctx, conn.Client)
+	n, err := nodes.ReadCensus(ctx, conn.Client)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("cluster %q: %w", conn.Context, err))
 		return ws, nil, conn.Context, errs

@@ -33,6 +33,13 @@ starts a comment, '-' reads stdin). Output is a table on a terminal and JSON
 otherwise; -o forces either. Credentials come from ~/.docker/config.json and
 its credential helpers (ECR, GCR, ACR, ...), or --username/--password-stdin.
 
+Registries that meter pulls (Docker Hub's ratelimit-limit headers) are not
+overdrawn: at --pull-reserve the remaining lookups there are unknown (rate
+limited) at once, with one note on how to raise the quota. Mirrors
+(--registry-mirror, Docker's daemon.json registry-mirrors, containerd's
+hosts.toml) are asked by digest after a free HEAD at the origin, and what
+they return is verified. -v adds what was spent per registry.
+
 Exit status (decided after every image is reported):
   0  every image supports every target platform
   1  at least one image is unsupported (a definite "no" wins over unknown)
@@ -51,6 +58,9 @@ Exit status (decided after every image is reported):
   # JSON for scripts
   archway check -o json -f images.txt | jq -r '.images[] | select(.verdict != "supported") | .ref'
 
+  # Docker Hub images through a pull-through mirror, no pulls spent at Docker Hub
+  archway check --registry-mirror docker.io=mirror.gcr.io -f images.txt
+
   # Explicit credentials for a private registry
   echo "$TOKEN" | archway check --username me --password-stdin registry.example.com/team/app:1.0`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -62,7 +72,7 @@ Exit status (decided after every image is reported):
 	f.StringArrayVarP(&o.files, "file", "f", nil, "read image references from `FILE`, one a line ('-' for stdin); repeatable")
 	addRegistryFlags(f, &o.reg, "the first image")
 	f.StringVarP(&o.output, "output", "o", "", "output format: table or json (default: table on a terminal, else json)")
-	f.BoolVarP(&o.verbose, "verbose", "v", false, "show each platform's manifest digest in the table")
+	f.BoolVarP(&o.verbose, "verbose", "v", false, "show each platform's manifest digest, and what was spent per registry, in the table")
 	return cmd
 }
 
@@ -98,7 +108,11 @@ func runCheck(cmd *cobra.Command, args []string, o checkOptions) error {
 	}
 	rep := app.Check(ctx, client, refs, app.CheckOptions{Targets: targets, Jobs: o.reg.jobs,
 		Progress: report.NewProgress(cmd.ErrOrStderr(), isTerminal(cmd.ErrOrStderr()))})
-	if err := report.RenderCheck(cmd.OutOrStdout(), format, rep, o.verbose); err != nil {
+	if err := interrupted(ctx); err != nil {
+		return err
+	}
+	writeNotes(cmd.ErrOrStderr(), client.Notes())
+	if err := report.RenderCheck(cmd.OutOrStdout(), format, rep, o.verbose, client.Stats()...); err != nil {
 		return withCode(ExitError, fmt.Errorf("check: writing the report: %w", err))
 	}
 	if code := report.CheckExitCode(rep); code != ExitOK {

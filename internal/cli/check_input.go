@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -24,39 +25,67 @@ func readImageInputs(args, files []string, stdin io.Reader) ([]imageInput, error
 	for i, a := range args {
 		in = append(in, imageInput{ref: strings.TrimSpace(a), source: fmt.Sprintf("argument %d", i+1)})
 	}
+	var bad []error
 	for _, f := range files {
-		got, err := readRefFile(f, stdin)
+		got, badLines, err := readRefFile(f, stdin)
 		if err != nil {
 			return nil, err
 		}
 		in = append(in, got...)
+		bad = append(bad, badLines...)
 	}
 	seen := map[string]bool{}
 	out := in[:0]
 	for _, i := range in {
-		if _, err := name.ParseReference(i.ref); err != nil {
-			return nil, fmt.Errorf("%s: bad image reference %q: %w", i.source, i.ref, err)
+		if err := checkReference(i.ref); err != nil {
+			bad = append(bad, fmt.Errorf("%s: %w", i.source, err))
+			continue
 		}
 		if !seen[i.ref] {
 			seen[i.ref] = true
 			out = append(out, i)
 		}
 	}
+	if len(bad) > 0 {
+		return nil, errors.Join(bad...) // every bad line, not only the first
+	}
 	return out, nil
 }
 
-// readRefFile reads the references in file ("-" for stdin).
-func readRefFile(file string, stdin io.Reader) ([]imageInput, error) {
+// checkReference parses ref as lookups will, with a clearer word for the
+// mistakes people make.
+func checkReference(ref string) error {
+	if _, err := name.ParseReference(ref); err != nil {
+		repo, _, _ := strings.Cut(ref, "@")
+		if i := strings.LastIndex(repo, ":"); i > strings.LastIndex(repo, "/") {
+			repo = repo[:i] // drop the tag
+		}
+		path := repo
+		if host, rest, ok := strings.Cut(repo, "/"); ok && (strings.ContainsAny(host, ".:") || host == "localhost") {
+			path = rest // the registry host may have any case
+		}
+		if path != strings.ToLower(path) {
+			return fmt.Errorf("bad image reference %q: repository names must be lowercase", ref)
+		}
+		return fmt.Errorf("bad image reference %q: %w", ref, err)
+	}
+	return nil
+}
+
+// readRefFile reads the references in file ("-" for stdin); badLines are
+// the lines that are not one reference each.
+func readRefFile(file string, stdin io.Reader) (refs []imageInput, badLines []error, err error) {
 	r, label := stdin, "stdin"
 	if file != "-" {
 		f, err := os.Open(file)
 		if err != nil {
-			return nil, fmt.Errorf("reading image list: %w", err)
+			return nil, nil, fmt.Errorf("reading image list: %w", err)
 		}
 		defer f.Close()
 		r, label = f, file
 	}
 	var out []imageInput
+	var bad []error
 	sc := bufio.NewScanner(r)
 	for n := 1; sc.Scan(); n++ {
 		line := sc.Text()
@@ -68,12 +97,13 @@ func readRefFile(file string, stdin io.Reader) ([]imageInput, error) {
 			continue
 		}
 		if strings.ContainsAny(line, " \t") {
-			return nil, fmt.Errorf("%s:%d: one image reference a line, got %q", label, n, line)
+			bad = append(bad, fmt.Errorf("%s:%d: one image reference a line, got %q", label, n, line))
+			continue
 		}
 		out = append(out, imageInput{ref: line, source: fmt.Sprintf("%s:%d", label, n)})
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("reading %s: %w", label, err)
+		return nil, nil, fmt.Errorf("reading %s: %w", label, err)
 	}
-	return out, nil
+	return out, bad, nil
 }

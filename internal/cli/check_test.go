@@ -101,7 +101,19 @@ func TestCheckJSONSchema(t *testing.T) {
 				OSVersion                         string `json:"os.version"`
 			}
 		} `json:"images"`
-		Summary struct{ Supported, Unsupported, Unknown int } `json:"summary"`
+		Summary struct {
+			Supported, Unsupported, Unknown int
+			Registries                      []struct {
+				Registry                            string
+				Requests, Pulls, Heads, RateLimited int
+				Breaker                             string
+				BreakerTrips                        int
+				Quota                               struct {
+					Metered, Exhausted              bool
+					Limit, Remaining, WindowSeconds int
+				}
+			}
+		} `json:"summary"`
 	}
 	dec := json.NewDecoder(strings.NewReader(got.stdout))
 	dec.DisallowUnknownFields()
@@ -128,6 +140,10 @@ func TestCheckJSONSchema(t *testing.T) {
 	}
 	if rep.Summary.Supported != 7 || rep.Summary.Unsupported != 5 || rep.Summary.Unknown != 1 {
 		t.Errorf("summary = %+v, want 7/5/1", rep.Summary)
+	}
+	if regs := rep.Summary.Registries; len(regs) != 1 || regs[0].Registry != host || regs[0].Pulls < 13 ||
+		regs[0].Requests <= regs[0].Pulls || regs[0].Breaker != "closed" || regs[0].Quota.Metered {
+		t.Errorf("summary.registries = %+v, want one for %s with a pull per image at least, breaker closed, no quota", regs, host)
 	}
 	if got.code != ExitUnsupported {
 		t.Errorf("exit code = %d, want %d", got.code, ExitUnsupported)
@@ -164,7 +180,7 @@ func TestCheckExitCodes(t *testing.T) {
 func TestCheckUsageErrors(t *testing.T) {
 	dir := t.TempDir()
 	badList := filepath.Join(dir, "bad.txt")
-	if err := os.WriteFile(badList, []byte("# images\nnginx:1.27\n\nUPPER/Case::x\n"), 0o644); err != nil {
+	if err := os.WriteFile(badList, []byte("# images\nnginx:1.27\n\nUPPER/Case::x\nok/x:1\nbad::ref\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -180,6 +196,9 @@ func TestCheckUsageErrors(t *testing.T) {
 		{"bad jobs", "", []string{"--jobs", "0", "nginx:1.27"}, "--jobs must be at least 1"},
 		{"bad argument reference", "", []string{"nginx:1.27", "UPPER/Case::x"}, `argument 2: bad image reference "UPPER/Case::x"`},
 		{"bad reference in file", "", []string{"-f", badList}, badList + `:4: bad image reference "UPPER/Case::x"`},
+		{"every bad line is reported", "", []string{"-f", badList}, badList + `:6: bad image reference "bad::ref"`},
+		{"upper case repository", "", []string{"UPPER/case:1"}, `"UPPER/case:1": repository names must be lowercase`},
+		{"ambiguous arm", "", []string{"--platform", "arm", "nginx:1.27"}, `"arm" is ambiguous`},
 		{"two references on a line", "a:1 b:2\n", []string{"-f", "-"}, "stdin:1: one image reference a line"},
 		{"missing file", "", []string{"-f", filepath.Join(dir, "nope.txt")}, "nope.txt: no such file"},
 		{"username without password", "", []string{"--username", "me", "nginx:1.27"}, "--username needs --password-stdin"},
@@ -188,6 +207,10 @@ func TestCheckUsageErrors(t *testing.T) {
 		{"empty password", "", []string{"--username", "me", "--password-stdin", "nginx:1.27"}, "stdin was empty"},
 		{"unknown flag", "", []string{"--arch", "arm64", "nginx:1.27"}, "unknown flag: --arch"},
 		{"negative timeout", "", []string{"--timeout", "-1s", "nginx:1.27"}, "--timeout must not be negative"},
+		{"bad mirror", "", []string{"--registry-mirror", "mirror.gcr.io", "nginx:1.27"}, "want ORIGIN=MIRROR"},
+		{"mirror with a path", "", []string{"--registry-mirror", "docker.io=https://m.example/proxy", "nginx:1.27"}, "path prefix"},
+		{"bad jobs per registry", "", []string{"--jobs-per-registry", "0", "nginx:1.27"}, "--jobs-per-registry must be at least 1"},
+		{"negative pull reserve", "", []string{"--pull-reserve", "-1", "nginx:1.27"}, "--pull-reserve must not be negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -246,8 +269,25 @@ func TestCheckCache(t *testing.T) {
 	if first.code != ExitUnsupported || second.code != ExitUnsupported {
 		t.Errorf("exit codes = %d, %d, want %d twice", first.code, second.code, ExitUnsupported)
 	}
-	if diff := cmp.Diff(first.stdout, second.stdout); diff != "" {
+	// The answers are the same; what was spent differs: the cached run
+	// sends no request at all.
+	spent := func(out string) (map[string]any, any) {
+		var rep map[string]any
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatalf("decoding %q: %v", out, err)
+		}
+		sum := rep["summary"].(map[string]any)
+		regs := sum["registries"]
+		delete(sum, "registries")
+		return rep, regs
+	}
+	a, firstRegs := spent(first.stdout)
+	b, secondRegs := spent(second.stdout)
+	if diff := cmp.Diff(a, b); diff != "" {
 		t.Errorf("cached run differs (-first +second):\n%s", diff)
+	}
+	if regs, ok := secondRegs.([]any); !ok || len(regs) != 0 {
+		t.Errorf("cached run spent %v, want no request; first run spent %v", secondRegs, firstRegs)
 	}
 }
 

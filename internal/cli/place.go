@@ -70,8 +70,9 @@ Objects that are not workloads but name images (custom resources such as a
 Prometheus Operator Prometheus, whose spec.image the operator runs) are left
 alone, with a note: their placement is the operator's.
 
-Exit status: 0 done; 1 with --check when changes would be made; 2 with --check
-when nothing would change but some workload was skipped (unknown image);
+Exit status: 0 done; 1 with --check when changes would be made or a workload
+cannot be placed (no cluster architecture runs every container); 2 with
+--check when nothing would change but some workload was skipped (unknown image);
 3 usage error; 4 a file could not be read, parsed or written.`,
 		Example: `  # What would change?
   archway place --dry-run k8s/
@@ -196,6 +197,9 @@ func runPlace(cmd *cobra.Command, args []string, o placeOptions) error {
 	} else {
 		res, err = app.Place(ctx, client, args, opts)
 	}
+	if err := interrupted(ctx); err != nil {
+		return err
+	}
 	if err != nil {
 		return withCode(ExitError, fmt.Errorf("place: %w", err))
 	}
@@ -204,7 +208,7 @@ func runPlace(cmd *cobra.Command, args []string, o placeOptions) error {
 	case res.Failed > 0:
 		return withCode(ExitError, nil)
 	case mode == app.PlaceCheck:
-		if code := report.Exit(assess.Counts{NotReady: res.Changed, Unknown: res.Unplaced}, report.FailOnUnknown); code != ExitOK {
+		if code := report.Exit(assess.Counts{NotReady: res.Changed + res.Blocked, Unknown: res.Unplaced}, report.FailOnUnknown); code != ExitOK {
 			return withCode(code, nil)
 		}
 	}
@@ -219,7 +223,11 @@ func writePlaceNotes(w io.Writer, res app.PlaceResult, mode app.PlaceMode) {
 		if mode == app.PlaceDryRun || mode == app.PlaceCheck {
 			verb = "would place"
 		}
-		fmt.Fprintf(w, "archway place: %s %d workload(s); %d skipped (unknown image); %d failed\n", verb, res.Changed, res.Unplaced, res.Failed)
+		blocked := ""
+		if res.Blocked > 0 {
+			blocked = fmt.Sprintf("; %d cannot be placed (see !)", res.Blocked)
+		}
+		fmt.Fprintf(w, "archway place: %s %d workload(s); %d skipped (unknown image)%s; %d failed\n", verb, res.Changed, res.Unplaced, blocked, res.Failed)
 	}()
 	for _, s := range res.Skipped {
 		fmt.Fprintf(w, "archway place: %s\n", s)

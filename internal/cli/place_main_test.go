@@ -13,7 +13,10 @@ const execEnv = "ARCHWAY_TEST_EXEC_ARCHWAY"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(execEnv) == "1" {
-		os.Exit(Execute(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+		ctx, stop := WithSignals(context.Background()) // as cmd/archway's main does
+		code := Execute(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+		stop()
+		os.Exit(code)
 	}
 	os.Exit(m.Run())
 }

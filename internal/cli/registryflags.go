@@ -25,7 +25,19 @@ type registryFlags struct {
 	passwordStdin bool
 	registryAuth  string
 	timeout       time.Duration
+
+	jobsPerRegistry int
+	pullReserve     int
+	mirrors         []string // ORIGIN=MIRROR
+	daemonConfig    string   // Docker's daemon.json
+	containerdHosts string   // containerd's certs.d directory
 }
+
+// Where Docker and containerd keep their mirror configuration.
+const (
+	defaultDockerDaemonConfig = "/etc/docker/daemon.json"
+	defaultContainerdHostsDir = "/etc/containerd/certs.d"
+)
 
 // addRegistryFlags registers the registry flags on fs, storing into r.
 // firstWhat names what picks --username's registry when --registry-auth is
@@ -46,6 +58,11 @@ func addRegistryFlags(fs *pflag.FlagSet, r *registryFlags, firstWhat string) {
 	fs.BoolVar(&r.passwordStdin, "password-stdin", false, "read the password or token for --username from stdin")
 	fs.StringVar(&r.registryAuth, "registry-auth", "", authHelp)
 	fs.DurationVar(&r.timeout, "timeout", 10*time.Minute, "give up on lookups still running after this long (0: no limit)")
+	fs.IntVar(&r.jobsPerRegistry, "jobs-per-registry", registry.DefaultJobsPerRegistry, "requests in flight to one registry at most")
+	fs.IntVar(&r.pullReserve, "pull-reserve", 0, "pulls of a metered registry's quota (ratelimit-remaining) to leave unspent")
+	fs.StringArrayVar(&r.mirrors, "registry-mirror", nil, "`ORIGIN=MIRROR`: ask MIRROR first for ORIGIN's images, verified by digest (docker.io names Docker Hub; MIRROR is host[:port] or an http(s) URL); repeatable")
+	fs.StringVar(&r.daemonConfig, "docker-daemon-config", defaultDockerDaemonConfig, "Docker's daemon.json `FILE`, whose registry-mirrors mirror Docker Hub when it exists (\"\": none)")
+	fs.StringVar(&r.containerdHosts, "containerd-hosts-dir", defaultContainerdHostsDir, "containerd's `DIR` of <registry>/hosts.toml mirror configuration, used when it exists (\"\": none)")
 }
 
 // validate checks the registry flags on their own.
@@ -63,6 +80,19 @@ func (r registryFlags) validate() error {
 		return errors.New("--password-stdin needs --username")
 	case r.registryAuth != "" && r.username == "":
 		return errors.New("--registry-auth needs --username and --password-stdin")
+	case r.jobsPerRegistry < 1:
+		return fmt.Errorf("--jobs-per-registry must be at least 1, got %d", r.jobsPerRegistry)
+	case r.pullReserve < 0:
+		return fmt.Errorf("--pull-reserve must not be negative, got %d", r.pullReserve)
+	}
+	for _, m := range r.mirrors {
+		origin, mirror, ok := strings.Cut(m, "=")
+		if !ok || origin == "" || mirror == "" {
+			return fmt.Errorf("--registry-mirror %q: want ORIGIN=MIRROR, e.g. docker.io=mirror.gcr.io", m)
+		}
+		if _, err := registry.New(registry.WithoutCache(), registry.WithMirror(origin, mirror)); err != nil {
+			return fmt.Errorf("--registry-mirror %q: %w", m, err)
+		}
 	}
 	return nil
 }
@@ -71,7 +101,18 @@ func (r registryFlags) validate() error {
 // password from stdin when asked. firstRef picks the registry that
 // --username applies to when --registry-auth is not given.
 func (r registryFlags) options(firstRef string, stdin io.Reader) ([]registry.Option, error) {
-	opts := []registry.Option{registry.WithJobs(r.jobs), registry.WithTagTTL(r.cacheTTL)}
+	opts := []registry.Option{registry.WithJobs(r.jobs), registry.WithTagTTL(r.cacheTTL),
+		registry.WithJobsPerRegistry(r.jobsPerRegistry), registry.WithPullReserve(r.pullReserve)}
+	for _, m := range r.mirrors {
+		origin, mirror, _ := strings.Cut(m, "=")
+		opts = append(opts, registry.WithMirror(origin, mirror))
+	}
+	if r.daemonConfig != "" {
+		opts = append(opts, registry.WithDockerDaemonConfig(r.daemonConfig))
+	}
+	if r.containerdHosts != "" {
+		opts = append(opts, registry.WithContainerdHostsDir(r.containerdHosts))
+	}
 	if r.noCache {
 		opts = append(opts, registry.WithoutCache())
 	}
@@ -122,4 +163,12 @@ func (r registryFlags) withTimeout(ctx context.Context) (context.Context, contex
 		return context.WithTimeout(ctx, r.timeout)
 	}
 	return context.WithCancel(ctx)
+}
+
+// writeNotes prints the registry client's notes (a used-up quota, a
+// failing mirror, Docker Hub's anonymous quota) to w, one a line.
+func writeNotes(w io.Writer, notes []string) {
+	for _, n := range notes {
+		fmt.Fprintln(w, "note:", n)
+	}
 }

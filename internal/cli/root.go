@@ -7,6 +7,8 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/archwaydev/archway/internal/report"
 )
 
 // Exit codes shared by every command. Commands that give a verdict
@@ -48,6 +50,10 @@ func Execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
+	if msg, code, ok := interruptedCode(ctx); ok {
+		fmt.Fprintln(stderr, msg)
+		return code
+	}
 	if err == nil {
 		return ExitOK
 	}
@@ -78,7 +84,10 @@ the kubernetes.io/arch placement that keeps every pod on a node that can run it.
 Start with 'archway demo': it runs on built-in example images, no network needed.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       Version(),
+		Annotations:   map[string]string{cobra.CommandDisplayNameAnnotation: displayName(argv0())},
 	}
+	root.SetVersionTemplate("archway {{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
 	root.AddCommand(
 		newVersionCmd(),
@@ -88,7 +97,19 @@ Start with 'archway demo': it runs on built-in example images, no network needed
 		newWebhookCmd(),
 		newPlaceCmd(),
 		newIndexCmd(),
+		newNodesCmd(),
+		newVerifyCmd(),
 	)
+	for _, c := range root.Commands() {
+		switch c.Name() {
+		case "scan":
+			registerCompletions(c, report.Formats...)
+		case "check":
+			registerCompletions(c, report.Table, report.JSON)
+		default:
+			registerCompletions(c)
+		}
+	}
 	return root
 }
 

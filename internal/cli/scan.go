@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/strvals"
 
 	"github.com/archwaydev/archway/internal/app"
 	"github.com/archwaydev/archway/internal/assess"
@@ -34,6 +35,7 @@ type scanOptions struct {
 	outputFile string
 	failOn     string
 	quiet      bool
+	all        bool
 	reg        registryFlags
 }
 
@@ -115,6 +117,7 @@ Exit status:
 	f.StringVarP(&o.output, "output", "o", "", "output `FORMAT`: table, json, markdown, html, sarif (default: from --output-file's extension, else table on a terminal, else json)")
 	f.StringVar(&o.outputFile, "output-file", "", "write the report to `FILE` (atomically) instead of stdout")
 	f.StringVar(&o.failOn, "fail-on", string(report.FailOnUnknown), "`POLICY` for the exit status: unknown (not-ready → 1, unknown → 2), not-ready (only not-ready → 1), never")
+	f.BoolVar(&o.all, "all", false, "list every workload in the table and Markdown reports (default: ready ones are counted, not listed)")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress bar or notes on stderr (errors are still printed)")
 	addRegistryFlags(f, &o.reg, "")
 	return cmd
@@ -156,6 +159,11 @@ func (o scanOptions) validate(args []string, stdout io.Writer) (scanRequest, err
 	if err := o.cluster.validate(); err != nil {
 		return req, err
 	}
+	for _, set := range o.set {
+		if _, err := strvals.Parse(set); err != nil {
+			return req, fmt.Errorf("--set %q: %w (want KEY=VALUE[,KEY=VALUE])", set, err)
+		}
+	}
 	if len(args) == 0 && !o.cluster.enabled {
 		return req, errors.New("scan: nothing to scan: pass PATH arguments or --cluster (see 'archway scan --help')")
 	}
@@ -196,6 +204,10 @@ func runScan(cmd *cobra.Command, args []string, o scanOptions) error {
 		Jobs:     o.reg.jobs,
 		Progress: report.NewProgress(stderr, !o.quiet && isTerminal(stderr)),
 	})
+	if err := interrupted(ctx); err != nil {
+		return err
+	}
+	writeNotes(stderr, client.Notes())
 	for _, e := range res.Errs {
 		fmt.Fprintln(stderr, "archway: scan:", e)
 	}
@@ -208,7 +220,7 @@ func runScan(cmd *cobra.Command, args []string, o scanOptions) error {
 	if len(rep.Workloads) == 0 && len(res.Errs) == 0 && !o.allowEmpty {
 		return usageError(fmt.Errorf("scan: no workload found: %s (--allow-empty to accept an empty scan)", res.Inputs.Summary()))
 	}
-	if err := writeScanReport(stdout, o.outputFile, req.format, rep); err != nil {
+	if err := writeScanReport(stdout, o.outputFile, req.format, rep, report.WithAll(o.all)); err != nil {
 		return withCode(ExitError, fmt.Errorf("scan: writing the report: %w", err))
 	}
 	if res.Census != nil {
@@ -235,8 +247,8 @@ func runScan(cmd *cobra.Command, args []string, o scanOptions) error {
 // writeScanReport renders rep to file (replaced atomically) or, when file
 // is empty, to stdout (a table in colour on a terminal, unless NO_COLOR or
 // TERM=dumb).
-func writeScanReport(stdout io.Writer, file string, format report.Format, rep assess.Report) error {
-	opts := []report.Option{report.WithToolVersion(Version())}
+func writeScanReport(stdout io.Writer, file string, format report.Format, rep assess.Report, extra ...report.Option) error {
+	opts := append([]report.Option{report.WithToolVersion(Version())}, extra...)
 	if wd, err := os.Getwd(); err == nil {
 		opts = append(opts, report.WithBaseDir(wd))
 	}

@@ -269,6 +269,7 @@ func TestScanUsage(t *testing.T) {
 		{"bad format", []string{"-o", "xml", "k8s"}, "-o"},
 		{"-A and -n", []string{"--cluster", "-A", "-n", "x"}, "exclude each other"},
 		{"--context without --cluster", []string{"--context", "prod", "k8s"}, "only apply with --cluster"},
+		{"--set without a value", []string{"--set", "foo", "k8s"}, `--set "foo": key "foo" has no value`},
 		{"bad jobs", []string{"--jobs", "0", "k8s"}, "--jobs"},
 		{"--username without --registry-auth", []string{"--username", "me", "--password-stdin", "k8s"}, "--registry-auth"},
 	}

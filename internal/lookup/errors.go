@@ -10,17 +10,18 @@ type Cause string
 
 // The causes of a failed lookup.
 const (
-	CauseBadReference   Cause = "bad reference"   // the reference does not parse
-	CauseNotFound       Cause = "not found"       // the repository or tag does not exist
-	CauseUnauthorized   Cause = "unauthorized"    // credentials missing or refused
-	CauseRateLimited    Cause = "rate limited"    // 429 after retries
-	CauseTimeout        Cause = "timeout"         // a request or the overall deadline expired
-	CauseBadManifest    Cause = "bad manifest"    // unparsable, unknown media type, missing platform
-	CauseDigestMismatch Cause = "digest mismatch" // content does not match its digest
-	CauseTooLarge       Cause = "too large"       // manifest or config over the size cap
-	CauseServerError    Cause = "server error"    // 5xx after retries
-	CauseNetwork        Cause = "network"         // connection refused, reset, DNS, TLS
-	CauseUnknown        Cause = "unknown"         // anything else
+	CauseBadReference   Cause = "bad reference"        // the reference does not parse
+	CauseNotFound       Cause = "not found"            // the repository or tag does not exist
+	CauseUnauthorized   Cause = "unauthorized"         // credentials missing or refused
+	CauseRateLimited    Cause = "rate limited"         // 429 after retries, or the pull quota is used up
+	CauseTimeout        Cause = "timeout"              // a request or the overall deadline expired
+	CauseBadManifest    Cause = "bad manifest"         // unparsable, unknown media type, missing platform
+	CauseDigestMismatch Cause = "digest mismatch"      // content does not match its digest
+	CauseTooLarge       Cause = "too large"            // manifest or config over the size cap
+	CauseServerError    Cause = "server error"         // 5xx after retries
+	CauseNetwork        Cause = "network"              // connection refused, reset, DNS, TLS
+	CauseUnavailable    Cause = "registry unavailable" // the registry's circuit breaker is open
+	CauseUnknown        Cause = "unknown"              // anything else
 )
 
 // Error is a failed lookup of one reference.

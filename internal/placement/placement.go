@@ -78,6 +78,12 @@ type Outcome struct {
 	// Findings are problems left for a person: no architecture runs every
 	// container, a conflict with an existing pin.
 	Findings []string
+	// Blocked is true when no placement is right: no (cluster)
+	// architecture runs every container, or an existing constraint
+	// conflicts with the images. The spec is then left as it was: a pod
+	// of it cannot run on the nodes it may land on, and place --check
+	// fails on it.
+	Blocked bool
 	// Skipped is non-empty when the spec was left untouched because an
 	// image is unknown; it names the image and the cause.
 	Skipped string
@@ -114,7 +120,7 @@ func (p *placer) place(images map[string]lookup.Result) {
 	}
 	p.out.Allowed = allowed
 	if len(allowed) == 0 {
-		p.finding("no architecture runs every container")
+		p.block("no architecture runs every container")
 		return
 	}
 	cluster := normArchs(p.opts.ClusterArchs)
@@ -125,18 +131,18 @@ func (p *placer) place(images map[string]lookup.Result) {
 	pin := workload.PodArchitectures(p.spec)
 	switch {
 	case pin != nil && !subset(pin, allowed):
-		p.finding(fmt.Sprintf("existing %s constraint allows %v, but only %v runs every container: left as is", workload.ArchLabel, pin, allowed))
+		p.block(fmt.Sprintf("existing %s constraint allows %v, but only %v runs every container: left as is", workload.ArchLabel, pin, allowed))
 		return
 	case pin != nil && len(pin) == 0:
-		p.finding(fmt.Sprintf("existing %s constraints allow no architecture", workload.ArchLabel))
+		p.block(fmt.Sprintf("existing %s constraints allow no architecture", workload.ArchLabel))
 		return
 	}
 	if sel := requiredSelector(p.spec); sel != nil && len(sel.NodeSelectorTerms) == 0 {
-		p.finding("required node affinity has no node-selector terms and matches no node: left as is")
+		p.block("required node affinity has no node-selector terms and matches no node: left as is")
 		return
 	}
 	if bad := p.conflictingTerm(allowed); bad != nil {
-		p.finding(fmt.Sprintf("existing node-selector term allows %s %v, but only %v runs every container: left as is", workload.ArchLabel, bad, allowed))
+		p.block(fmt.Sprintf("existing node-selector term allows %s %v, but only %v runs every container: left as is", workload.ArchLabel, bad, allowed))
 		return
 	}
 
@@ -148,12 +154,14 @@ func (p *placer) place(images map[string]lookup.Result) {
 	case subset(cluster, allowed):
 		final = cluster
 	default:
-		p.require(allowed)
 		final = intersect(allowed, cluster)
 	}
 	if len(final) == 0 {
-		p.finding(fmt.Sprintf("no cluster architecture %v runs every container (they support %v)", cluster, allowed))
+		p.block(fmt.Sprintf("no cluster architecture %v runs every container (they support %v): left as is", cluster, allowed))
 		return
+	}
+	if pin == nil && !subset(cluster, allowed) {
+		p.require(allowed)
 	}
 	if len(final) > 1 {
 		p.prefer(final)
@@ -310,6 +318,12 @@ func (p *placer) nodeAffinity() *corev1.NodeAffinity {
 }
 
 func (p *placer) finding(s string) { p.out.Findings = append(p.out.Findings, s) }
+
+// block records a finding that leaves the spec as it was.
+func (p *placer) block(s string) {
+	p.finding(s)
+	p.out.Blocked = true
+}
 func (p *placer) summary(s string) { p.out.Summary = append(p.out.Summary, s) }
 
 type containerRef struct {

@@ -77,11 +77,9 @@ func (c *cache) digest(d string) (cached, bool) {
 	return v, true
 }
 
-// tag returns the digest a tag reference pointed to, if seen within the TTL.
-func (c *cache) tag(name string) (string, bool) {
-	if c.ttl <= 0 {
-		return "", false
-	}
+// tag returns the digest a tag reference pointed to when last seen, and
+// whether that was within the TTL.
+func (c *cache) tag(name string) (digest string, fresh bool) {
 	c.mu.Lock()
 	v, ok := c.tags[name]
 	c.mu.Unlock()
@@ -97,10 +95,7 @@ func (c *cache) tag(name string) (string, bool) {
 		return "", false
 	}
 	age := c.now().Sub(v.At)
-	if age < 0 || age > c.ttl {
-		return "", false
-	}
-	return v.Digest, true
+	return v.Digest, c.ttl > 0 && age >= 0 && age <= c.ttl
 }
 
 func (c *cache) putDigest(v cached) {

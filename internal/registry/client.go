@@ -8,7 +8,9 @@ import (
 	"runtime/debug"
 	"slices"
 	"sync"
+	"time"
 
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"golang.org/x/sync/singleflight"
@@ -25,8 +27,14 @@ type Client struct {
 	retry *retryTransport
 	cache *cache
 
+	stats    *hostStats // requests by host
+	quotas   *quotas    // pull quotas by registry and credentials
+	breakers *breakers  // circuit breakers by host
+	notes    notes
+
 	flight singleflight.Group            // in-flight lookups by canonical reference
 	pings  onceMap[*transport.Challenge] // by registry
+	auths  onceMap[authn.Authenticator]  // by repository
 	scopes onceMap[*scope]               // by repository
 }
 
@@ -36,19 +44,27 @@ func New(opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	stats := &hostStats{}
 	retry := &retryTransport{
-		inner:    o.transport,
+		inner:    &hostTransport{inner: o.transport, jobs: o.hostJobs, stats: stats},
 		attempts: o.attempts,
 		maxWait:  o.maxWait,
 		timeout:  o.requestTimeout,
 		log:      o.logger,
 	}
-	base := transport.NewUserAgent(retry, "archway")
+	brk := &breakers{failures: o.breakFailures, cooldown: o.breakCooldown, now: time.Now}
+	base := transport.NewUserAgent(&breakerTransport{inner: retry, b: brk}, "archway")
 	dir := o.cacheDir
 	if o.noCache {
 		dir = ""
 	}
-	return &Client{o: o, base: base, retry: retry, cache: newCache(dir, o.tagTTL, o.logger)}, nil
+	c := &Client{o: o, base: base, retry: retry, cache: newCache(dir, o.tagTTL, o.logger),
+		stats: stats, quotas: newQuotas(o.pullReserve), breakers: brk}
+	c.notes.log = o.logger
+	for _, n := range o.notes {
+		c.notes.add(n, n)
+	}
+	return c, nil
 }
 
 // Lookup resolves one reference. It never returns an error: a failure is in

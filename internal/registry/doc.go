@@ -20,8 +20,31 @@
 // token per repository pull scope (go-containerregistry's transport.Ping,
 // Exchange and FromToken; the transport is kept and reused), then one
 // manifest GET per index image and two (manifest, config blob) per
-// single-platform image. No HEAD requests. Identical references, and
-// spellings of the same canonical reference, are looked up once.
+// single-platform image. A cold lookup sends no HEAD. Identical
+// references, and spellings of the same canonical reference, are looked up
+// once.
+//
+// Registries as they are:
+//   - Pull quotas: a registry that reports ratelimit-limit and
+//     ratelimit-remaining (Docker Hub: "100;w=21600") has its budget kept
+//     per registry and credentials. The first manifest GET there goes
+//     alone; later ones run while the pulls left after every GET in flight
+//     stay above WithPullReserve; then lookups fail at once as
+//     CauseRateLimited and Notes says once what the quota is and how to
+//     raise it. A quota 429 (TOOMANYREQUESTS, or no Retry-After) is not
+//     retried; a minute later one GET probes the quota alone again.
+//   - Mirrors (WithMirror, WithDockerDaemonConfig, WithContainerdHostsDir)
+//     are asked for the origin's repository path: a tag is resolved with a
+//     HEAD at the origin (Docker Hub does not meter HEADs), the manifest and
+//     config are fetched by digest from the mirror and verified; a failing
+//     mirror is noted once and the origin asked.
+//   - A tag whose cached digest expired is revalidated with a HEAD: the
+//     same digest (or any digest already cached) answers with no GET.
+//   - WithJobsPerRegistry bounds requests in flight per host; after
+//     WithCircuitBreaker's count of consecutive timeouts, 5xx or network
+//     failures, a host's lookups fail at once as CauseUnavailable.
+//   - Stats and RegistryState tell what was spent per host: requests,
+//     pulls, HEADs, the quota as last seen, breaker state and trips.
 //
 // The cache (WithCacheDir, default os.UserCacheDir()/archway) maps a
 // manifest digest to its platforms forever (content-addressed) and a tag to
@@ -32,8 +55,8 @@
 // Every manifest's digest is checked against the digest asked for (the
 // reference's, or an index entry's) and the registry's Docker-Content-Digest
 // header, and a config blob against its descriptor. Manifests and configs
-// over WithMaxManifestBytes are refused without being read whole. 429, 5xx
-// and connection resets are retried (WithRetry) with backoff and jitter,
+// over WithMaxManifestBytes are refused without being read whole. 429 with
+// Retry-After, 5xx and connection resets are retried (WithRetry) with backoff and jitter,
 // honouring Retry-After up to the cap; each request is bounded by
 // WithRequestTimeout and by the caller's ctx.
 package registry

@@ -2,8 +2,10 @@ package registry
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -27,6 +29,7 @@ type scope struct {
 	repo   name.Repository
 	scheme string
 	client *http.Client
+	quota  string // the quota key: registry and credentials
 }
 
 func (c *Client) scope(ctx context.Context, repo name.Repository) (*scope, error) {
@@ -38,7 +41,7 @@ func (c *Client) scope(ctx context.Context, repo name.Repository) (*scope, error
 		if err != nil {
 			return nil, fmt.Errorf("ping %s: %w", reg.RegistryStr(), err)
 		}
-		auth, err := c.auth(ctx, repo)
+		auth, err := c.repoAuth(ctx, repo)
 		if err != nil {
 			return nil, err
 		}
@@ -53,7 +56,14 @@ func (c *Client) scope(ctx context.Context, repo name.Repository) (*scope, error
 		if err != nil {
 			return nil, fmt.Errorf("auth for %s: %w", repo.Name(), err)
 		}
-		s := &scope{repo: repo, scheme: "https", client: &http.Client{Transport: rt}}
+		cred := credID(auth)
+		s := &scope{repo: repo, scheme: "https", client: &http.Client{Transport: rt},
+			quota: quotaKey(reg.RegistryStr(), cred)}
+		if reg.RegistryStr() == name.DefaultRegistry && cred == "anonymous" && len(c.o.mirrors[name.DefaultRegistry]) == 0 {
+			c.notes.add("docker hub anonymous", "Docker Hub: these lookups are anonymous, and Docker Hub meters anonymous pulls per IP address "+
+				"(each image lookup spends one; the quota is in its ratelimit-limit header). To raise it, log in (docker login, or --username with --password-stdin), "+
+				"or pull through a mirror (--registry-mirror docker.io=MIRROR)")
+		}
 		if ch.Insecure {
 			s.scheme = "http"
 		}
@@ -74,6 +84,28 @@ func (c *Client) auth(ctx context.Context, repo name.Repository) (authn.Authenti
 		return nil, &lookup.Error{Cause: lookup.CauseUnauthorized, Err: fmt.Errorf("reading credentials for %s: %w", repo.RegistryStr(), err)}
 	}
 	return a, nil
+}
+
+// repoAuth is auth, resolved once per repository.
+func (c *Client) repoAuth(ctx context.Context, repo name.Repository) (authn.Authenticator, error) {
+	return c.auths.get(ctx, repo.Name(), func() (authn.Authenticator, error) { return c.auth(ctx, repo) })
+}
+
+// credID names credentials in a quota key without holding them: anonymous,
+// or a hash of the secrets.
+func credID(a authn.Authenticator) string {
+	if a == authn.Anonymous {
+		return "anonymous"
+	}
+	cfg, err := a.Authorization()
+	if err != nil || cfg == nil {
+		return "unknown"
+	}
+	if *cfg == (authn.AuthConfig{}) {
+		return "anonymous"
+	}
+	sum := sha256.Sum256([]byte(strings.Join([]string{cfg.Username, cfg.Password, cfg.Auth, cfg.IdentityToken, cfg.RegistryToken}, "\x00")))
+	return hex.EncodeToString(sum[:8])
 }
 
 // get fetches /v2/<repo>/<kind>/<ref> with one GET and returns its body,
@@ -103,21 +135,31 @@ type bodyError struct {
 func (e *bodyError) Error() string { return fmt.Sprintf("reading %s %s: %v", e.what, e.ref, e.err) }
 func (e *bodyError) Unwrap() error { return e.err }
 
+// getOnce sends one GET. A manifest GET passes the quota gate first: it
+// is refused when the registry's pull quota is down to the reserve.
 func (c *Client) getOnce(ctx context.Context, s *scope, kind, ref string, accept []string) ([]byte, http.Header, error) {
-	u := url.URL{Scheme: s.scheme, Host: s.repo.RegistryStr(),
-		Path: fmt.Sprintf("/v2/%s/%s/%s", s.repo.RepositoryStr(), kind, ref)}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return nil, nil, err
+	done := func(http.Header, int, bool) {}
+	if kind == "manifests" {
+		var err error
+		if done, err = c.quotas.acquire(ctx, s.quota, s.repo.RegistryStr()); err != nil {
+			c.quotaRefused(s.quota, s.repo.RegistryStr())
+			return nil, nil, err
+		}
 	}
-	if len(accept) > 0 {
-		req.Header.Set("Accept", strings.Join(accept, ", "))
-	}
-	resp, err := s.client.Do(req)
+	resp, err := c.send(ctx, s, http.MethodGet, kind, ref, accept)
 	if err != nil {
+		done(nil, 0, false)
 		return nil, nil, err
 	}
 	defer resp.Body.Close()
+	q429 := isQuota429(resp)
+	done(resp.Header, resp.StatusCode, q429)
+	if q429 {
+		c.quotaRefused(s.quota, s.repo.RegistryStr())
+		q, _ := c.quotas.snapshot(s.repo.RegistryStr())
+		return nil, nil, &lookup.Error{Cause: lookup.CauseRateLimited, StatusCode: resp.StatusCode,
+			Err: fmt.Errorf("%s answered 429: %w", s.repo.RegistryStr(), &errQuota{registry: s.repo.RegistryStr(), q: q, reserve: c.quotas.reserve})}
+	}
 	if err := transport.CheckError(resp, http.StatusOK); err != nil {
 		return nil, nil, err
 	}
@@ -137,7 +179,41 @@ func (c *Client) getOnce(ctx context.Context, s *scope, kind, ref string, accept
 	return b, resp.Header, nil
 }
 
-// classify turns any failure into a *Error with its Cause.
+// send sends one request for /v2/<repo>/<kind>/<ref> in scope s.
+func (c *Client) send(ctx context.Context, s *scope, method, kind, ref string, accept []string) (*http.Response, error) {
+	u := url.URL{Scheme: s.scheme, Host: s.repo.RegistryStr(),
+		Path: fmt.Sprintf("/v2/%s/%s/%s", s.repo.RepositoryStr(), kind, ref)}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	if len(accept) > 0 {
+		req.Header.Set("Accept", strings.Join(accept, ", "))
+	}
+	return s.client.Do(req)
+}
+
+// head resolves a tag to its digest with one manifest HEAD, which Docker
+// Hub does not meter; the answer must carry Docker-Content-Digest.
+func (c *Client) head(ctx context.Context, s *scope, tag string) (string, error) {
+	m := c.quotas.mark(s.quota)
+	resp, err := c.send(ctx, s, http.MethodHead, "manifests", tag, manifestAccept)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	c.quotas.observe(s.quota, m, resp.Header)
+	if err := transport.CheckError(resp, http.StatusOK); err != nil {
+		return "", err
+	}
+	d := resp.Header.Get("Docker-Content-Digest")
+	if alg, hexPart, ok := strings.Cut(d, ":"); !ok || alg != "sha256" || len(hexPart) != 64 || !isLowerAlnum(hexPart) {
+		return "", &lookup.Error{Cause: lookup.CauseBadManifest, Err: fmt.Errorf("HEAD %s: no usable Docker-Content-Digest (%q)", tag, d)}
+	}
+	return d, nil
+}
+
+// classify turns any failure into a *lookup.Error with its Cause.
 func classify(err error) *lookup.Error {
 	var e *lookup.Error
 	if errors.As(err, &e) {

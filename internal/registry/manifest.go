@@ -35,35 +35,129 @@ const attestationAnnotation = "vnd.docker.reference.type"
 // maxIndexDepth bounds how deeply nested indexes are followed.
 const maxIndexDepth = 4
 
-// lookup resolves r: from the cache when it can, else with one manifest GET
-// for an index and two (manifest + config) for a single-platform image.
+// lookup resolves r: from the cache when it can; else, for a tag whose
+// cached digest expired (or that has a mirror), with a HEAD at the origin
+// first, which may leave nothing more to fetch; then by digest from each
+// mirror in turn, and last from the origin with one manifest GET for an
+// index and two (manifest + config) for a single-platform image.
 func (c *Client) lookup(ctx context.Context, r name.Reference) lookup.Result {
-	res := lookup.Result{Name: r.Name()}
-	want := "" // the digest the manifest must have
+	want, stale := "", "" // the digest the manifest must have; an expired tag's
 	if d, ok := r.(name.Digest); ok {
 		want = d.DigestStr()
-	} else if d, ok := c.cache.tag(r.Name()); ok {
+	} else if d, fresh := c.cache.tag(r.Name()); fresh {
 		want = d
+	} else {
+		stale = d
 	}
 	if want != "" {
 		if v, ok := c.cache.digest(want); ok {
 			c.o.logger.Debug("registry cache hit", "ref", r.Name(), "digest", want)
-			res.Digest, res.Kind, res.MediaType, res.Entries = v.Digest, v.Kind, v.MediaType, v.Entries
-			return res
+			return cachedResult(r, v)
 		}
 	}
-
-	s, err := c.scope(ctx, r.Context())
+	origin := r.Context()
+	mirrors := c.o.mirrors[origin.RegistryStr()]
+	if tag, ok := r.(name.Tag); ok && want == "" && (stale != "" || len(mirrors) > 0) {
+		d, err := c.revalidate(ctx, tag)
+		if err == nil {
+			if v, ok := c.cache.digest(d); ok {
+				c.o.logger.Debug("registry tag revalidated", "ref", r.Name(), "digest", d, "moved", d != stale)
+				c.cache.putTag(r.Name(), d)
+				return cachedResult(r, v)
+			}
+			want = d
+		} else {
+			c.o.logger.Debug("registry HEAD failed", "ref", r.Name(), "err", err)
+		}
+	}
+	for _, m := range mirrors {
+		if want == "" && !m.resolve {
+			continue
+		}
+		res, err := c.viaMirror(ctx, r, m, want)
+		if err == nil {
+			return res
+		}
+		c.notes.add("mirror "+m.host, fmt.Sprintf("mirror %s (from %s) failed for %s: %v; asking %s instead",
+			m.host, m.source, r.Name(), err, origin.RegistryStr()))
+	}
+	if err := c.refuse(ctx, origin); err != nil {
+		return fail(r, err)
+	}
+	s, err := c.scope(ctx, origin)
 	if err != nil {
 		return fail(r, err)
 	}
+	res, err := c.resolve(ctx, s, r, want)
+	if err != nil {
+		return fail(r, err)
+	}
+	return res
+}
+
+// revalidate HEADs a tag at its origin for its digest. A HEAD spends no
+// pull, so a used-up quota does not stop it; an open breaker does.
+func (c *Client) revalidate(ctx context.Context, tag name.Tag) (string, error) {
+	if err := c.breakers.refuse(tag.Context().RegistryStr()); err != nil {
+		return "", err
+	}
+	s, err := c.scope(ctx, tag.Context())
+	if err != nil {
+		return "", err
+	}
+	return c.head(ctx, s, tag.TagStr())
+}
+
+// viaMirror resolves r at mirror m: by digest want (verified), or by tag
+// when want is empty and m may resolve tags.
+func (c *Client) viaMirror(ctx context.Context, r name.Reference, m mirror, want string) (lookup.Result, error) {
+	var opts []name.Option
+	if m.insecure {
+		opts = append(opts, name.Insecure)
+	}
+	repo, err := name.NewRepository(m.host+"/"+r.Context().RepositoryStr(), opts...)
+	if err != nil {
+		return lookup.Result{}, err
+	}
+	if err := c.refuse(ctx, repo); err != nil {
+		return lookup.Result{}, err
+	}
+	s, err := c.scope(ctx, repo)
+	if err != nil {
+		return lookup.Result{}, err
+	}
+	return c.resolve(ctx, s, r, want)
+}
+
+// refuse fails at once when repo's registry is known to be unusable: its
+// circuit breaker is open, or its pull quota is down to the reserve.
+func (c *Client) refuse(ctx context.Context, repo name.Repository) error {
+	host := repo.RegistryStr()
+	if err := c.breakers.refuse(host); err != nil {
+		return err
+	}
+	auth, err := c.repoAuth(ctx, repo)
+	if err != nil {
+		return nil // scope reports it
+	}
+	key := quotaKey(host, credID(auth))
+	if err := c.quotas.refuse(key, host); err != nil {
+		c.quotaRefused(key, host)
+		return err
+	}
+	return nil
+}
+
+// resolve fetches r's manifest in scope s (by digest want when set, else
+// by r's own tag or digest), reads its platforms and caches them.
+func (c *Client) resolve(ctx context.Context, s *scope, r name.Reference, want string) (lookup.Result, error) {
 	ident := r.Identifier()
 	if want != "" {
-		ident = want // a cached tag: fetch by digest, so the content is checked against it
+		ident = want // fetch by digest, so the content is checked against it
 	}
 	m, err := c.manifest(ctx, s, ident, want)
 	if err != nil {
-		return fail(r, err)
+		return lookup.Result{}, err
 	}
 	var (
 		entries []lookup.Entry
@@ -75,15 +169,18 @@ func (c *Client) lookup(ctx context.Context, r name.Reference) lookup.Result {
 	} else {
 		entries, kind, err = c.platforms(ctx, s, m, 0)
 		if err != nil {
-			return fail(r, err)
+			return lookup.Result{}, err
 		}
 		c.cache.putDigest(cached{Digest: m.digest, Kind: kind, MediaType: string(m.mediaType), Entries: entries})
 	}
 	if _, isTag := r.(name.Tag); isTag {
 		c.cache.putTag(r.Name(), m.digest)
 	}
-	res.Digest, res.Kind, res.MediaType, res.Entries = m.digest, kind, string(m.mediaType), entries
-	return res
+	return lookup.Result{Name: r.Name(), Digest: m.digest, Kind: kind, MediaType: string(m.mediaType), Entries: entries}, nil
+}
+
+func cachedResult(r name.Reference, v cached) lookup.Result {
+	return lookup.Result{Name: r.Name(), Digest: v.Digest, Kind: v.Kind, MediaType: v.MediaType, Entries: v.Entries}
 }
 
 // fetched is a manifest as the registry served it, its digest verified.

@@ -22,6 +22,9 @@ const (
 	DefaultMaxManifestBytes = 4 << 20
 	DefaultRetryAttempts    = 4
 	DefaultRetryMaxWait     = 30 * time.Second
+	DefaultJobsPerRegistry  = 16
+	DefaultBreakerFailures  = 5
+	DefaultBreakerCooldown  = 30 * time.Second
 )
 
 // Option configures a Client.
@@ -47,6 +50,12 @@ type options struct {
 	logger         *slog.Logger
 	attempts       int
 	maxWait        time.Duration
+	pullReserve    int
+	hostJobs       int
+	breakFailures  int
+	breakCooldown  time.Duration
+	mirrors        map[string][]mirror // by canonical origin registry
+	notes          []string            // said while reading the options
 }
 
 // WithJobs sets how many lookups LookupAll runs at once; default 32.
@@ -193,6 +202,47 @@ func WithRetry(attempts int, maxWait time.Duration) Option {
 	}
 }
 
+// WithPullReserve sets how many pulls (manifest GETs) of a metered
+// registry's quota to leave unspent: once the ratelimit-remaining it
+// reports reaches n, no more manifest GETs are sent there and its lookups
+// fail at once as CauseRateLimited. Default 0.
+func WithPullReserve(n int) Option {
+	return func(o *options) error {
+		if n < 0 {
+			return fmt.Errorf("pull reserve must not be negative, got %d", n)
+		}
+		o.pullReserve = n
+		return nil
+	}
+}
+
+// WithJobsPerRegistry bounds the requests in flight to one registry host;
+// default 16.
+func WithJobsPerRegistry(n int) Option {
+	return func(o *options) error {
+		if n < 1 {
+			return fmt.Errorf("jobs per registry must be at least 1, got %d", n)
+		}
+		o.hostJobs = n
+		return nil
+	}
+}
+
+// WithCircuitBreaker sets how many consecutive timeouts, 5xx answers or
+// network failures (each after its retries) open a registry host's
+// breaker, and how long it then stays open: its lookups fail at once as
+// CauseUnavailable, with no request. failures 0 turns the breaker off.
+// Default 5 failures, 30s.
+func WithCircuitBreaker(failures int, cooldown time.Duration) Option {
+	return func(o *options) error {
+		if failures < 0 || cooldown < 0 {
+			return fmt.Errorf("circuit breaker: failures %d and cooldown %s must not be negative", failures, cooldown)
+		}
+		o.breakFailures, o.breakCooldown = failures, cooldown
+		return nil
+	}
+}
+
 func makeOptions(opts []Option) (*options, error) {
 	o := &options{
 		jobs:           DefaultJobs,
@@ -203,22 +253,25 @@ func makeOptions(opts []Option) (*options, error) {
 		logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
 		attempts:       DefaultRetryAttempts,
 		maxWait:        DefaultRetryMaxWait,
+		hostJobs:       DefaultJobsPerRegistry,
+		breakFailures:  DefaultBreakerFailures,
+		breakCooldown:  DefaultBreakerCooldown,
 	}
 	for _, opt := range opts {
 		if err := opt(o); err != nil {
-			return nil, fmt.Errorf("registry: %w", err)
+			return nil, err
 		}
 	}
 	if !o.noCache && o.cacheDir == "" {
 		dir, err := os.UserCacheDir()
 		if err != nil {
-			return nil, fmt.Errorf("registry: cache dir: %w", err)
+			return nil, fmt.Errorf("the cache directory: %w", err)
 		}
 		o.cacheDir = filepath.Join(dir, "archway")
 	}
 	if o.transport == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConnsPerHost = o.jobs
+		t.MaxIdleConnsPerHost = min(o.jobs, o.hostJobs)
 		o.transport = t
 	}
 	return o, nil

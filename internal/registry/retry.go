@@ -13,8 +13,9 @@ import (
 	"time"
 )
 
-// retryTransport retries a request on 429, 5xx and connection resets with
-// backoff and jitter, honouring Retry-After up to maxWait, and bounds each
+// retryTransport retries a request on 429 with Retry-After, 5xx and
+// connection resets with backoff and jitter, honouring Retry-After up to
+// maxWait (a quota 429, see isQuota429, is not retried), and bounds each
 // attempt (body included) by timeout. It sits under the auth transports, so
 // pings and token requests are retried too.
 type retryTransport struct {
@@ -79,10 +80,11 @@ func (t *retryTransport) decide(resp *http.Response, err error, attempt int) (bo
 	}
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
-		if d, ok := retryAfter(resp.Header.Get("Retry-After")); ok {
-			return true, min(d, t.maxWait)
+		if isQuota429(resp) {
+			return false, 0 // a used-up quota: waiting seconds does not help
 		}
-		return true, backoff
+		d, _ := retryAfter(resp.Header.Get("Retry-After"))
+		return true, min(d, t.maxWait)
 	case resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented &&
 		resp.StatusCode != http.StatusHTTPVersionNotSupported:
 		if d, ok := retryAfter(resp.Header.Get("Retry-After")); ok && resp.StatusCode == http.StatusServiceUnavailable {

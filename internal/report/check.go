@@ -43,17 +43,21 @@ type CheckJSONPlatform struct {
 	Digest       string `json:"digest"`
 }
 
-// CheckJSONSummary counts the image verdicts.
+// CheckJSONSummary counts the image verdicts, and says what the lookups
+// spent per registry host.
 type CheckJSONSummary struct {
-	Supported   int `json:"supported"`
-	Unsupported int `json:"unsupported"`
-	Unknown     int `json:"unknown"`
+	Supported   int                    `json:"supported"`
+	Unsupported int                    `json:"unsupported"`
+	Unknown     int                    `json:"unknown"`
+	Registries  []lookup.RegistryStats `json:"registries"`
 }
 
-// ToCheckJSON converts r to the check JSON schema.
-func ToCheckJSON(r assess.CheckReport) CheckJSON {
+// ToCheckJSON converts r, and what its lookups spent, to the check JSON
+// schema.
+func ToCheckJSON(r assess.CheckReport, spent ...lookup.RegistryStats) CheckJSON {
 	out := CheckJSON{Target: platformNames(r.Targets), Images: make([]CheckJSONImage, len(r.Images)),
-		Summary: CheckJSONSummary{Supported: r.Summary.Ready, Unsupported: r.Summary.NotReady, Unknown: r.Summary.Unknown}}
+		Summary: CheckJSONSummary{Supported: r.Summary.Ready, Unsupported: r.Summary.NotReady, Unknown: r.Summary.Unknown,
+			Registries: append([]lookup.RegistryStats{}, spent...)}}
 	for i, ic := range r.Images {
 		ji := CheckJSONImage{Ref: ic.Ref, Name: ic.Name, Digest: ic.Digest, Kind: string(ic.Kind),
 			Platforms: []CheckJSONPlatform{}, Verdict: ic.Verdict, Cause: ic.Cause}
@@ -70,21 +74,22 @@ func ToCheckJSON(r assess.CheckReport) CheckJSON {
 }
 
 // RenderCheck writes a check report as JSON or as a table (verbose adds a
-// row per platform with its manifest digest); any other format is an
-// error.
-func RenderCheck(w io.Writer, format Format, r assess.CheckReport, verbose bool) error {
+// row per platform with its manifest digest, and a table of what was spent
+// per registry); any other format is an error. spent is what the lookups
+// spent per registry host (JSON: summary.registries).
+func RenderCheck(w io.Writer, format Format, r assess.CheckReport, verbose bool, spent ...lookup.RegistryStats) error {
 	switch format {
 	case JSON:
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		return enc.Encode(ToCheckJSON(r))
+		return enc.Encode(ToCheckJSON(r, spent...))
 	case Table:
-		return checkTable(w, r, verbose)
+		return checkTable(w, r, verbose, spent)
 	}
 	return fmt.Errorf("check reports are table or json, not %s", format)
 }
 
-func checkTable(w io.Writer, r assess.CheckReport, verbose bool) error {
+func checkTable(w io.Writer, r assess.CheckReport, verbose bool, spent []lookup.RegistryStats) error {
 	var table bytes.Buffer
 	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "IMAGE\tDIGEST\tKIND\tPLATFORMS\tVERDICT\tCAUSE")
@@ -109,6 +114,11 @@ func checkTable(w io.Writer, r assess.CheckReport, verbose bool) error {
 	s, n := r.Summary, len(r.Images)
 	fmt.Fprintf(w, "\n%d %s checked for %s: %d supported, %d unsupported, %d unknown\n",
 		n, plural(n, "image"), strings.Join(platformNames(r.Targets), " + "), s.Ready, s.NotReady, s.Unknown)
+	if verbose && len(spent) > 0 {
+		if err := registryTable(w, spent); err != nil {
+			return err
+		}
+	}
 	if s.Unknown == 0 {
 		return nil
 	}
@@ -136,6 +146,23 @@ func checkTable(w io.Writer, r assess.CheckReport, verbose bool) error {
 	return err
 }
 
+// registryTable writes what was spent per registry: requests, manifest
+// GETs (pulls), HEADs, lookups refused for the quota, the quota as last
+// seen and the circuit breaker.
+func registryTable(w io.Writer, spent []lookup.RegistryStats) error {
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "REGISTRY\tREQUESTS\tPULLS\tHEADS\tRATE LIMITED\tQUOTA\tBREAKER")
+	for _, st := range spent {
+		breaker := string(st.Breaker)
+		if st.BreakerTrips > 0 {
+			breaker += fmt.Sprintf(" (%d %s)", st.BreakerTrips, plural(st.BreakerTrips, "trip"))
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\t%s\n", st.Registry, st.Requests, st.Pulls, st.Heads, st.RateLimited, st.Quota, breaker)
+	}
+	return tw.Flush()
+}
+
 // writeHints prints each cause's hint once, with how many images it
 // concerns.
 func writeHints(w io.Writer, causes map[string]int, order []string) {
@@ -158,13 +185,15 @@ func Hint(c lookup.Cause) string {
 	case lookup.CauseUnauthorized:
 		return "log in (docker login, a credential helper in ~/.docker/config.json) or pass --username with --password-stdin"
 	case lookup.CauseRateLimited:
-		return "the registry is throttling; log in to raise the limit, use a mirror, or retry later (cached results are reused)"
+		return "the registry is throttling or its pull quota is used up; log in to raise the limit, use a mirror (--registry-mirror), or retry later (cached results are reused)"
 	case lookup.CauseTimeout:
 		return "the registry was too slow; raise --timeout, or retry later (cached results are reused)"
 	case lookup.CauseNetwork:
 		return "check the host name and your network; for a plain-HTTP registry add --insecure-registry HOST"
 	case lookup.CauseServerError:
 		return "the registry failed; retry later"
+	case lookup.CauseUnavailable:
+		return "the registry failed repeatedly, so it was not asked again; retry later"
 	case "no platforms":
 		return "the image lists no platform; it may be an artifact rather than an image"
 	}

@@ -42,9 +42,16 @@ func renderMarkdown(w io.Writer, r assess.Report, o options) error {
 		b.WriteString("\n")
 	}
 	if ready := byVerdict(r, assess.Ready); len(ready) > 0 {
-		fmt.Fprintf(&b, "<details><summary>%d ready %s</summary>\n\n", len(ready), plural(len(ready), "workload"))
-		b.WriteString("| Workload | Source | Location | Note |\n|---|---|---|---|\n")
-		for _, wr := range ready {
+		shown := o.listed(r, ready)
+		summary := fmt.Sprintf("%d ready %s", len(ready), plural(len(ready), "workload"))
+		if len(shown) < len(ready) {
+			summary += fmt.Sprintf(" (%d listed: those that could move; --all lists every one)", len(shown))
+		}
+		fmt.Fprintf(&b, "<details><summary>%s</summary>\n\n", summary)
+		if len(shown) > 0 {
+			b.WriteString("| Workload | Source | Location | Note |\n|---|---|---|---|\n")
+		}
+		for _, wr := range shown {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdCode(wr.Workload.ID()), wr.Workload.Source,
 				mdCode(o.where(wr.Workload.Location)), mdCell(pinNote(wr, r)))
 		}

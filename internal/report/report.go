@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/archwaydev/archway/internal/assess"
-	"github.com/archwaydev/archway/internal/source/cluster"
+	"github.com/archwaydev/archway/internal/nodes"
 	"github.com/archwaydev/archway/internal/workload"
 )
 
@@ -48,6 +48,7 @@ type Option func(*options)
 
 type options struct {
 	color       bool
+	all         bool
 	toolVersion string
 	baseDir     string
 	title       string
@@ -56,6 +57,12 @@ type options struct {
 // WithColor colours the table format's verdicts with ANSI escapes; default
 // off. Other formats ignore it.
 func WithColor(on bool) Option { return func(o *options) { o.color = on } }
+
+// WithAll lists every workload in the table and Markdown formats; by
+// default ready workloads are counted, not listed, except those pinned
+// away from the target that could move, so a large fleet's report shows
+// what needs work. Other formats always list every workload.
+func WithAll(on bool) Option { return func(o *options) { o.all = on } }
 
 // WithToolVersion sets the archway version written into SARIF and HTML;
 // default "dev".
@@ -218,7 +225,7 @@ func groupings(r assess.Report) []groupBy {
 //	Nodes in cluster "prod": 5
 //	  by kubernetes.io/arch: amd64 3, arm64 2
 //	  taints: arch=arm64:NoSchedule 2
-func WriteCensus(w io.Writer, context string, c cluster.Census) {
+func WriteCensus(w io.Writer, context string, c nodes.Census) {
 	fmt.Fprintf(w, "\nNodes in cluster %q: %d\n", context, c.Nodes)
 	fmt.Fprintf(w, "  by %s: %s\n", workload.ArchLabel, countList(c.ByArch))
 	fmt.Fprintf(w, "  taints: %s\n", countList(c.Taints))
@@ -235,4 +242,30 @@ func countList(m map[string]int) string {
 		parts[i] = fmt.Sprintf("%s %d", k, m[k])
 	}
 	return strings.Join(parts, ", ")
+}
+
+// truncate shortens s to at most n runes, ending with an ellipsis; the
+// full value is in the JSON formats.
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// listed returns the ready workloads a table or Markdown report lists:
+// all of them with WithAll, else only those with a note worth reading (a
+// pin that could move).
+func (o options) listed(r assess.Report, ready []assess.WorkloadResult) []assess.WorkloadResult {
+	if o.all {
+		return ready
+	}
+	var out []assess.WorkloadResult
+	for _, wr := range ready {
+		if wr.CouldMove {
+			out = append(out, wr)
+		}
+	}
+	return out
 }

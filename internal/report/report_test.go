@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,7 +13,9 @@ import (
 
 	"github.com/archwaydev/archway/internal/assess"
 	goldenfile "github.com/archwaydev/archway/internal/golden"
+	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/archwaydev/archway/internal/platform"
+	"github.com/archwaydev/archway/internal/workload"
 )
 
 func golden(t *testing.T, name string, got []byte) {
@@ -38,6 +41,8 @@ func TestGolden(t *testing.T) {
 	}{
 		{"table", Table, nil},
 		{"table-color", Table, []Option{WithColor(true)}},
+		{"table-all", Table, []Option{WithAll(true)}},
+		{"markdown-all", Markdown, []Option{WithAll(true)}},
 		{"json", JSON, nil},
 		{"markdown", Markdown, nil},
 		{"html", HTML, nil},
@@ -46,6 +51,38 @@ func TestGolden(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			golden(t, tt.name, render(t, tt.format, r, append(fixtureOptions, tt.opts...)...))
 		})
+	}
+}
+
+// TestTableAtScale: a fleet of 4,000 workloads, half of them ready, prints
+// the ones that need work and counts the ready ones, unless --all.
+func TestTableAtScale(t *testing.T) {
+	var ws []workload.Workload
+	for i := range 4000 {
+		img := "example.com/arm:1"
+		if i%2 == 1 {
+			img = "example.com/amd:1"
+		}
+		ws = append(ws, workload.Workload{Source: workload.SourceKubernetes, Kind: "Deployment", Name: fmt.Sprintf("w%d", i),
+			Containers: []workload.Container{{Name: "c", Image: img}}})
+	}
+	images := map[string]lookup.Result{
+		"example.com/arm:1": found("example.com/arm:1", "sha256:a", platform.LinuxARM64),
+		"example.com/amd:1": found("example.com/amd:1", "sha256:b", platform.LinuxAMD64),
+	}
+	r := assess.Assess(ws, images, platform.LinuxARM64)
+	for _, f := range []Format{Table, Markdown} {
+		def := string(render(t, f, r))
+		all := string(render(t, f, r, WithAll(true)))
+		if n := strings.Count(def, "Deployment/w"); n != 2000 {
+			t.Errorf("%s: %d workloads listed by default, want the 2000 not ready", f, n)
+		}
+		if !strings.Contains(def, "2000") || !strings.Contains(def, "--all") {
+			t.Errorf("%s: the ready workloads are not counted with a pointer to --all", f)
+		}
+		if n := strings.Count(all, "Deployment/w"); n != 4000 {
+			t.Errorf("%s --all: %d workloads listed, want 4000", f, n)
+		}
 	}
 }
 

@@ -14,6 +14,10 @@ const tableWidth = 100
 // metaColumn is the column a workload's source and location start at.
 const metaColumn = 44
 
+// groupKeyWidth is the widest namespace or source name the summary table
+// shows whole; longer ones end in an ellipsis.
+const groupKeyWidth = 40
+
 const (
 	ansiReset  = "\x1b[0m"
 	ansiRed    = "\x1b[31m"
@@ -40,8 +44,13 @@ func renderTable(w io.Writer, r assess.Report, o options) error {
 			continue
 		}
 		fmt.Fprintf(&b, "%s (%d)\n", paint(v, strings.ToUpper(verdictLabel(v))), len(wrs))
+		hidden := 0
+		if v == assess.Ready {
+			shown := o.listed(r, wrs)
+			hidden, wrs = len(wrs)-len(shown), shown
+		}
 		for _, wr := range wrs {
-			head := "  " + wr.Workload.ID()
+			head := "  " + truncate(wr.Workload.ID(), tableWidth-4)
 			meta := string(wr.Workload.Source)
 			if at := o.where(wr.Workload.Location); at != "" {
 				meta += " " + at
@@ -62,6 +71,13 @@ func renderTable(w io.Writer, r assess.Report, o options) error {
 				wrap(&b, "    - ", reason)
 			}
 		}
+		if hidden > 0 {
+			more := ""
+			if len(wrs) > 0 {
+				more = " more"
+			}
+			fmt.Fprintf(&b, "  ... and %d%s ready %s (--all lists them)\n", hidden, more, plural(hidden, "workload"))
+		}
 		b.WriteString("\n")
 	}
 	for _, g := range groupings(r) {
@@ -71,14 +87,14 @@ func renderTable(w io.Writer, r assess.Report, o options) error {
 		title := strings.ToUpper(g.key)
 		width := len(title)
 		for _, gr := range g.groups {
-			width = max(width, len(groupKey(gr.Key)))
+			width = max(width, len([]rune(truncate(groupKey(gr.Key), groupKeyWidth))))
 		}
 		row := func(name string, cols ...any) {
 			fmt.Fprintf(&b, "%-*s  %9v  %5v  %9v  %7v  %6v\n", append([]any{width, name}, cols...)...)
 		}
 		row(title, "WORKLOADS", "READY", "NOT READY", "UNKNOWN", "PINNED")
 		for _, gr := range g.groups {
-			row(groupKey(gr.Key), gr.Total, gr.Ready, gr.NotReady, gr.Unknown, gr.Pinned)
+			row(truncate(groupKey(gr.Key), groupKeyWidth), gr.Total, gr.Ready, gr.NotReady, gr.Unknown, gr.Pinned)
 		}
 		b.WriteString("\n")
 	}

@@ -16,7 +16,7 @@ func TestCustomResourcesAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := string(cr) + "---\nkind: Deployment\nmetadata: {name: api}\nspec:\n  template:\n    spec: {containers: [{image: example.com/amd:1}]}\n"
-	f, err := Parse("monitoring.yaml", []byte(in))
+	f, err := testParser.Parse("monitoring.yaml", []byte(in))
 	if err != nil {
 		t.Fatal(err)
 	}

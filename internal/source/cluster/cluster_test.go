@@ -222,49 +222,6 @@ func TestReadRealAPIServer(t *testing.T) {
 	}
 }
 
-func TestNodesRealAPIServer(t *testing.T) {
-	env := testenv.Start(t, testenv.Options{})
-	ctx := t.Context()
-	armTaint := corev1.Taint{Key: "arch", Value: "arm64", Effect: corev1.TaintEffectNoSchedule}
-	spot := corev1.Taint{Key: "spot", Effect: corev1.TaintEffectPreferNoSchedule}
-	env.AddNode(ctx, t, "amd-1", "amd64", nil, nil)
-	env.AddNode(ctx, t, "amd-2", "amd64", nil, []corev1.Taint{spot})
-	env.AddNode(ctx, t, "graviton-1", "arm64", map[string]string{"node.kubernetes.io/instance-type": "m7g.large"}, []corev1.Taint{armTaint, spot})
-	env.AddNode(ctx, t, "graviton-2", "arm64", nil, []corev1.Taint{armTaint})
-
-	got, err := Nodes(ctx, env.Client)
-	if err != nil {
-		t.Fatalf("Nodes: %v", err)
-	}
-	want := Census{
-		Nodes:  4,
-		ByArch: map[string]int{"amd64": 2, "arm64": 2},
-		Taints: map[string]int{"arch=arm64:NoSchedule": 2, "spot:PreferNoSchedule": 2},
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("census (-want +got):\n%s", diff)
-	}
-}
-
-func TestNodeArch(t *testing.T) {
-	for _, tt := range []struct {
-		name string
-		node corev1.Node
-		want string
-	}{
-		{"label", corev1.Node{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"kubernetes.io/arch": "arm64"}}}, "arm64"},
-		{"beta label", corev1.Node{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"beta.kubernetes.io/arch": "s390x"}}}, "s390x"},
-		{"node info", corev1.Node{Status: corev1.NodeStatus{NodeInfo: corev1.NodeSystemInfo{Architecture: "amd64"}}}, "amd64"},
-		{"nothing", corev1.Node{}, UnknownArch},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := NodeArch(&tt.node); got != tt.want {
-				t.Errorf("NodeArch = %q, want %q", got, tt.want)
-			}
-		})
-	}
-}
-
 // TestReadListForbidden scripts the one thing a real API server here
 // cannot easily do: refuse one kind (RBAC). The other kinds are still
 // read, the Pods of the unreadable ReplicaSets are not reported in their
@@ -277,7 +234,7 @@ func TestReadListForbidden(t *testing.T) {
 		return true, nil, apierrors.NewForbidden(schema.GroupResource{Group: "apps", Resource: "replicasets"}, "", errors.New("RBAC: access denied"))
 	})
 	ws, err := Read(ctx, client, Options{Namespace: "shop"})
-	if err == nil || !strings.Contains(err.Error(), "cluster: list apps/ReplicaSet: ") || !apierrors.IsForbidden(err) {
+	if err == nil || !strings.Contains(err.Error(), "list apps/ReplicaSet: ") || !apierrors.IsForbidden(err) {
 		t.Fatalf("error = %v, want a forbidden list of apps/ReplicaSet", err)
 	}
 	want := []string{

@@ -1,4 +1,4 @@
-package cluster
+package nodes
 
 import (
 	"context"
@@ -27,23 +27,23 @@ type Census struct {
 	Taints map[string]int
 }
 
-// Nodes lists the cluster's nodes and counts them.
-func Nodes(ctx context.Context, client kubernetes.Interface) (Census, error) {
+// ReadCensus lists a cluster's nodes, page by page, and counts them.
+func ReadCensus(ctx context.Context, client kubernetes.Interface) (Census, error) {
 	c := Census{ByArch: map[string]int{}, Taints: map[string]int{}}
-	err := pages(ctx, func(o metav1.ListOptions) (string, error) {
-		l, err := client.CoreV1().Nodes().List(ctx, o)
+	opts := metav1.ListOptions{Limit: 500}
+	for {
+		l, err := client.CoreV1().Nodes().List(ctx, opts)
 		if err != nil {
-			return "", err
+			return Census{}, fmt.Errorf("list nodes: %w", err)
 		}
 		for i := range l.Items {
 			c.add(&l.Items[i])
 		}
-		return l.Continue, nil
-	})
-	if err != nil {
-		return Census{}, fmt.Errorf("cluster: list nodes: %w", err)
+		if l.Continue == "" {
+			return c, nil
+		}
+		opts.Continue = l.Continue
 	}
-	return c, nil
 }
 
 func (c *Census) add(n *corev1.Node) {
