@@ -1,6 +1,8 @@
 package workload
 
 import (
+	"fmt"
+
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/archwaydev/archway/internal/platform"
@@ -30,6 +32,15 @@ type Location struct {
 	// near the place: a Helm template that writes the image through a
 	// helper, say.
 	Approximate bool `json:"approximate,omitempty"`
+}
+
+// String formats l as file:line:column, with "~" before an approximate
+// line (and no column).
+func (l Location) String() string {
+	if l.Approximate {
+		return fmt.Sprintf("%s:~%d", l.File, l.Line)
+	}
+	return fmt.Sprintf("%s:%d:%d", l.File, l.Line, l.Column)
 }
 
 // ContainerKind says what role a container plays in its pod.

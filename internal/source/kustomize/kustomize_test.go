@@ -16,20 +16,12 @@ import (
 	"github.com/archwaydev/archway/internal/workload"
 )
 
-// where is a location as file:line:column, "~" before an approximate line.
-func where(l workload.Location) string {
-	if l.Approximate {
-		return fmt.Sprintf("%s:~%d", l.File, l.Line)
-	}
-	return fmt.Sprintf("%s:%d:%d", l.File, l.Line, l.Column)
-}
-
 func summary(ws []workload.Workload) []string {
 	var out []string
 	for _, w := range ws {
 		for _, c := range w.Containers {
 			out = append(out, fmt.Sprintf("%s %s@%s %s(%s) %s@%s pinned=%v",
-				w.Source, w.ID(), where(w.Location), c.Name, c.Kind, c.Image, where(c.Location), w.PinnedArchitectures))
+				w.Source, w.ID(), w.Location.String(), c.Name, c.Kind, c.Image, c.Location.String(), w.PinnedArchitectures))
 		}
 	}
 	return out
