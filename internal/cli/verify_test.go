@@ -160,3 +160,22 @@ func TestVerifyHelp(t *testing.T) {
 		}
 	}
 }
+
+// TestIndexCreateVerify: index create --verify refuses a source whose
+// binaries are not of the platform it claims (exit 1, nothing written) and
+// assembles honest ones.
+func TestIndexCreateVerify(t *testing.T) {
+	host := verifyImages(t)
+	base := []string{"index", "create", "--verify", "--insecure-registry", host, "--no-cache"}
+	liar := runArchway(t.Context(), "", append(base, host+"/multi:bad", host+"/liar:1")...)
+	if liar.code != ExitUnsupported || !strings.Contains(liar.stderr, "binaries disagree with the platform it claims") {
+		t.Fatalf("lying source: exit %d, want %d with the mismatch; stderr:\n%s", liar.code, ExitUnsupported, liar.stderr)
+	}
+	if got := runArchway(t.Context(), "", "index", "inspect", "--insecure-registry", host, host+"/multi:bad"); got.code == ExitOK {
+		t.Errorf("the refused index was written:\n%s", got.stdout)
+	}
+	honest := runArchway(t.Context(), "", append(base, host+"/multi:good", host+"/honest:1")...)
+	if honest.code != ExitOK || !strings.HasPrefix(honest.stdout, "sha256:") {
+		t.Fatalf("honest source: exit %d; stdout %q; stderr:\n%s", honest.code, honest.stdout, honest.stderr)
+	}
+}
