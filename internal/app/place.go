@@ -109,9 +109,12 @@ func Place(ctx context.Context, l Lookuper, paths []string, o PlaceOptions) (Pla
 		if err == nil {
 			var f *rewrite.File
 			if f, err = parser.Parse(in.path, data); err == nil {
-				if len(f.Targets()) > 0 {
+				switch {
+				case len(f.Targets()) > 0:
 					files = append(files, parsed{in, data, f})
 					refs = append(refs, f.Images()...)
+				case len(f.Notes()) > 0: // custom resources left alone, say
+					res.add(PlacedFile{Path: in.path, Notes: f.Notes()})
 				}
 				continue
 			}
@@ -264,13 +267,15 @@ func (o PlaceOptions) output(in inputFile, old, new []byte) error {
 func placeKustomizations(ctx context.Context, l Lookuper, dirs []string, o PlaceOptions) PlaceResult {
 	var res PlaceResult
 	for _, dir := range dirs {
-		changes, err := placeKustomization(ctx, l, dir, o)
-		res.add(PlacedFile{Path: kustomize.DisplayName(dir), Changes: changes, Err: err})
+		changes, notes, err := placeKustomization(ctx, l, dir, o)
+		res.add(PlacedFile{Path: kustomize.DisplayName(dir), Changes: changes, Notes: notes, Err: err})
 	}
 	return res
 }
 
-func placeKustomization(ctx context.Context, l Lookuper, dir string, o PlaceOptions) ([]rewrite.Change, error) {
+// placeKustomization places one kustomization; notes are kustomize's
+// deprecation warnings.
+func placeKustomization(ctx context.Context, l Lookuper, dir string, o PlaceOptions) (changes []rewrite.Change, notes []string, err error) {
 	kpath := ""
 	for _, n := range kustomize.FileNames {
 		if _, err := os.Stat(filepath.Join(dir, n)); err == nil {
@@ -279,51 +284,51 @@ func placeKustomization(ctx context.Context, l Lookuper, dir string, o PlaceOpti
 		}
 	}
 	if kpath == "" {
-		return nil, fmt.Errorf("%s: no kustomization.yaml", dir)
+		return nil, nil, fmt.Errorf("%s: no kustomization.yaml", dir)
 	}
 	kdata, err := os.ReadFile(kpath)
 	if err != nil {
-		return nil, err
+		return nil, notes, err
 	}
-	built, err := kustomize.Build(dir)
+	built, notes, err := kustomize.Build(dir)
 	if err != nil {
-		return nil, err
+		return nil, notes, err
 	}
 	f, err := parser.Parse(kustomize.DisplayName(dir), built)
 	if err != nil {
-		return nil, err
+		return nil, notes, err
 	}
 	images := lookupMap(ctx, l, f.Images(), o.Jobs)
 	patchPath := filepath.Join(dir, rewrite.PatchFile)
 	existing, err := os.ReadFile(patchPath)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
+		return nil, notes, err
 	}
 	rename, err := rewrite.KustomizeRename(kdata)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", kpath, err)
+		return nil, notes, fmt.Errorf("%s: %w", kpath, err)
 	}
 	patch, changes, err := f.KustomizePatch(existing, images, o.Rewrite, rename)
 	if err != nil || bytes.Equal(patch, existing) {
-		return changes, err
+		return changes, notes, err
 	}
 	newK, _, err := rewrite.AddKustomizePatch(kdata, rewrite.PatchFile)
 	if err != nil {
-		return changes, fmt.Errorf("%s: %w", kpath, err)
+		return changes, notes, fmt.Errorf("%s: %w", kpath, err)
 	}
 	switch o.Mode {
 	case PlaceDryRun:
 		if err := rewrite.WriteDiff(o.Out, patchPath, existing, patch); err != nil {
-			return changes, err
+			return changes, notes, err
 		}
-		return changes, rewrite.WriteDiff(o.Out, kpath, kdata, newK)
+		return changes, notes, rewrite.WriteDiff(o.Out, kpath, kdata, newK)
 	case PlaceInPlace:
 		if err := rewrite.ReplaceFile(patchPath, existing, patch); err != nil {
-			return changes, err
+			return changes, notes, err
 		}
 		if !bytes.Equal(kdata, newK) {
-			return changes, rewrite.ReplaceFile(kpath, kdata, newK)
+			return changes, notes, rewrite.ReplaceFile(kpath, kdata, newK)
 		}
 	}
-	return changes, nil
+	return changes, notes, nil
 }

@@ -52,6 +52,11 @@ type ScanResult struct {
 	// Errs are the problems reading the inputs, one by one, each naming
 	// its file (and line) or the cluster; the report covers the rest.
 	Errs []error
+	// Notes are things worth telling that are not problems (kustomize's
+	// deprecation warnings, say).
+	Notes []string
+	// Inputs says what was read and what was skipped, and why.
+	Inputs source.Result
 	// Census is the cluster's nodes; nil without Cluster or when they
 	// could not be read (then Errs says why).
 	Census *nodes.Census
@@ -59,8 +64,9 @@ type ScanResult struct {
 	Context string
 }
 
-// reader reads one input: its workloads, and its problems one by one.
-type reader func(ctx context.Context) ([]workload.Workload, []error)
+// reader reads one input: its workloads, its problems one by one, and
+// what it read.
+type reader func(ctx context.Context) source.Result
 
 // Scan reads every input in parallel, looks each distinct image up once —
 // starting as soon as the input that uses it has been read, while the
@@ -72,40 +78,35 @@ func Scan(ctx context.Context, l Lookuper, o ScanOptions) ScanResult {
 		rs = append(rs, in.Read)
 	}
 	if o.Cluster != nil {
-		rs = append(rs, func(ctx context.Context) ([]workload.Workload, []error) {
+		rs = append(rs, func(ctx context.Context) source.Result {
 			ws, census, contextName, errs := readCluster(ctx, *o.Cluster)
 			res.Census, res.Context = census, contextName // read after readAndLookUp has returned
-			return ws, errs
+			return source.Result{Workloads: ws, Errs: errs, Read: 1}
 		})
 	}
-	ws, errs, images := readAndLookUp(ctx, rs, l, o.Jobs, o.Progress)
+	in, images := readAndLookUp(ctx, rs, l, o.Jobs, o.Progress)
 	var bins assess.Binaries
 	if o.Deep != nil {
 		bins = deepCheck(ctx, o.Deep, images, o.Target)
 	}
-	res.Report = assess.AssessDeep(ws, images, o.Target, bins)
-	res.Errs = errs
+	res.Report = assess.AssessDeep(in.Workloads, images, o.Target, bins)
+	res.Errs, res.Notes, res.Inputs = in.Errs, in.Notes, in
 	return res
 }
 
 // readAndLookUp runs the readers in parallel and looks every distinct image
 // up through one lookup.Batch as soon as a reader that found it has
-// returned. Workloads and errors are in reader order.
-func readAndLookUp(ctx context.Context, rs []reader, l Lookuper, jobs int, progress func(lookup.Progress)) ([]workload.Workload, []error, map[string]lookup.Result) {
-	type slot struct {
-		ws   []workload.Workload
-		errs []error
-	}
-	slots := make([]slot, len(rs))
+// returned. The results are merged in reader order (source.Merge).
+func readAndLookUp(ctx context.Context, rs []reader, l Lookuper, jobs int, progress func(lookup.Progress)) (source.Result, map[string]lookup.Result) {
+	slots := make([]source.Result, len(rs))
 	read := make(chan []workload.Workload, len(rs))
 	go func() { // Go blocks at the limit, so the loop runs beside the lookups
 		var parse errgroup.Group
 		parse.SetLimit(runtime.GOMAXPROCS(0))
 		for i, r := range rs {
 			parse.Go(func() error {
-				ws, errs := r(ctx)
-				slots[i] = slot{ws, errs}
-				read <- ws
+				slots[i] = r(ctx)
+				read <- slots[i].Workloads
 				return nil
 			})
 		}
@@ -120,13 +121,7 @@ func readAndLookUp(ctx context.Context, rs []reader, l Lookuper, jobs int, progr
 	}
 	batch.Close()
 	images := batch.Wait()
-	var workloads []workload.Workload
-	var errs []error
-	for _, s := range slots {
-		workloads = append(workloads, s.ws...)
-		errs = append(errs, s.errs...)
-	}
-	return workloads, errs, images
+	return source.Merge(slots...), images
 }
 
 // deepCheck verifies the images the registry says support target and

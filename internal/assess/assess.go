@@ -182,7 +182,16 @@ func assessContainer(c workload.Container, j judger, target platform.Platform) C
 		cr.Err, cr.Cause = img.Err, lookup.CauseOf(img.Err)
 		cr.Platforms = platform.Set{}
 	}
-	if cr.Pinned {
+	switch {
+	case c.UnreadPlatform != "":
+		cr.Verdict = Unknown
+		cr.Reason = fmt.Sprintf("pinned by its source to %q, a platform archway does not know", c.UnreadPlatform)
+	case cr.Pinned && cr.Platform.Architecture == "wasm":
+		cr.Reason += " (pinned to " + cr.Platform.String() + " by its source: WebAssembly, run by a wasm runtime on any host architecture)"
+	case cr.Pinned && cr.Platform.OS != target.OS:
+		cr.Verdict = Unsupported
+		cr.Reason = fmt.Sprintf("pinned to %s by its source: not a %s platform, so not for %s nodes", cr.Platform, target.OS, target)
+	case cr.Pinned:
 		cr.Reason += " (pinned to " + cr.Platform.String() + " by its source)"
 	}
 	if cr.Build {

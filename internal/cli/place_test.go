@@ -329,7 +329,7 @@ resources:
 	golden(t, "place_kustomize_patch.golden", strings.ReplaceAll(string(patch), host, hostPlaceholder))
 
 	// kustomize itself applies the patch.
-	built, err := kustomize.Build(overlay)
+	built, _, err := kustomize.Build(overlay)
 	if err != nil {
 		t.Fatal(err)
 	}

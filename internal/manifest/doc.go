@@ -11,6 +11,8 @@
 // is refused; an object with a key written twice is malformed (Kubernetes'
 // strict decoding rejects it), and so is a pod spec that is not a mapping:
 // such an object carries its Err, and the rest of the stream is still read.
+// The search for image fields in custom resources (Object.Images) stops at
+// a depth and a count.
 //
 // It uses go.yaml.in/yaml/v3, whose Node keeps comments and positions.
 package manifest

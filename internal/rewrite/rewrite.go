@@ -130,6 +130,10 @@ func (p Parser) Parse(name string, data []byte) (*File, error) {
 	return f, nil
 }
 
+// Notes are what Parse noticed that is not a target, such as custom
+// resources that name images but are placed by their operator.
+func (f *File) Notes() []string { return slices.Clone(f.notes) }
+
 // Targets returns the placeable things in f, in file order.
 func (f *File) Targets() []Target { return slices.Clone(f.targets) }
 
@@ -202,6 +206,7 @@ func (f *File) load() (handler, error) {
 	f.Format = FormatKubernetes
 	k := &kubeFile{stream: s}
 	k.find()
+	f.notes = k.notes
 	return k, nil
 }
 

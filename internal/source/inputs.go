@@ -2,14 +2,12 @@ package source
 
 import (
 	"context"
-	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/archwaydev/archway/internal/source/kube"
-	"github.com/archwaydev/archway/internal/workload"
 )
 
 // Input is one input that can be read on its own, so that a scan reads
@@ -23,6 +21,8 @@ type Input struct {
 	// walked is true for an entry of a directory PATH, which, as in Read's
 	// own walk, is skipped when it is of no known kind.
 	walked bool
+	// skip, when set, is why the walk does not read Path.
+	skip string
 }
 
 // Inputs splits paths into inputs that can be read independently. A path
@@ -53,14 +53,17 @@ func Inputs(paths []string, opts Options) []Input {
 			path := filepath.Join(p, e.Name())
 			switch {
 			case e.IsDir() && strings.HasPrefix(e.Name(), "."):
+				out = append(out, Input{Path: path, skip: whyHidden})
 			case e.IsDir():
-				out = append(out, Input{Path: path, Options: entryOpts})
+				out = append(out, Input{Path: path, Options: entryOpts, walked: true})
 			case opts.Kind == Kubernetes:
 				if (e.Type().IsRegular() || e.Type()&fs.ModeSymlink != 0) && kube.IsManifestFile(path) {
 					out = append(out, Input{Path: path, Options: entryOpts})
 				}
 			case e.Type().IsRegular():
 				out = append(out, Input{Path: path, Options: entryOpts, walked: true})
+			default:
+				out = append(out, Input{Path: path, skip: whyNotFile})
 			}
 		}
 	}
@@ -85,12 +88,15 @@ func walkedByEntry(p string, kind Kind) bool {
 	return false
 }
 
-// Read reads the input: its workloads, and its problems one by one, each
-// naming its file.
-func (in Input) Read(ctx context.Context) ([]workload.Workload, []error) {
-	ws, err := Read(ctx, in.Path, in.Options)
-	if in.walked && len(ws) == 0 && errors.Is(err, ErrUnknownKind) {
-		return nil, nil
+// Read reads the input: its workloads, its problems one by one, each
+// naming its file, its notes, and what it read and skipped. Combine the
+// results of a scan's inputs with Merge.
+func (in Input) Read(ctx context.Context) Result {
+	var r Result
+	if in.skip != "" {
+		r.Skipped = append(r.Skipped, Skip{Path: in.Path, Why: in.skip})
+		return r
 	}
-	return ws, kube.Errors(err)
+	r.read(ctx, in.Path, in.Options, in.walked)
+	return r
 }
