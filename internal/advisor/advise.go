@@ -138,6 +138,8 @@ type adviser struct {
 	judged map[string]bool // digest → supports
 	hub    map[string]registry.Tag
 	how    string
+	// hubWrong is set when the registry disagreed with the Hub API.
+	hubWrong bool
 }
 
 func (a *adviser) advise(ctx context.Context, ref string) Advice {
@@ -200,6 +202,14 @@ func (a *adviser) advise(ctx context.Context, ref string) Advice {
 	}
 	if err := a.search(ctx, cs, names); err != nil {
 		return a.unknown(err)
+	}
+	if a.how == HowHubAPI && a.hubWrong {
+		// The registry disagreed with the Hub API: search again at the
+		// registry alone.
+		a.hub, a.how, a.adv.Nearest, a.adv.Newest, a.adv.Probes = nil, HowRegistry, nil, nil, 0
+		if err := a.search(ctx, cs, names); err != nil {
+			return a.unknown(err)
+		}
 	}
 	if err := a.alternatives(ctx, cs, names); err != nil {
 		return a.unknown(err)
@@ -381,7 +391,7 @@ func (a *adviser) suggest(tag, digest, how string, confirmed bool) *Suggestion {
 
 // verify checks the Hub API's word with the registry: the nearest and the
 // newest are looked up as check looks them up. A disagreement drops the
-// suggestion, with a note.
+// suggestion, with a note, and the search is made again at the registry.
 func (a *adviser) verify(ctx context.Context) error {
 	for _, s := range []**Suggestion{&a.adv.Nearest, &a.adv.Newest} {
 		if *s == nil || a.how != HowHubAPI {
@@ -394,8 +404,8 @@ func (a *adviser) verify(ctx context.Context) error {
 		case v == assess.Unknown && res.Err != nil:
 			return fmt.Errorf("checking %s: %w", (*s).Ref, res.Err)
 		case v != assess.Supported:
-			a.note(fmt.Sprintf("the Hub API said %s has %s but the registry says: %s", (*s).Tag, a.o.Target, reason))
-			*s = nil
+			a.note(fmt.Sprintf("the Hub API said %s has %s but the registry says: %s; searched the registry instead", (*s).Tag, a.o.Target, reason))
+			*s, a.hubWrong = nil, true
 		default:
 			(*s).Digest = res.Digest
 		}

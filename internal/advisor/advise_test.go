@@ -381,3 +381,51 @@ func mustTag(t *testing.T, s string) name.Tag {
 	}
 	return r
 }
+
+// TestHubAPI: with Docker Hub's Hub API (served on loopback, per-tag
+// architectures), the search spends no manifest request; only the current
+// tag and the suggestions are looked up at the registry, to check the
+// Hub's word. When the Hub is wrong, the registry is searched instead.
+func TestHubAPI(t *testing.T) {
+	reg := registrytest.StartInProcess(t)
+	var hubTags, liar []registrytest.HubTag
+	for i := 0; i < 120; i++ {
+		tag := fmt.Sprintf("2.%d", i)
+		ref := reg.Ref("hubns/app:" + tag)
+		var d string
+		ps := []platform.Platform{amd64}
+		if i >= 77 {
+			ps = append(ps, arm64)
+			d = registrytest.PushIndex(t, ref, registrytest.Index(t, ps...))
+		} else {
+			d = registrytest.Push(t, ref, registrytest.Image(t, amd64))
+		}
+		hubTags = append(hubTags, registrytest.HubTag{Name: tag, Digest: d, Platforms: ps})
+		lie := registrytest.HubTag{Name: tag, Digest: d, Platforms: []platform.Platform{amd64, arm64}}
+		if i < 5 {
+			lie.Platforms = []platform.Platform{amd64}
+		}
+		liar = append(liar, lie)
+	}
+	hub := registrytest.StartHubAPI(t, map[string][]registrytest.HubTag{"hubns/app": hubTags}, 0)
+	c, cnt := counted(t, registry.WithHubAPI(hub.Server.URL, reg.Host))
+	a := advise(t, c, reg.Ref("hubns/app:2.3"), nil)
+	wantNearest(t, a, "2.77", true)
+	if a.Nearest.How != advisor.HowHubAPI || a.Newest == nil || a.Newest.Tag != "2.119" {
+		t.Errorf("how %s newest %v", a.Nearest.How, a.Newest)
+	}
+	if gets, heads := cnt.Count(registrytest.ManifestGET), cnt.Count(registrytest.ManifestHEAD); gets != 3 || heads != 0 || a.Probes != 0 {
+		t.Errorf("%d manifest GETs, %d HEADs, %d probes: want 3 (current, nearest, newest), 0, 0", gets, heads, a.Probes)
+	}
+	if hub.Requests() != 2 {
+		t.Errorf("%d Hub API pages, want 2", hub.Requests())
+	}
+
+	lying := registrytest.StartHubAPI(t, map[string][]registrytest.HubTag{"hubns/app": liar}, 0)
+	c, _ = counted(t, registry.WithHubAPI(lying.Server.URL, reg.Host))
+	a = advise(t, c, reg.Ref("hubns/app:2.3"), nil)
+	wantNearest(t, a, "2.77", true)
+	if a.Nearest.How != advisor.HowRegistry || !slices.ContainsFunc(a.Notes, func(n string) bool { return strings.Contains(n, "the Hub API said 2.5") }) {
+		t.Errorf("a lying Hub API was believed: nearest %v notes %q", a.Nearest, a.Notes)
+	}
+}

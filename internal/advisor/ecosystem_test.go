@@ -168,8 +168,8 @@ func TestEcosystemFile(t *testing.T) {
 		t.Errorf("override: %+v, %d projects", p, len(eco.Projects))
 	}
 	for name, body := range map[string]string{
-		"typo.yaml":  "projects:\n  - project: x\n    sincee: 1\n",
-		"empty.yaml": "projects: []\n",
+		"typo.yaml":   "projects:\n  - project: x\n    sincee: 1\n",
+		"empty.yaml":  "projects: []\n",
 		"noname.yaml": "projects:\n  - repos: [a/b]\n",
 	} {
 		f := filepath.Join(dir, name)

@@ -120,8 +120,9 @@ type tagListEntry struct {
 // ListTags lists repo's tags with the cheapest reliable source: the Hub
 // API for Docker Hub (tags with their architectures, no pulls), falling
 // back to the registry's tags/list, which is followed through its Link
-// headers (same origin only) up to the page cap. A list is cached for the
-// tag TTL. A failure is a *lookup.Error with its Cause.
+// headers (same origin only) up to the page cap; a page of exactly n tags
+// without a Link goes on from its last tag, a longer one is the whole list
+// (the registry ignores n). A list is cached for the tag TTL. A failure is a *lookup.Error with its Cause.
 func (c *Client) ListTags(ctx context.Context, repo name.Repository) (TagList, error) {
 	key := repo.Name()
 	c.tagLists.mu.Lock()
@@ -365,7 +366,7 @@ func (c *Client) registryTags(ctx context.Context, repo name.Repository) (TagLis
 		switch {
 		case link != "":
 			next = link
-		case len(page.Tags) >= n && added > 0:
+		case len(page.Tags) == n && added > 0:
 			q := url.Values{"n": {strconv.Itoa(n)}, "last": {page.Tags[len(page.Tags)-1]}}
 			next = base.String() + "?" + q.Encode()
 		default:
