@@ -232,13 +232,15 @@ func (a *adviser) unknown(err error) Advice {
 }
 
 // Candidates returns the tags of cur's scheme above it, ascending: same
-// prefix, suffix family, distro version, arch token and number of release
-// parts; pre-releases only when cur is one; one tag per version.
+// prefix, suffix family, distro version and number of release parts, with
+// the arch slot removed (a tag with an arch token has the arch-free tags
+// as candidates: those are the multi-arch ones); pre-releases only when
+// cur is one; one tag per version.
 func Candidates(cur Scheme, tags []string) []Scheme {
 	var out []Scheme
 	for _, t := range tags {
 		s, ok := Parse(t)
-		if !ok || s.Family() != cur.Family() || s.Arch != cur.Arch ||
+		if !ok || s.Family() != cur.Family() || s.Arch != "" ||
 			!slices.Equal(s.DistroVersion, cur.DistroVersion) || (s.Pre != "" && cur.Pre == "") {
 			continue
 		}

@@ -218,8 +218,8 @@ func TestLosesArm64(t *testing.T) {
 }
 
 // TestArchSiblings: an -amd64 tag gets its arch-free (multi-arch) tag and
-// its -arm64 sibling as labelled alternatives; an arm/v7-only index is
-// not arm64.
+// its -arm64 sibling as labelled alternatives, and the arch-free releases
+// above it as candidates; an arm/v7-only index is not arm64.
 func TestArchSiblings(t *testing.T) {
 	reg := registrytest.StartInProcess(t)
 	push(t, reg.Host, "arch/app", "1.0-amd64:amd64", "1.0-arm64:arm64", "1.0:multi", "1.1-amd64:amd64",
@@ -232,6 +232,12 @@ func TestArchSiblings(t *testing.T) {
 	}
 	if kinds[advisor.AltArchFree] != reg.Ref("arch/app:1.0") || kinds[advisor.AltArchSibling] != reg.Ref("arch/app:1.0-arm64") {
 		t.Errorf("alternatives %+v", a.Alternatives)
+	}
+	// The candidates of 1.0-amd64 are the arch-free releases above it:
+	// 2.0 (arm/v7 only) and 2.1.
+	wantNearest(t, a, "2.1", true)
+	if a.Candidates != 2 {
+		t.Errorf("%d candidates, want 2", a.Candidates)
 	}
 	a = advise(t, c, reg.Ref("arch/app:2.0"), nil)
 	if a.Verdict != assess.Unsupported {

@@ -61,6 +61,14 @@ func TestCompareAndCandidates(t *testing.T) {
 	if want := []string{"1.9", "1.10", "1.11"}; !slices.Equal(got, want) {
 		t.Errorf("candidates of 1.2 = %v, want %v", got, want)
 	}
+	cur, _ = Parse("1.2-amd64")
+	got = nil
+	for _, c := range Candidates(cur, append(tags, "1.3-arm64", "1.4-amd64")) {
+		got = append(got, c.Tag)
+	}
+	if want := []string{"1.9", "1.10", "1.11"}; !slices.Equal(got, want) {
+		t.Errorf("candidates of 1.2-amd64 = %v, want the arch-free %v", got, want)
+	}
 	for _, pair := range [][2]string{{"1.0-rc1", "1.0-rc2"}, {"1.0-beta.2", "1.0-rc1"}, {"1.0-rc2", "1.0"}, {"1.0-r9", "1.0-r20"}, {"1.0-alpine3.9", "1.0-alpine3.18"}} {
 		a, _ := Parse(pair[0])
 		b, _ := Parse(pair[1])
