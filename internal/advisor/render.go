@@ -101,3 +101,28 @@ func Summary(as []Advice) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// OneLine is the advice in one line, for reports: the move, else the
+// first alternative, else why there is none.
+func OneLine(a Advice) string {
+	switch {
+	case a.Verdict == assess.Supported:
+		return "supported already"
+	case a.Verdict == assess.Unknown:
+		return "could not be told (" + string(a.Cause) + ")"
+	case a.Nearest != nil:
+		s := "move to " + a.Nearest.Ref
+		if !a.Nearest.Confirmed {
+			s += " (unconfirmed)"
+		}
+		if a.Newest != nil && a.Newest.Tag != a.Nearest.Tag {
+			s += "; newest with it: " + a.Newest.Tag
+		}
+		return s
+	case len(a.Alternatives) > 0:
+		return "no newer tag has it; " + a.Alternatives[0].Kind + ": " + a.Alternatives[0].Ref + " (" + a.Alternatives[0].Label + ")"
+	case len(a.Notes) > 0:
+		return "no tag to move to: " + a.Notes[len(a.Notes)-1]
+	}
+	return "no tag to move to"
+}

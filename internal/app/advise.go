@@ -14,7 +14,8 @@ import (
 type AdviseOptions struct {
 	// Target is the platform each image should reach.
 	Target platform.Platform
-	// Ecosystem is the ecosystem data (advisor.LoadEcosystem); nil for none.
+	// Ecosystem is the ecosystem data (advisor.LoadEcosystem); nil for the
+	// embedded data alone.
 	Ecosystem *advisor.Ecosystem
 	// Jobs is how many images are advised at once; at least 1.
 	Jobs int
@@ -32,6 +33,10 @@ type AdviseResult struct {
 // the advice in the order refs were given.
 func Advise(ctx context.Context, reg advisor.Registry, refs []string, o AdviseOptions) AdviseResult {
 	jobs := max(o.Jobs, 1)
+	if o.Ecosystem == nil {
+		// The embedded data always loads: a test reads it.
+		o.Ecosystem, _ = advisor.LoadEcosystem()
+	}
 	byRef := map[string]*advisor.Advice{}
 	var distinct []string
 	for _, r := range refs {
@@ -76,4 +81,33 @@ func AdviseExitCode(r AdviseResult) int {
 		}
 	}
 	return report.Exit(c, report.FailOnUnknown)
+}
+
+// AdviseReport advises every image that lacks the target in a scan
+// report (build-only images aside) and returns one line of advice per
+// image reference, for report.WithAdvice, with the advice itself.
+func AdviseReport(ctx context.Context, reg advisor.Registry, rep assess.Report, o AdviseOptions) (map[string]string, AdviseResult) {
+	var refs []string
+	for _, im := range rep.Images {
+		if im.Verdict == assess.Unsupported && !im.BuildOnly {
+			refs = append(refs, im.Ref)
+		}
+	}
+	res := Advise(ctx, reg, refs, o)
+	lines := make(map[string]string, len(refs))
+	for _, a := range res.Images {
+		lines[a.Ref] = advisor.OneLine(a)
+	}
+	return lines, res
+}
+
+// AdviseCheck advises every image a check found unsupported.
+func AdviseCheck(ctx context.Context, reg advisor.Registry, rep assess.CheckReport, o AdviseOptions) AdviseResult {
+	var refs []string
+	for _, im := range rep.Images {
+		if im.Verdict == assess.Unsupported {
+			refs = append(refs, im.Ref)
+		}
+	}
+	return Advise(ctx, reg, refs, o)
 }

@@ -124,3 +124,80 @@ func TestAdviseHelp(t *testing.T) {
 		}
 	}
 }
+
+// TestScanAdvise: scan --advise ranks the fleet's blocking images, each
+// with its advice; queue:1.1 is told to move to 2.0.
+func TestScanAdvise(t *testing.T) {
+	host := scanFleet(t)
+	got := runArchway(t.Context(), "", "scan", "--no-cache", "--advise", "-o", "json", ".")
+	if got.code != ExitUnsupported {
+		t.Fatalf("exit %d\n%s", got.code, got.stderr)
+	}
+	var doc struct {
+		FixFirst []struct {
+			Ref      string `json:"ref"`
+			Blocks   int    `json:"blocks"`
+			Unblocks int    `json:"unblocks"`
+			Advice   string `json:"advice"`
+		} `json:"fixFirst"`
+	}
+	if err := json.Unmarshal([]byte(got.stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.FixFirst) == 0 {
+		t.Fatalf("no fixFirst section:\n%s", got.stdout)
+	}
+	found := false
+	for i, f := range doc.FixFirst {
+		if i > 0 && doc.FixFirst[i-1].Unblocks < f.Unblocks {
+			t.Errorf("not ranked: %+v", doc.FixFirst)
+		}
+		if f.Ref == host+"/demo/queue:1.1" {
+			found = true
+			if f.Blocks < 2 || f.Advice != "move to "+host+"/demo/queue:2.0; newest with it: 2.1" {
+				t.Errorf("queue:1.1 %+v", f)
+			}
+		}
+		if f.Advice == "" {
+			t.Errorf("%s has no advice", f.Ref)
+		}
+	}
+	if !found {
+		t.Errorf("queue:1.1 not among %+v", doc.FixFirst)
+	}
+	plain := runArchway(t.Context(), "", "scan", "--no-cache", "-o", "json", ".")
+	if strings.Contains(plain.stdout, "fixFirst") {
+		t.Error("scan without --advise has the section")
+	}
+}
+
+// TestCheckAdvise: check --advise adds advise's objects to the JSON and
+// its table to the table, and keeps check's exit status.
+func TestCheckAdvise(t *testing.T) {
+	host := startSandbox(t)
+	got := runArchway(t.Context(), "", append([]string{"check", "--no-cache", "--advise", "-o", "json"}, refs(host, "demo/queue:1.1", "demo/api:2.1")...)...)
+	if got.code != ExitUnsupported {
+		t.Fatalf("exit %d\n%s", got.code, got.stderr)
+	}
+	var doc struct {
+		Images []struct{ Ref string } `json:"images"`
+		Advice []struct {
+			Ref     string
+			Nearest *struct{ Tag string }
+		} `json:"advice"`
+	}
+	if err := json.Unmarshal([]byte(got.stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Advice) != 1 || doc.Advice[0].Nearest == nil || doc.Advice[0].Nearest.Tag != "2.0" || len(doc.Images) != 2 {
+		t.Errorf("check --advise JSON:\n%s", got.stdout)
+	}
+	got = runArchway(t.Context(), "", append([]string{"check", "--no-cache", "--advise", "-o", "table"}, refs(host, "demo/queue:1.1")...)...)
+	if !strings.Contains(got.stdout, "move to "+host+"/demo/queue:2.0") {
+		t.Errorf("check --advise table:\n%s", got.stdout)
+	}
+	got = runArchway(t.Context(), "", "check", "--advise", "--platform", "linux/arm64,linux/amd64", "nginx:1")
+	if got.code != ExitUsage || !strings.Contains(got.stderr, "--advise takes one --platform") {
+		t.Errorf("two platforms: exit %d %s", got.code, got.stderr)
+	}
+}

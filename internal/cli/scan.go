@@ -32,6 +32,7 @@ type scanOptions struct {
 	failOn     string
 	quiet      bool
 	all        bool
+	advise     bool
 	reg        registryFlags
 }
 
@@ -83,8 +84,8 @@ Exit status:
   # CI: SARIF for code scanning, fail only on workloads known not to be ready
   archway scan --fail-on not-ready -o sarif --output-file archway.sarif deploy/
 
-  # An HTML report to share
-  archway scan --output-file report.html deploy/
+  # An HTML report to share, with the images to fix first and their advice
+  archway scan --advise --output-file report.html deploy/
 
   # Force the kind when detection cannot tell (e.g. JSON that is an ECS task definition)
   archway scan --kind ecs taskdefs/`,
@@ -102,6 +103,7 @@ Exit status:
 	f.StringVar(&o.outputFile, "output-file", "", "write the report to `FILE` (atomically) instead of stdout")
 	f.StringVar(&o.failOn, "fail-on", string(report.FailOnUnknown), "`POLICY` for the exit status: unknown (not-ready → 1, unknown → 2), not-ready (only not-ready → 1), never")
 	f.BoolVar(&o.all, "all", false, "list every workload in the table and Markdown reports (default: ready ones are counted, not listed)")
+	f.BoolVar(&o.advise, "advise", false, "add the images to fix first, ranked by the workloads each unblocks, with the tag to move to (archway advise) in every format")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress bar or notes on stderr (errors are still printed)")
 	addRegistryFlags(f, &o.reg, "")
 	return cmd
@@ -183,12 +185,17 @@ func runScan(cmd *cobra.Command, args []string, o scanOptions) error {
 	if err := interrupted(ctx); err != nil {
 		return err
 	}
+	rep := res.Report
+	opts := []report.Option{report.WithAll(o.all)}
+	if o.advise {
+		advice, _ := app.AdviseReport(ctx, client, rep, app.AdviseOptions{Target: req.target, Jobs: o.reg.jobs})
+		opts = append(opts, report.WithAdvice(advice))
+	}
 	writeNotes(stderr, client.Notes())
 	for _, e := range res.Errs {
 		fmt.Fprintln(stderr, "archway: scan:", e)
 	}
-	rep := res.Report
-	if err := writeScanReport(stdout, o.outputFile, req.format, rep, report.WithAll(o.all)); err != nil {
+	if err := writeScanReport(stdout, o.outputFile, req.format, rep, opts...); err != nil {
 		return withCode(ExitError, fmt.Errorf("scan: writing the report: %w", err))
 	}
 	if res.Census != nil {
