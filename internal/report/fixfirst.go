@@ -1,11 +1,14 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/archwaydev/archway/internal/assess"
+	"github.com/archwaydev/archway/internal/workload"
 )
 
 // ImageFix is one image that keeps workloads off the target, and what
@@ -19,6 +22,10 @@ type ImageFix struct {
 	// Unblocks is how many of those it alone keeps from being ready: they
 	// are ready once it is fixed.
 	Unblocks int `json:"unblocks"`
+	// CPUMillis is the CPU the blocked workloads' pods request, in
+	// millicores, one pod each (Kubernetes pod specs that set requests;
+	// replicas are not counted); 0 when no manifest says.
+	CPUMillis int64 `json:"cpuMillis"`
 	// Workloads are the IDs of the workloads it blocks, in report order.
 	Workloads []string `json:"workloads"`
 	// Advice is what to do, in one line (archway advise's), or "".
@@ -67,6 +74,7 @@ func FixFirst(r assess.Report, advice map[string]string) []ImageFix {
 				order = append(order, ref)
 			}
 			f.Blocks++
+			f.CPUMillis += podCPU(wr.Workload)
 			f.Workloads = append(f.Workloads, wr.Workload.ID())
 			if len(blockers) == 1 && !unknown {
 				f.Unblocks++
@@ -84,9 +92,39 @@ func FixFirst(r assess.Report, advice map[string]string) []ImageFix {
 		if a.Blocks != b.Blocks {
 			return b.Blocks - a.Blocks
 		}
+		if a.CPUMillis != b.CPUMillis {
+			return cmp.Compare(b.CPUMillis, a.CPUMillis)
+		}
 		return strings.Compare(a.Ref, b.Ref)
 	})
 	return out
+}
+
+// podCPU is the CPU a workload's pod requests, as the scheduler counts
+// it: the larger of the containers' sum and the largest init container's
+// (sidecars, init containers that keep running, add to both).
+func podCPU(w workload.Workload) int64 {
+	if w.PodSpec == nil {
+		return 0
+	}
+	var sum, sidecars, initMax int64
+	for _, c := range w.PodSpec.Containers {
+		sum += c.Resources.Requests.Cpu().MilliValue()
+	}
+	for _, c := range w.PodSpec.InitContainers {
+		m := c.Resources.Requests.Cpu().MilliValue()
+		if c.RestartPolicy != nil && *c.RestartPolicy == "Always" {
+			sidecars += m
+			continue
+		}
+		initMax = max(initMax, sidecars+m)
+	}
+	return max(sum+sidecars, initMax)
+}
+
+// cpuText is millicores as CPUs: "1.5 CPU".
+func cpuText(m int64) string {
+	return strconv.FormatFloat(float64(m)/1000, 'f', -1, 64) + " CPU"
 }
 
 // fixFirst is FixFirst when WithAdvice was given, else nil.
@@ -105,7 +143,11 @@ func writeFixFirstTable(b *strings.Builder, fixes []ImageFix) {
 	fmt.Fprintf(b, "IMAGES TO FIX FIRST (%d)\n", len(fixes))
 	for i, f := range fixes {
 		fmt.Fprintf(b, "  %d. %s\n", i+1, truncate(f.Ref, tableWidth-6))
-		wrap(b, "     ", fmt.Sprintf("blocks %d %s, unblocks %d", f.Blocks, plural(f.Blocks, "workload"), f.Unblocks))
+		line := fmt.Sprintf("blocks %d %s, unblocks %d", f.Blocks, plural(f.Blocks, "workload"), f.Unblocks)
+		if f.CPUMillis > 0 {
+			line += ", " + cpuText(f.CPUMillis) + " requested"
+		}
+		wrap(b, "     ", line)
 		if f.Advice != "" {
 			wrap(b, "     advice: ", f.Advice)
 		}
@@ -118,9 +160,13 @@ func writeFixFirstMarkdown(b *strings.Builder, fixes []ImageFix) {
 	if len(fixes) == 0 {
 		return
 	}
-	b.WriteString("### Images to fix first\n\n| # | Image | Blocks | Unblocks | Advice |\n|---|---|---|---|---|\n")
+	b.WriteString("### Images to fix first\n\n| # | Image | Blocks | Unblocks | CPU requested | Advice |\n|---|---|---|---|---|---|\n")
 	for i, f := range fixes {
-		fmt.Fprintf(b, "| %d | %s | %d | %d | %s |\n", i+1, mdCode(f.Ref), f.Blocks, f.Unblocks, mdCell(f.Advice))
+		cpu := "-"
+		if f.CPUMillis > 0 {
+			cpu = cpuText(f.CPUMillis)
+		}
+		fmt.Fprintf(b, "| %d | %s | %d | %d | %s | %s |\n", i+1, mdCode(f.Ref), f.Blocks, f.Unblocks, cpu, mdCell(f.Advice))
 	}
 	b.WriteString("\n")
 }

@@ -5,6 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+
 	"github.com/archwaydev/archway/internal/assess"
 	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/archwaydev/archway/internal/platform"
@@ -28,8 +31,18 @@ func fixFirstReport() assess.Report {
 		}
 		return wl
 	}
+	req := func(cpu string) corev1.Container {
+		return corev1.Container{Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpu)}}}
+	}
+	always := corev1.ContainerRestartPolicyAlways
+	sidecar := req("100m")
+	sidecar.RestartPolicy = &always
+	w1, w2 := w("w1", "a:1", "ok:1"), w("w2", "a:1", "b:1")
+	// 500m + 250m, a 2-CPU init container, a 100m sidecar: 2.1 CPU.
+	w1.PodSpec = &corev1.PodSpec{Containers: []corev1.Container{req("500m"), req("250m")}, InitContainers: []corev1.Container{sidecar, req("2")}}
+	w2.PodSpec = &corev1.PodSpec{Containers: []corev1.Container{req("1"), {}}}
 	return assess.Assess([]workload.Workload{
-		w("w1", "a:1", "ok:1"), w("w2", "a:1", "b:1"), w("w3", "b:1", "u:1"), w("w4", "ok:1"), w("w5", "a:1"),
+		w1, w2, w("w3", "b:1", "u:1"), w("w4", "ok:1"), w("w5", "a:1"),
 	}, images, arm)
 }
 
@@ -39,10 +52,10 @@ func TestFixFirst(t *testing.T) {
 		t.Fatalf("FixFirst = %+v", got)
 	}
 	a, b := got[0], got[1]
-	if a.Ref != "a:1" || a.Blocks != 3 || a.Unblocks != 2 || a.Advice != "move to a:2" || strings.Join(a.Workloads, ",") != "Deployment/ns/w1,Deployment/ns/w2,Deployment/ns/w5" {
+	if a.Ref != "a:1" || a.Blocks != 3 || a.Unblocks != 2 || a.CPUMillis != 3100 || a.Advice != "move to a:2" || strings.Join(a.Workloads, ",") != "Deployment/ns/w1,Deployment/ns/w2,Deployment/ns/w5" {
 		t.Errorf("first = %+v", a)
 	}
-	if b.Ref != "b:1" || b.Blocks != 2 || b.Unblocks != 0 || b.Advice != "" {
+	if b.Ref != "b:1" || b.Blocks != 2 || b.Unblocks != 0 || b.CPUMillis != 1000 || b.Advice != "" {
 		t.Errorf("second = %+v", b)
 	}
 }
@@ -56,7 +69,7 @@ func TestFixFirstInEveryFormat(t *testing.T) {
 		out := string(render(t, f, r, with...))
 		plain := string(render(t, f, r))
 		mark := map[Format]string{Table: "IMAGES TO FIX FIRST (2)", Markdown: "### Images to fix first", HTML: `<table id="fix-first">`, JSON: `"fixFirst"`, SARIF: `"archway.fixFirst"`}[f]
-		if !strings.Contains(out, mark) || !strings.Contains(out, "move to a:2") {
+		if !strings.Contains(out, mark) || !strings.Contains(out, "move to a:2") || (f != JSON && f != SARIF && !strings.Contains(out, "3.1 CPU")) {
 			t.Errorf("%s with advice lacks the section:\n%s", f, out)
 		}
 		if strings.Contains(plain, mark) {

@@ -12,7 +12,15 @@ import (
 //go:embed report.html.tmpl
 var htmlSource string
 
-var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{"inc": func(i int) int { return i + 1 }}).Parse(htmlSource))
+var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
+	"inc": func(i int) int { return i + 1 },
+	"cpu": func(m int64) string {
+		if m == 0 {
+			return "-"
+		}
+		return cpuText(m)
+	},
+}).Parse(htmlSource))
 
 type htmlData struct {
 	Title, Version, Target, Summary string
