@@ -364,8 +364,8 @@ func (c *Client) registryTags(ctx context.Context, repo name.Repository) (TagLis
 			}
 		}
 		switch {
-		case link != "":
-			next = link
+		case link != "" && added > 0:
+			next = link // a Link to pages already read is a loop: stop
 		case len(page.Tags) == n && added > 0:
 			q := url.Values{"n": {strconv.Itoa(n)}, "last": {page.Tags[len(page.Tags)-1]}}
 			next = base.String() + "?" + q.Encode()

@@ -141,8 +141,9 @@ func linkServer(t *testing.T, reg http.Handler, link func(r *http.Request) strin
 	return strings.TrimPrefix(srv.URL, "http://")
 }
 
-// TestTagsLinkRules: a Link to another origin is refused; the page cap
-// truncates with a note.
+// TestTagsLinkRules: a Link to another origin is refused, a Link back to
+// a page already read ends the listing, and the page cap truncates with a
+// note.
 func TestTagsLinkRules(t *testing.T) {
 	reg := registrytest.StartInProcess(t)
 	pushTags(t, reg.Host, "rules/app", 25)
@@ -152,6 +153,11 @@ func TestTagsLinkRules(t *testing.T) {
 	c, _ := tagClient(t, registry.WithTagPaging(10, 100))
 	if _, err := listTags(t, c, evil+"/rules/app"); err == nil || !strings.Contains(err.Error(), "refused") {
 		t.Errorf("cross-origin Link followed: err %v", err)
+	}
+	loop := linkServer(t, reg.Handler, func(r *http.Request) string { return "<" + r.URL.String() + `>; rel="next"` })
+	c, cnt := tagClient(t, registry.WithTagPaging(10, 100))
+	if l, err := listTags(t, c, loop+"/rules/app"); err != nil || len(l.Tags) != 10 || cnt.Count(registrytest.Other) != 2 {
+		t.Errorf("Link loop: %d tags in %d requests, err %v", len(l.Tags), cnt.Count(registrytest.Other), err)
 	}
 	c, _ = tagClient(t, registry.WithTagPaging(5, 2))
 	l, err := listTags(t, c, reg.Ref("rules/app"))
@@ -209,5 +215,33 @@ func TestDigestByHEAD(t *testing.T) {
 	}
 	if _, err := c.Digest(context.Background(), reg.Ref("head/app:2.0")); err == nil {
 		t.Error("a missing tag resolved")
+	}
+}
+
+// TestTagsHubAPIHostile: a Hub API whose next link leaves its origin, or
+// loops on itself, or answers a huge page, is given up for the registry.
+func TestTagsHubAPIHostile(t *testing.T) {
+	reg := registrytest.StartInProcess(t)
+	pushTags(t, reg.Host, "ns/app", 2)
+	for name, h := range map[string]http.HandlerFunc{
+		"cross-origin next": func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprint(w, `{"next":"http://127.0.0.2:1/v2/namespaces/ns/repositories/app/tags?page=2","results":[{"name":"9.9","images":[]}]}`)
+		},
+		"next loops": func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintf(w, `{"next":"%s","results":[{"name":"9.9","images":[]}]}`, "http://"+r.Host+r.URL.String())
+		},
+		"huge page": func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprint(w, `{"results":[{"name":"`+strings.Repeat("x", 9<<20)+`"}]}`)
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			hub := httptest.NewServer(h)
+			t.Cleanup(hub.Close)
+			c, _ := tagClient(t, registry.WithHubAPI(hub.URL, reg.Host), registry.WithTagPaging(10, 5))
+			l, err := listTags(t, c, reg.Ref("ns/app"))
+			if err != nil || l.Source != registry.SourceRegistry || len(l.Tags) != 2 || len(l.Notes) != 1 || !strings.Contains(l.Notes[0], "the Hub API failed") {
+				t.Errorf("source %s, tags %v, notes %q, err %v", l.Source, tagNames(l), l.Notes, err)
+			}
+		})
 	}
 }
