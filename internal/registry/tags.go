@@ -133,6 +133,19 @@ func (c *Client) ListTags(ctx context.Context, repo name.Repository) (TagList, e
 		return l, nil
 	}
 	c.tagLists.mu.Unlock()
+	// Concurrent listings of one repository share one.
+	ran := false // whether this caller made the requests
+	v, err, _ := c.flight.Do("tags\x00"+key, func() (any, error) { ran = true; return c.listTags(ctx, repo) })
+	l, _ := v.(TagList)
+	if !ran {
+		l.Requests = 0
+	}
+	return l, err
+}
+
+// listTags is ListTags without the cache.
+func (c *Client) listTags(ctx context.Context, repo name.Repository) (TagList, error) {
+	key := repo.Name()
 	var notes []string
 	if c.servesHub(repo) {
 		l, err := c.hubTags(ctx, repo)

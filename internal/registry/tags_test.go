@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -243,5 +244,33 @@ func TestTagsHubAPIHostile(t *testing.T) {
 				t.Errorf("source %s, tags %v, notes %q, err %v", l.Source, tagNames(l), l.Notes, err)
 			}
 		})
+	}
+}
+
+// TestTagsShared: concurrent listings of one repository send one.
+func TestTagsShared(t *testing.T) {
+	reg := registrytest.StartInProcess(t)
+	pushTags(t, reg.Host, "shared/app", 3)
+	c, cnt := tagClient(t)
+	var wg sync.WaitGroup
+	requests := make([]int, 8)
+	for i := range requests {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l, err := listTags(t, c, reg.Ref("shared/app"))
+			if err != nil || len(l.Tags) != 3 {
+				t.Errorf("listing %d: %d tags, %v", i, len(l.Tags), err)
+			}
+			requests[i] = l.Requests
+		}()
+	}
+	wg.Wait()
+	sum := 0
+	for _, r := range requests {
+		sum += r
+	}
+	if got := cnt.Count(registrytest.Other); got != 1 || sum != 1 {
+		t.Errorf("%d tag-list requests sent, %d reported; want 1 and 1", got, sum)
 	}
 }
