@@ -13,6 +13,7 @@ import (
 
 	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/archwaydev/archway/internal/rewrite"
+	"github.com/archwaydev/archway/internal/source/compose"
 	"github.com/archwaydev/archway/internal/source/kube"
 	"github.com/archwaydev/archway/internal/source/kustomize"
 )
@@ -28,6 +29,10 @@ const (
 	PlaceOutDir                      // write placed copies under OutDir
 	PlacePostRender                  // read a stream, write it placed (Helm --post-renderer)
 )
+
+// parser reads the files to place; compose services are read as scan
+// reads them.
+var parser = rewrite.Parser{Compose: compose.Parse}
 
 // MaxStdin bounds what PostRender reads.
 const MaxStdin = 256 << 20
@@ -103,7 +108,7 @@ func Place(ctx context.Context, l Lookuper, paths []string, o PlaceOptions) (Pla
 		data, err := os.ReadFile(in.path)
 		if err == nil {
 			var f *rewrite.File
-			if f, err = rewrite.Parse(in.path, data); err == nil {
+			if f, err = parser.Parse(in.path, data); err == nil {
 				if len(f.Targets()) > 0 {
 					files = append(files, parsed{in, data, f})
 					refs = append(refs, f.Images()...)
@@ -135,7 +140,7 @@ func PostRender(ctx context.Context, l Lookuper, in io.Reader, o PlaceOptions) (
 	if len(data) > MaxStdin {
 		return PlaceResult{}, fmt.Errorf("stdin is larger than %d MiB", MaxStdin>>20)
 	}
-	f, err := rewrite.Parse("stdin", data)
+	f, err := parser.Parse("stdin", data)
 	if err != nil {
 		return PlaceResult{}, err
 	}
@@ -284,7 +289,7 @@ func placeKustomization(ctx context.Context, l Lookuper, dir string, o PlaceOpti
 	if err != nil {
 		return nil, err
 	}
-	f, err := rewrite.Parse(kustomize.DisplayName(dir), built)
+	f, err := parser.Parse(kustomize.DisplayName(dir), built)
 	if err != nil {
 		return nil, err
 	}

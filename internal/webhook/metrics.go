@@ -2,10 +2,14 @@ package webhook
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/archwaydev/archway/internal/lookup"
+	"github.com/archwaydev/archway/internal/registry"
 )
 
 // Outcomes of one admission, the values of the outcome label of
@@ -86,4 +90,22 @@ func NewMetrics() *Metrics {
 // Handler serves the metrics in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
+}
+
+var _ registry.CacheObserver = (*Metrics)(nil)
+
+// CacheHit implements registry.CacheObserver.
+func (m *Metrics) CacheHit() { m.CacheHits.Inc() }
+
+// CacheMiss implements registry.CacheObserver.
+func (m *Metrics) CacheMiss() { m.CacheMisses.Inc() }
+
+// LookedUp implements registry.CacheObserver.
+func (m *Metrics) LookedUp(d time.Duration, err error) {
+	result := "ok"
+	if err != nil {
+		result = "error"
+		m.RegistryErrors.WithLabelValues(string(lookup.CauseOf(err))).Inc()
+	}
+	m.LookupDuration.WithLabelValues(result).Observe(d.Seconds())
 }
