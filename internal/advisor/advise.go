@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 
@@ -171,10 +170,16 @@ func (a *adviser) advise(ctx context.Context, ref string) Advice {
 	if cur.Digest != "" {
 		a.judged[cur.Digest] = false
 	}
-	a.replacement(ctx)
 	tag, ok := r.(name.Tag)
 	if !ok {
+		a.replacement(ctx, "")
 		a.note("the image is pinned by digest: no tag to advise from")
+		return a.adv
+	}
+	a.replacement(ctx, tag.TagStr())
+	cs, ok := Parse(tag.TagStr())
+	if !ok {
+		a.note(fmt.Sprintf("%q is not a version (floating, a date or a hash): pin a version tag", tag.TagStr()))
 		return a.adv
 	}
 	list, err := a.reg.ListTags(ctx, a.repo)
@@ -195,11 +200,6 @@ func (a *adviser) advise(ctx context.Context, ref string) Advice {
 	for i, t := range list.Tags {
 		names[i] = t.Name
 	}
-	cs, ok := Parse(tag.TagStr())
-	if !ok {
-		a.note(fmt.Sprintf("%q is not a version (floating, a date or a hash): pin a version tag", tag.TagStr()))
-		return a.adv
-	}
 	if err := a.search(ctx, cs, names); err != nil {
 		return a.unknown(err)
 	}
@@ -211,9 +211,7 @@ func (a *adviser) advise(ctx context.Context, ref string) Advice {
 			return a.unknown(err)
 		}
 	}
-	if err := a.alternatives(ctx, cs, names); err != nil {
-		return a.unknown(err)
-	}
+	a.alternatives(ctx, cs, names)
 	return a.adv
 }
 
@@ -427,7 +425,7 @@ func (a *adviser) check(ctx context.Context, ref string) (string, bool) {
 // alternatives adds the arch-free and arch-sibling tags of the current
 // release and the newest distro version of it, each when it exists and
 // supports the target.
-func (a *adviser) alternatives(ctx context.Context, cur Scheme, tags []string) error {
+func (a *adviser) alternatives(ctx context.Context, cur Scheme, tags []string) {
 	have := map[string]bool{}
 	for _, t := range tags {
 		have[t] = true
@@ -470,13 +468,12 @@ func (a *adviser) alternatives(ctx context.Context, cur Scheme, tags []string) e
 			add(AltDistro, best.Tag, fmt.Sprintf("the same release on a newer distro: %s → %s", cur.distroText, best.distroText))
 		}
 	}
-	return nil
 }
 
 // replacement adds the repository that replaced this one, when the data
-// (or an -arm64/-amd64 name) says so and the registry has the same tag,
-// or its newest release, with the target.
-func (a *adviser) replacement(ctx context.Context) {
+// (or an -arm64/-amd64 name) says so and the registry has the same tag
+// (tag; "" for none), or its newest release, with the target.
+func (a *adviser) replacement(ctx context.Context, tag string) {
 	if a.o.Ecosystem == nil {
 		return
 	}
@@ -488,11 +485,8 @@ func (a *adviser) replacement(ctx context.Context) {
 	if err != nil {
 		return
 	}
-	var tag string
-	if r, err := a.reg.ParseReference(a.adv.Ref); err == nil {
-		if t, isTag := r.(name.Tag); isTag && !rep.Newest {
-			tag = t.TagStr()
-		}
+	if rep.Newest {
+		tag = ""
 	}
 	if tag == "" {
 		list, err := a.reg.ListTags(ctx, toRepo.Context())
@@ -520,15 +514,13 @@ func (a *adviser) replacement(ctx context.Context) {
 
 // String is the advice in one line, for logs and tables.
 func (s *Suggestion) String() string {
-	if s == nil {
+	switch {
+	case s == nil:
 		return "-"
+	case !s.Confirmed:
+		return s.Tag + " (unconfirmed)"
 	}
-	var b strings.Builder
-	b.WriteString(s.Tag)
-	if !s.Confirmed {
-		b.WriteString(" (unconfirmed)")
-	}
-	return b.String()
+	return s.Tag
 }
 
 // archOf names p's architecture as arch tokens do: arm64, amd64, arm/v7.
