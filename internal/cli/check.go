@@ -17,6 +17,7 @@ type checkOptions struct {
 	reg       registryFlags
 	output    string
 	verbose   bool
+	advise    bool
 }
 
 func newCheckCmd() *cobra.Command {
@@ -61,6 +62,9 @@ Exit status (decided after every image is reported):
   # Docker Hub images through a pull-through mirror, no pulls spent at Docker Hub
   archway check --registry-mirror docker.io=mirror.gcr.io -f images.txt
 
+  # And which tag to move to when an image lacks arm64
+  archway check --advise registry.example.com/team/queue:1.1
+
   # Explicit credentials for a private registry
   echo "$TOKEN" | archway check --username me --password-stdin registry.example.com/team/app:1.0`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -72,6 +76,7 @@ Exit status (decided after every image is reported):
 	f.StringArrayVarP(&o.files, "file", "f", nil, "read image references from `FILE`, one a line ('-' for stdin); repeatable")
 	addRegistryFlags(f, &o.reg, "the first image")
 	f.StringVarP(&o.output, "output", "o", "", "output format: table or json (default: table on a terminal, else json)")
+	f.BoolVar(&o.advise, "advise", false, "for each unsupported image, the nearest tag that has the platform (archway advise); one --platform")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "show each platform's manifest digest, and what was spent per registry, in the table")
 	return cmd
 }
@@ -88,6 +93,9 @@ func runCheck(cmd *cobra.Command, args []string, o checkOptions) error {
 	}
 	if err := o.validate(); err != nil {
 		return usageError(err)
+	}
+	if o.advise && len(targets) != 1 {
+		return usageError(fmt.Errorf("check: --advise takes one --platform, not %q", o.platforms))
 	}
 	inputs, err := readImageInputs(args, o.files, cmd.InOrStdin())
 	if err != nil {
@@ -111,8 +119,13 @@ func runCheck(cmd *cobra.Command, args []string, o checkOptions) error {
 	if err := interrupted(ctx); err != nil {
 		return err
 	}
+	var advice *app.AdviseResult
+	if o.advise {
+		a := app.AdviseCheck(ctx, client, rep, app.AdviseOptions{Target: targets[0], Jobs: o.reg.jobs})
+		advice = &a
+	}
 	writeNotes(cmd.ErrOrStderr(), client.Notes())
-	if err := report.RenderCheck(cmd.OutOrStdout(), format, rep, o.verbose, client.Stats()...); err != nil {
+	if err := writeCheckReport(cmd.OutOrStdout(), format, rep, o.verbose, advice, client.Stats()...); err != nil {
 		return withCode(ExitError, fmt.Errorf("check: writing the report: %w", err))
 	}
 	if code := report.CheckExitCode(rep); code != ExitOK {

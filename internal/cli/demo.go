@@ -127,6 +127,7 @@ func demoSteps() []demoStep {
 		{"Start a registry with example images", startDemoRegistry},
 		{"Check every image", checkDemoImages},
 		{"Scan an example fleet", scanDemoFleet},
+		{"Advise: the nearest version that runs on arm64", adviseDemoImage},
 		{"Write an HTML report", writeDemoReport},
 		{"Place the fleet's workloads (a dry run)", placeDemoFleet},
 		{"Assemble a multi-arch image from per-arch builds", indexDemoImages},

@@ -38,6 +38,7 @@ type scanOptions struct {
 	quiet      bool
 	all        bool
 	deep       bool
+	advise     bool
 	reg        registryFlags
 }
 
@@ -92,8 +93,8 @@ Exit status:
   # CI: SARIF for code scanning, fail only on workloads known not to be ready
   archway scan --fail-on not-ready -o sarif --output-file archway.sarif deploy/
 
-  # An HTML report to share
-  archway scan --output-file report.html deploy/
+  # An HTML report to share, with the images to fix first and their advice
+  archway scan --advise --output-file report.html deploy/
 
   # A chart rendered for the cluster's Kubernetes version and its CRDs, as helm template
   archway scan charts/web --kube-version 1.30.0 --api-versions monitoring.coreos.com/v1
@@ -121,6 +122,7 @@ Exit status:
 	f.StringVar(&o.failOn, "fail-on", string(report.FailOnUnknown), "`POLICY` for the exit status: unknown (not-ready → 1, unknown → 2), not-ready (only not-ready → 1), never")
 	f.BoolVar(&o.deep, "deep", false, "also look inside every image that claims the target: one whose binaries are of another architecture is unsupported (archway verify; layers cached)")
 	f.BoolVar(&o.all, "all", false, "list every workload in the table and Markdown reports (default: ready ones are counted, not listed)")
+	f.BoolVar(&o.advise, "advise", false, "add the images to fix first, ranked by the workloads each unblocks, with the tag to move to (archway advise) in every format")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress bar or notes on stderr (errors are still printed)")
 	addRegistryFlags(f, &o.reg, "")
 	return cmd
@@ -219,6 +221,12 @@ func runScan(cmd *cobra.Command, args []string, o scanOptions) error {
 	if err := interrupted(ctx); err != nil {
 		return err
 	}
+	rep := res.Report
+	opts := []report.Option{report.WithAll(o.all)}
+	if o.advise {
+		advice, _ := app.AdviseReport(ctx, client, rep, app.AdviseOptions{Target: req.target, Jobs: o.reg.jobs})
+		opts = append(opts, report.WithAdvice(advice))
+	}
 	writeNotes(stderr, client.Notes())
 	for _, e := range res.Errs {
 		fmt.Fprintln(stderr, "archway: scan:", e)
@@ -228,11 +236,10 @@ func runScan(cmd *cobra.Command, args []string, o scanOptions) error {
 			fmt.Fprintln(stderr, "archway: scan: note:", n)
 		}
 	}
-	rep := res.Report
 	if len(rep.Workloads) == 0 && len(res.Errs) == 0 && !o.allowEmpty {
 		return usageError(fmt.Errorf("scan: no workload found: %s (--allow-empty to accept an empty scan)", res.Inputs.Summary()))
 	}
-	if err := writeScanReport(stdout, o.outputFile, req.format, rep, report.WithAll(o.all)); err != nil {
+	if err := writeScanReport(stdout, o.outputFile, req.format, rep, opts...); err != nil {
 		return withCode(ExitError, fmt.Errorf("scan: writing the report: %w", err))
 	}
 	if res.Census != nil {

@@ -32,10 +32,11 @@ type Client struct {
 	breakers *breakers  // circuit breakers by host
 	notes    notes
 
-	flight singleflight.Group            // in-flight lookups by canonical reference
-	pings  onceMap[*transport.Challenge] // by registry
-	auths  onceMap[authn.Authenticator]  // by repository
-	scopes onceMap[*scope]               // by repository
+	flight   singleflight.Group            // in-flight lookups by canonical reference
+	pings    onceMap[*transport.Challenge] // by registry
+	auths    onceMap[authn.Authenticator]  // by repository
+	scopes   onceMap[*scope]               // by repository
+	tagLists tagLists                      // tag lists and the Hub API's rate limit (tags.go)
 }
 
 // New returns a Client configured by opts.

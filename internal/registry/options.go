@@ -56,6 +56,7 @@ type options struct {
 	breakCooldown  time.Duration
 	mirrors        map[string][]mirror // by canonical origin registry
 	notes          []string            // said while reading the options
+	tags           tagOptions          // tag listing (tags.go)
 }
 
 // WithJobs sets how many lookups LookupAll runs at once; default 32.
@@ -256,6 +257,8 @@ func makeOptions(opts []Option) (*options, error) {
 		hostJobs:       DefaultJobsPerRegistry,
 		breakFailures:  DefaultBreakerFailures,
 		breakCooldown:  DefaultBreakerCooldown,
+		tags: tagOptions{pageSize: DefaultTagPageSize, maxPages: DefaultTagMaxPages,
+			hubAPI: DefaultHubAPI, hubRegistries: []string{name.DefaultRegistry}},
 	}
 	for _, opt := range opts {
 		if err := opt(o); err != nil {

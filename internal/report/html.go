@@ -12,13 +12,22 @@ import (
 //go:embed report.html.tmpl
 var htmlSource string
 
-var htmlTemplate = template.Must(template.New("report").Parse(htmlSource))
+var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
+	"inc": func(i int) int { return i + 1 },
+	"cpu": func(m int64) string {
+		if m == 0 {
+			return "-"
+		}
+		return cpuText(m)
+	},
+}).Parse(htmlSource))
 
 type htmlData struct {
 	Title, Version, Target, Summary string
 	Workloads, Images               htmlCounts
 	Charts                          []htmlChart
 	Rows                            []htmlRow
+	FixFirst                        []ImageFix // WithAdvice only
 }
 
 type htmlCounts struct {
@@ -59,6 +68,7 @@ func renderHTML(w io.Writer, r assess.Report, o options) error {
 	d := htmlData{
 		Title: o.title, Version: o.toolVersion, Target: r.Target.String(), Summary: summaryLine(r),
 		Workloads: newHTMLCounts(r.Summary.Workloads), Images: newHTMLCounts(r.Summary.Images),
+		FixFirst: o.fixFirst(r),
 	}
 	for _, g := range groupings(r) {
 		ch := htmlChart{Title: "By " + g.key}

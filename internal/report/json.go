@@ -31,6 +31,8 @@ type JSONReport struct {
 	Workloads []JSONWorkload `json:"workloads"`
 	// Images are the distinct images, sorted by reference.
 	Images []JSONImage `json:"images"`
+	// FixFirst are the images to fix first, with advice (WithAdvice only).
+	FixFirst []ImageFix `json:"fixFirst,omitempty"`
 }
 
 // JSONSummary is the summary object.
@@ -157,6 +159,7 @@ func toJSON(r assess.Report, o options) JSONReport {
 			BySource:    jsonGroups(s.BySource),
 		},
 		Workloads: []JSONWorkload{},
+		FixFirst:  o.fixFirst(r),
 		Images:    []JSONImage{},
 	}
 	for _, wr := range r.Workloads {

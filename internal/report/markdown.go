@@ -29,6 +29,7 @@ func renderMarkdown(w io.Writer, r assess.Report, o options) error {
 	ic := r.Summary.Images
 	fmt.Fprintf(&b, "\n\nImages: %d distinct, %d supported, %d unsupported, %d unknown.\n\n", ic.Total, ic.Ready, ic.NotReady, ic.Unknown)
 
+	writeFixFirstMarkdown(&b, o.fixFirst(r))
 	var todo []assess.WorkloadResult
 	todo = append(todo, byVerdict(r, assess.NotReady)...)
 	todo = append(todo, byVerdict(r, assess.Unknown)...)

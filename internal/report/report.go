@@ -52,6 +52,7 @@ type options struct {
 	toolVersion string
 	baseDir     string
 	title       string
+	advice      map[string]string // WithAdvice: the images section (fixfirst.go)
 }
 
 // WithColor colours the table format's verdicts with ANSI escapes; default

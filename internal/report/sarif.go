@@ -26,8 +26,14 @@ type (
 		Runs    []sarifRun `json:"runs"`
 	}
 	sarifRun struct {
-		Tool    sarifTool     `json:"tool"`
-		Results []sarifResult `json:"results"`
+		Tool       sarifTool      `json:"tool"`
+		Results    []sarifResult  `json:"results"`
+		Properties *sarifFixFirst `json:"properties,omitempty"` // WithAdvice only
+	}
+	// sarifFixFirst is the run's property bag holding the images to fix
+	// first (SARIF 3.8: properties).
+	sarifFixFirst struct {
+		FixFirst []ImageFix `json:"archway.fixFirst"`
 	}
 	sarifTool struct {
 		Driver sarifDriver `json:"driver"`
@@ -127,6 +133,9 @@ func renderSARIF(w io.Writer, r assess.Report, o options) error {
 			InformationURI: "https://github.com/archwaydev/archway", Rules: rules,
 		}},
 		Results: []sarifResult{},
+	}
+	if fixes := o.fixFirst(r); fixes != nil {
+		run.Properties = &sarifFixFirst{FixFirst: fixes}
 	}
 	seen := map[string]bool{}
 	add := func(ruleID, level, msg string, wr assess.WorkloadResult, l workload.Location, props map[string]any) {

@@ -98,6 +98,7 @@ func renderTable(w io.Writer, r assess.Report, o options) error {
 		}
 		b.WriteString("\n")
 	}
+	writeFixFirstTable(&b, o.fixFirst(r))
 	ic := r.Summary.Images
 	fmt.Fprintf(&b, "Images: %d distinct, %d supported, %d unsupported, %d unknown\n", ic.Total, ic.Ready, ic.NotReady, ic.Unknown)
 	wrap(&b, "Summary: ", summaryLine(r))
