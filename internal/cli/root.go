@@ -99,6 +99,7 @@ Start with 'archway demo': it runs on built-in example images, no network needed
 		newIndexCmd(),
 		newNodesCmd(),
 		newVerifyCmd(),
+		newReportCmd(),
 	)
 	for _, c := range root.Commands() {
 		switch c.Name() {
