@@ -147,8 +147,8 @@ func TestReportCluster(t *testing.T) {
 	// arm64; crashy's image claims arm64, but fails there.
 	ghost := f.deploy(t, "shop", "ghost", "app/missing:1", tolerate)
 	crashy := f.deploy(t, "shop", "crashy", "app/multi:1", tolerate)
-	runPodOf(t, env, ghost, "arm-1", testenv.Running(map[string]string{"ghost": f.host + "/app/missing@sha256:" + strings.Repeat("a", 64)}))
-	runPodOf(t, env, crashy, "arm-1", corev1.PodStatus{Phase: corev1.PodRunning, ContainerStatuses: []corev1.ContainerStatus{{
+	env.RunPodOf(ctx, t, ghost, "arm-1", testenv.Running(map[string]string{"ghost": f.host + "/app/missing@sha256:" + strings.Repeat("a", 64)}))
+	env.RunPodOf(ctx, t, crashy, "arm-1", corev1.PodStatus{Phase: corev1.PodRunning, ContainerStatuses: []corev1.ContainerStatus{{
 		Name: "crashy", ImageID: f.host + "/app/multi@sha256:" + strings.Repeat("b", 64),
 		State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff"}},
 		LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
@@ -293,26 +293,4 @@ func TestReportCluster(t *testing.T) {
 			}
 		}
 	})
-}
-
-// runPodOf runs a pod of Deployment d, through a ReplicaSet d controls,
-// on node, with status.
-func runPodOf(t *testing.T, env *testenv.Env, d *appsv1.Deployment, node string, status corev1.PodStatus) {
-	t.Helper()
-	ctx := t.Context()
-	rs, err := env.Client.AppsV1().ReplicaSets(d.Namespace).Create(ctx, &appsv1.ReplicaSet{
-		ObjectMeta: metav1.ObjectMeta{Namespace: d.Namespace, Name: d.Name + "-1", Labels: d.Spec.Template.Labels,
-			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(d, appsv1.SchemeGroupVersion.WithKind("Deployment"))}},
-		Spec: appsv1.ReplicaSetSpec{Selector: d.Spec.Selector, Template: d.Spec.Template},
-	}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec := *d.Spec.Template.Spec.DeepCopy()
-	spec.NodeName = node
-	env.RunPod(ctx, t, &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Namespace: d.Namespace, Name: d.Name + "-1-a", Labels: d.Spec.Template.Labels,
-			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(rs, appsv1.SchemeGroupVersion.WithKind("ReplicaSet"))}},
-		Spec: spec,
-	}, status)
 }
