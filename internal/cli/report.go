@@ -8,23 +8,57 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
 	"github.com/archwaydev/archway/internal/app"
+	"github.com/archwaydev/archway/internal/platform"
 	"github.com/archwaydev/archway/internal/policyreport"
 )
 
 // reportOptions are archway report's flags.
 type reportOptions struct {
-	platform   string
-	format     string
+	rules      reportFlags
 	output     string
 	apply      bool
 	maxResults int
-	place      placementFlags
 	cluster    kubeFlags
 	reg        registryFlags
+}
+
+// reportFlags say what the reports judge and how they are written
+// (report, reporter).
+type reportFlags struct {
+	platform, format string
+	place            placementFlags
+}
+
+func addReportFlags(f *pflag.FlagSet, r *reportFlags) {
+	f.StringVar(&r.platform, "platform", "linux/arm64", "target `PLATFORM`, os/arch[/variant]")
+	f.StringVar(&r.format, "format", string(policyreport.PolicyReport), "report `API`: policyreport (wgpolicyk8s.io/v1alpha2) or openreports (openreports.io/v1alpha1)")
+	f.StringVar(&r.place.clusterArchs, "cluster-archs", "amd64,arm64", "architectures of the cluster's nodes, comma-separated")
+	f.StringVar(&r.place.armTaint, "arm-taint", "", "taint on the arm64 nodes, `KEY=VALUE:EFFECT`: adds the toleration-present rule")
+}
+
+// parse validates the flags: the one target platform and the report options.
+func (r reportFlags) parse() (platform.Platform, policyreport.Options, error) {
+	ps, err := parseTargets(r.platform)
+	if err != nil {
+		return platform.Platform{}, policyreport.Options{}, err
+	}
+	if len(ps) != 1 {
+		return platform.Platform{}, policyreport.Options{}, fmt.Errorf("--platform %q: reports judge one platform at a time", r.platform)
+	}
+	f, err := policyreport.ParseFormat(r.format)
+	if err != nil {
+		return platform.Platform{}, policyreport.Options{}, fmt.Errorf("--format: %w", err)
+	}
+	pl, err := r.place.options()
+	if err != nil {
+		return platform.Platform{}, policyreport.Options{}, err
+	}
+	return ps[0], policyreport.Options{Format: f, Placement: pl}, nil
 }
 
 func newReportCmd() *cobra.Command {
@@ -75,13 +109,10 @@ read whole or the reports not applied (nothing is applied then).`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runReport(cmd, o) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.platform, "platform", "linux/arm64", "target `PLATFORM`, os/arch[/variant]")
-	f.StringVar(&o.format, "format", string(policyreport.PolicyReport), "report `API`: policyreport (wgpolicyk8s.io/v1alpha2) or openreports (openreports.io/v1alpha1)")
+	addReportFlags(f, &o.rules)
 	f.StringVarP(&o.output, "output", "o", "", "print the reports as `FORMAT`: yaml or json")
 	f.BoolVar(&o.apply, "apply", false, "server-side-apply the reports and remove stale ones")
 	f.IntVar(&o.maxResults, "max-results", policyreport.DefaultMaxResults, "most results in one report; more are split into parts")
-	f.StringVar(&o.place.clusterArchs, "cluster-archs", "amd64,arm64", "architectures of the cluster's nodes, comma-separated")
-	f.StringVar(&o.place.armTaint, "arm-taint", "", "taint on the arm64 nodes, `KEY=VALUE:EFFECT`: adds the toleration-present rule")
 	addKubeFlags(f, &o.cluster)
 	addRegistryFlags(f, &o.reg, "")
 	return cmd
@@ -141,28 +172,15 @@ func (o reportOptions) validate() (app.ReportOptions, error) {
 	if o.maxResults < 1 {
 		return opts, fmt.Errorf("--max-results %d: want at least 1", o.maxResults)
 	}
-	ps, err := parseTargets(o.platform)
-	if err != nil {
-		return opts, err
-	}
-	if len(ps) != 1 {
-		return opts, fmt.Errorf("--platform %q: report judges one platform at a time", o.platform)
-	}
-	f, err := policyreport.ParseFormat(o.format)
-	if err != nil {
-		return opts, fmt.Errorf("--format: %w", err)
-	}
-	pl, err := o.place.options()
+	target, reports, err := o.rules.parse()
 	if err != nil {
 		return opts, err
 	}
 	if err := o.reg.validate(); err != nil {
 		return opts, err
 	}
-	return app.ReportOptions{
-		Cluster: *o.cluster.config(), Target: ps[0], Jobs: o.reg.jobs, Apply: o.apply,
-		Reports: policyreport.Options{Format: f, Placement: pl, MaxResults: o.maxResults},
-	}, nil
+	reports.MaxResults = o.maxResults
+	return app.ReportOptions{Cluster: *o.cluster.config(), Target: target, Jobs: o.reg.jobs, Apply: o.apply, Reports: reports}, nil
 }
 
 // writeObjects prints objs as a YAML stream or a JSON List.

@@ -294,3 +294,20 @@ func TestReportCluster(t *testing.T) {
 		}
 	})
 }
+
+// TestReporterUsage checks the reporter's flag errors exit 3 before it
+// connects anywhere.
+func TestReporterUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"reporter", "--format", "sarif"},
+		{"reporter", "--report-interval", "10ms"},
+		{"reporter", "--debounce", "0s"},
+		{"reporter", "--platform", "linux/arm64,linux/amd64"},
+		{"reporter", "--arm-taint", "arm"},
+		{"reporter", "extra"},
+	} {
+		if got := runArchway(t.Context(), "", args...); got.code != ExitUsage {
+			t.Errorf("%v: exit %d, want %d; stderr:\n%s", args, got.code, ExitUsage, got.stderr)
+		}
+	}
+}
