@@ -17,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/archwaydev/archway/internal/platform"
 	"github.com/archwaydev/archway/internal/policyreport"
@@ -60,10 +61,20 @@ func eventually(t *testing.T, what string, cond func() (bool, string)) {
 	t.Fatalf("timed out waiting for %s; last: %s", what, last)
 }
 
-// TestReporterLeaderFailover runs two reporter replicas against a real
-// API server: only the leader writes the report and exports readiness,
-// a change is picked up, and when the leader stops the other takes over.
-func TestReporterLeaderFailover(t *testing.T) {
+// fixture is a control plane with the PolicyReport CRD, an arm64 node,
+// namespace shop with three Deployments (api: ready, running on arm64 and
+// requesting 500m; billing: amd64 only and failed there with exec format
+// error, requesting 2 CPUs; ghost: an image that does not exist), and a
+// test registry.
+type fixture struct {
+	env    *testenv.Env
+	dyn    dynamic.Interface
+	reg    *registrytest.InProcess
+	deploy func(name, image, cpu string) *appsv1.Deployment
+}
+
+func startFixture(t *testing.T) *fixture {
+	t.Helper()
 	reg := registrytest.StartInProcess(t)
 	registrytest.PushIndex(t, reg.Ref("app/multi:1"), registrytest.Index(t, platform.LinuxAMD64, platform.LinuxARM64))
 	registrytest.Push(t, reg.Ref("app/amd:1"), registrytest.Image(t, platform.LinuxAMD64))
@@ -102,70 +113,84 @@ func TestReporterLeaderFailover(t *testing.T) {
 		Name: "billing", State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "StartError", Message: "exec format error"}},
 	}}})
 	deploy("ghost", "app/missing:1", "")
+	return &fixture{env: env, dyn: dyn, reg: reg, deploy: deploy}
+}
 
-	client, err := registry.New(registry.WithoutCache())
+// start runs a reporter named name with the clients client and dyn
+// until the test ends (or its stop is called).
+func (f *fixture) start(t *testing.T, name, lease string, client kubernetes.Interface, dyn dynamic.Interface) *replica {
+	t.Helper()
+	lookups, err := registry.New(registry.WithoutCache())
 	if err != nil {
 		t.Fatal(err)
 	}
-	start := func(name string) *replica {
-		m := NewMetrics()
-		r, err := New(Options{
-			Client: env.Client, Dynamic: dyn, Lookuper: client, Target: platform.LinuxARM64, Jobs: 4,
-			Reports:  policyreport.Options{Format: policyreport.PolicyReport},
-			Debounce: 200 * time.Millisecond, Interval: time.Hour,
-			Identity: name, LeaseNamespace: "archway-system", LeaseName: "archway-reporter",
-			LeaseDuration: 3 * time.Second, RenewDeadline: 2 * time.Second, RetryPeriod: 300 * time.Millisecond,
-			Metrics: m, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		rctx, cancel := context.WithCancel(ctx)
-		rep := &replica{name: name, metrics: httptest.NewServer(m.Handler()), stop: cancel, done: make(chan error, 1)}
-		t.Cleanup(rep.metrics.Close)
-		go func() { rep.done <- r.Run(rctx) }()
-		t.Cleanup(func() { cancel(); <-rep.done })
-		return rep
+	m := NewMetrics()
+	r, err := New(Options{
+		Client: client, Dynamic: dyn, Lookuper: lookups, Target: platform.LinuxARM64, Jobs: 4,
+		Reports:  policyreport.Options{Format: policyreport.PolicyReport},
+		Debounce: 200 * time.Millisecond, Interval: time.Hour,
+		Identity: name, LeaseNamespace: "archway-system", LeaseName: lease,
+		LeaseDuration: 3 * time.Second, RenewDeadline: 2 * time.Second, RetryPeriod: 300 * time.Millisecond,
+		Metrics: m, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	report := func() (*unstructured.Unstructured, error) {
-		return dyn.Resource(policyreport.PolicyReport.Resource()).Namespace("shop").Get(ctx, "archway-arm64-readiness", metav1.GetOptions{})
-	}
-	// writtenWith waits until the report was written by writer and holds
-	// a result for every one of names.
-	writtenWith := func(writer string, names ...string) {
-		t.Helper()
-		eventually(t, writer+" writing results for "+strings.Join(names, ", "), func() (bool, string) {
-			r, err := report()
-			if err != nil {
-				return false, err.Error()
-			}
-			if got := r.GetAnnotations()[WriterAnnotation]; got != writer {
-				return false, "written by " + got
-			}
-			rs, _, _ := unstructured.NestedSlice(r.Object, "results")
-			have := map[string]bool{}
-			for _, x := range rs {
-				res := x.(map[string]any)["resources"].([]any)[0].(map[string]any)
-				have[res["name"].(string)] = true
-			}
-			for _, n := range names {
-				if !have[n] {
-					return false, fmt.Sprintf("no result for %s in %v", n, have)
-				}
-			}
-			return true, ""
-		})
-	}
+	rctx, cancel := context.WithCancel(t.Context())
+	rep := &replica{name: name, metrics: httptest.NewServer(m.Handler()), stop: cancel, done: make(chan error, 1)}
+	t.Cleanup(rep.metrics.Close)
+	go func() { rep.done <- r.Run(rctx) }()
+	t.Cleanup(func() { cancel(); <-rep.done })
+	return rep
+}
 
-	a := start("a")
+// writtenWith waits until shop's report was written by writer and holds
+// a result for every one of names.
+func (f *fixture) writtenWith(t *testing.T, writer string, names ...string) {
+	t.Helper()
+	eventually(t, writer+" writing results for "+strings.Join(names, ", "), func() (bool, string) {
+		r, err := f.dyn.Resource(policyreport.PolicyReport.Resource()).Namespace("shop").Get(t.Context(), "archway-arm64-readiness", metav1.GetOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		if got := r.GetAnnotations()[WriterAnnotation]; got != writer {
+			return false, "written by " + got
+		}
+		rs, _, _ := unstructured.NestedSlice(r.Object, "results")
+		have := map[string]bool{}
+		for _, x := range rs {
+			res := x.(map[string]any)["resources"].([]any)[0].(map[string]any)
+			have[res["name"].(string)] = true
+		}
+		for _, n := range names {
+			if !have[n] {
+				return false, fmt.Sprintf("no result for %s in %v", n, have)
+			}
+		}
+		return true, ""
+	})
+}
+
+// TestReporterLeaderFailover runs two reporter replicas against a real
+// API server: only the leader writes the report and exports readiness,
+// a change is picked up, and when the leader stops the other takes over.
+func TestReporterLeaderFailover(t *testing.T) {
+	f := startFixture(t)
+	env, ctx, reg := f.env, t.Context(), f.reg
+	const lease = "archway-reporter"
+	a := f.start(t, "a", lease, env.Client, f.dyn)
 	eventually(t, "a leading", func() (bool, string) {
 		s := a.scrape(t)
 		return strings.Contains(s, "archway_reporter_leader 1"), s
 	})
-	b := start("b")
-	writtenWith("a", "api", "billing", "ghost")
-
+	b := f.start(t, "b", lease, env.Client, f.dyn)
+	f.writtenWith(t, "a", "api", "billing", "ghost")
 	t.Run("only the leader exports readiness", func(t *testing.T) {
+		// The metrics follow the apply: wait for the run to be counted.
+		eventually(t, "a counting its run", func() (bool, string) {
+			got := a.scrape(t)
+			return !strings.Contains(got, `archway_reporter_runs_total{outcome="ok"} 0`), grep(got, "archway_reporter_runs")
+		})
 		got := a.scrape(t)
 		for _, want := range []string{
 			`archway_workloads{namespace="shop",readiness="ready"} 1`,
@@ -192,8 +217,8 @@ func TestReporterLeaderFailover(t *testing.T) {
 	})
 
 	t.Run("a change is reported", func(t *testing.T) {
-		deploy("late", "app/multi:1", "")
-		writtenWith("a", "api", "billing", "ghost", "late")
+		f.deploy("late", "app/multi:1", "")
+		f.writtenWith(t, "a", "api", "billing", "ghost", "late")
 	})
 
 	t.Run("failover", func(t *testing.T) {
@@ -202,9 +227,9 @@ func TestReporterLeaderFailover(t *testing.T) {
 			t.Errorf("Run returned %v, want context.Canceled", err)
 		}
 		a.done <- nil // for the cleanup
-		writtenWith("b", "api", "billing", "ghost", "late")
-		deploy("later", "app/multi:1", "")
-		writtenWith("b", "later")
+		f.writtenWith(t, "b", "api", "billing", "ghost", "late")
+		f.deploy("later", "app/multi:1", "")
+		f.writtenWith(t, "b", "later")
 		lease, err := env.Client.CoordinationV1().Leases("archway-system").Get(ctx, "archway-reporter", metav1.GetOptions{})
 		if err != nil {
 			t.Fatal(err)
@@ -212,9 +237,12 @@ func TestReporterLeaderFailover(t *testing.T) {
 		if h := lease.Spec.HolderIdentity; h == nil || *h != "b" {
 			t.Errorf("lease holder = %v, want b", h)
 		}
-		if got := b.scrape(t); !strings.Contains(got, "archway_reporter_leader 1") || !strings.Contains(got, `archway_workloads{namespace="shop",readiness="ready"} 3`) {
-			t.Errorf("new leader's /metrics:\n%s", grep(got, "archway_"))
-		}
+		// The metrics follow the apply: wait for them.
+		eventually(t, "b exporting the new readiness", func() (bool, string) {
+			got := b.scrape(t)
+			return strings.Contains(got, "archway_reporter_leader 1") && strings.Contains(got, `archway_workloads{namespace="shop",readiness="ready"} 3`), grep(got, "archway_")
+		})
+
 	})
 }
 
