@@ -51,7 +51,7 @@ over when it goes. /healthz answers ok while the process runs.
 
 The RBAC it needs: get/list/watch on deployments, statefulsets, daemonsets,
 replicasets, cronjobs, jobs, replicationcontrollers, pods and nodes;
-get/list/create/patch/delete on policyreports.wgpolicyk8s.io (or
+list/create/patch/delete on policyreports.wgpolicyk8s.io (or
 reports.openreports.io); get/create/update on the Lease.`,
 		Example: `  # In the cluster, as the chart runs it
   archway reporter --report-interval 1h --arm-taint arm=true:NoSchedule
