@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"os"
@@ -20,6 +21,7 @@ import (
 	"github.com/archwaydev/archway/internal/platform"
 	"github.com/archwaydev/archway/internal/policyreport"
 	"github.com/archwaydev/archway/internal/registrytest"
+	"github.com/archwaydev/archway/internal/report"
 	"github.com/archwaydev/archway/internal/testenv"
 )
 
@@ -165,7 +167,7 @@ func TestReportCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	report := func(t *testing.T, args ...string) runResult {
+	archwayReport := func(t *testing.T, args ...string) runResult {
 		t.Helper()
 		got := runArchway(ctx, "", append([]string{"report", "--cluster", "--no-cache", "--arm-taint", "arm=true:NoSchedule"}, args...)...)
 		if got.code != ExitOK {
@@ -175,7 +177,7 @@ func TestReportCluster(t *testing.T) {
 	}
 
 	t.Run("apply", func(t *testing.T) {
-		got := report(t, "-A", "--apply")
+		got := archwayReport(t, "-A", "--apply")
 		if !strings.Contains(got.stderr, "applied 2 reports") {
 			t.Errorf("stderr:\n%s", got.stderr)
 		}
@@ -234,7 +236,7 @@ func TestReportCluster(t *testing.T) {
 		if err := env.Client.BatchV1().CronJobs("batch").Delete(ctx, "nightly", metav1.DeleteOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		got := report(t, "-A", "--apply")
+		got := archwayReport(t, "-A", "--apply")
 		if !strings.Contains(got.stderr, "removed 1 stale: batch/archway-arm64-readiness") {
 			t.Errorf("stderr:\n%s", got.stderr)
 		}
@@ -249,7 +251,7 @@ func TestReportCluster(t *testing.T) {
 	})
 
 	t.Run("split when large, parts removed when no longer needed", func(t *testing.T) {
-		report(t, "-n", "shop", "--apply", "--max-results", "4")
+		archwayReport(t, "-n", "shop", "--apply", "--max-results", "4")
 		rs := f.reports(t)
 		var parts []*unstructured.Unstructured
 		for _, name := range []string{"archway-arm64-readiness", "archway-arm64-readiness-2", "archway-arm64-readiness-3", "archway-arm64-readiness-4"} {
@@ -265,7 +267,7 @@ func TestReportCluster(t *testing.T) {
 		if len(rs) != 4 || len(resultsOf(t, parts...)) != 15 {
 			t.Errorf("reports %v, results %d: want 4 parts holding all 15", slices.Sorted(maps.Keys(rs)), len(resultsOf(t, parts...)))
 		}
-		report(t, "-n", "shop", "--apply")
+		archwayReport(t, "-n", "shop", "--apply")
 		if rs := f.reports(t); len(rs) != 1 {
 			t.Errorf("reports after the split was undone: %v", slices.Sorted(maps.Keys(rs)))
 		}
@@ -273,7 +275,7 @@ func TestReportCluster(t *testing.T) {
 
 	t.Run("print", func(t *testing.T) {
 		before := f.reports(t)["shop/archway-arm64-readiness"].GetResourceVersion()
-		got := report(t, "-n", "shop", "-o", "yaml", "--format", "openreports")
+		got := archwayReport(t, "-n", "shop", "-o", "yaml", "--format", "openreports")
 		var u map[string]any
 		if err := yaml.Unmarshal([]byte(got.stdout), &u); err != nil {
 			t.Fatalf("stdout is not one YAML object: %v\n%s", err, got.stdout)
@@ -283,6 +285,26 @@ func TestReportCluster(t *testing.T) {
 		}
 		if after := f.reports(t)["shop/archway-arm64-readiness"].GetResourceVersion(); after != before {
 			t.Error("-o yaml without --apply changed the cluster")
+		}
+	})
+
+	t.Run("scan shows the runtime evidence", func(t *testing.T) {
+		got := runArchway(ctx, "", "scan", "--no-cache", "--cluster", "-n", "shop", "-o", "json")
+		var rep report.JSONReport
+		if err := json.Unmarshal([]byte(got.stdout), &rep); err != nil {
+			t.Fatalf("scan JSON: %v\n%s", err, got.stdout)
+		}
+		byName := map[string]report.JSONWorkload{}
+		for _, w := range rep.Workloads {
+			byName[w.Name] = w
+		}
+		ghost, crashy := byName["ghost"], byName["crashy"]
+		if ghost.Verdict != "ready" || ghost.Proven != "ready" || ghost.Runtime == nil || ghost.Runtime.Running["arm64"] != 1 {
+			t.Errorf("ghost: verdict %s proven %q runtime %+v, want proven ready by its pod on arm64", ghost.Verdict, ghost.Proven, ghost.Runtime)
+		}
+		if crashy.Verdict != "not-ready" || crashy.Runtime == nil || len(crashy.Runtime.ExecFormatErrors) != 1 ||
+			len(crashy.Runtime.Images) != 1 || !strings.HasSuffix(crashy.Runtime.Images[0].ImageID, strings.Repeat("b", 64)) {
+			t.Errorf("crashy: verdict %s runtime %+v, want not ready with one exec format error and its image ID", crashy.Verdict, crashy.Runtime)
 		}
 	})
 
