@@ -91,3 +91,14 @@ func TestOpenReportsAndWarn(t *testing.T) {
 		t.Errorf("images result = %v", res)
 	}
 }
+
+// BenchmarkBuild builds the reports of 10,000 workloads in one namespace.
+func BenchmarkBuild(b *testing.B) {
+	rep := assess.Assess(fleet(10000, "multi:1", nil), images, platform.LinuxARM64)
+	b.ResetTimer()
+	for b.Loop() {
+		if n := len(Build(rep, Options{})); n < 2 {
+			b.Fatalf("%d reports", n)
+		}
+	}
+}
