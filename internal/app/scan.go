@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 
 	"golang.org/x/sync/errgroup"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/archwaydev/archway/internal/platform"
 	"github.com/archwaydev/archway/internal/source"
 	"github.com/archwaydev/archway/internal/source/cluster"
+	"github.com/archwaydev/archway/internal/verify"
 	"github.com/archwaydev/archway/internal/workload"
 )
 
@@ -32,6 +34,15 @@ type ScanOptions struct {
 	// Progress, when set, is called as lookups finish; its total is known
 	// only once every input has been read.
 	Progress func(lookup.Progress)
+	// Deep, when set, looks inside every image the registry says supports
+	// the target (scan --deep): one whose binaries are not of the target
+	// is unsupported. Each distinct layer is read once (and cached).
+	Deep Verifier
+}
+
+// Verifier checks the binaries inside images; *verify.Verifier is one.
+type Verifier interface {
+	Images(ctx context.Context, refs []string, jobs int) []verify.Result
 }
 
 // ScanResult is what a scan found.
@@ -68,7 +79,11 @@ func Scan(ctx context.Context, l Lookuper, o ScanOptions) ScanResult {
 		})
 	}
 	ws, errs, images := readAndLookUp(ctx, rs, l, o.Jobs, o.Progress)
-	res.Report = assess.Assess(ws, images, o.Target)
+	var bins assess.Binaries
+	if o.Deep != nil {
+		bins = deepCheck(ctx, o.Deep, images, o.Target)
+	}
+	res.Report = assess.AssessDeep(ws, images, o.Target, bins)
 	res.Errs = errs
 	return res
 }
@@ -112,6 +127,36 @@ func readAndLookUp(ctx context.Context, rs []reader, l Lookuper, jobs int, progr
 		errs = append(errs, s.errs...)
 	}
 	return workloads, errs, images
+}
+
+// deepCheck verifies the images the registry says support target and
+// returns why, for each, its binaries are not of it. An image verify could
+// not tell about keeps the registry's verdict (the lookup answered).
+func deepCheck(ctx context.Context, v Verifier, images map[string]lookup.Result, target platform.Platform) assess.Binaries {
+	var refs []string
+	for ref, r := range images {
+		if verdict, _ := assess.JudgeImage(r, target); verdict == assess.Supported {
+			refs = append(refs, ref)
+		}
+	}
+	slices.Sort(refs)
+	bins := assess.Binaries{}
+	for _, r := range v.Images(ctx, refs, 4) {
+		for _, p := range r.Platforms {
+			if p.Verdict != verify.Mismatch || !p.Platform.Satisfies(target) {
+				continue
+			}
+			why := p.Verdict
+			for _, f := range p.Findings {
+				if f.Severity == "error" {
+					why = f.Message
+					break
+				}
+			}
+			bins[r.Ref] = why
+		}
+	}
+	return bins
 }
 
 // readCluster reads a cluster's workloads and node census. A census that

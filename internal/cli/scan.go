@@ -18,6 +18,7 @@ import (
 	"github.com/archwaydev/archway/internal/rewrite"
 	"github.com/archwaydev/archway/internal/source"
 	"github.com/archwaydev/archway/internal/source/helm"
+	"github.com/archwaydev/archway/internal/verify"
 )
 
 // scanOptions are archway scan's flags.
@@ -32,6 +33,7 @@ type scanOptions struct {
 	failOn     string
 	quiet      bool
 	all        bool
+	deep       bool
 	reg        registryFlags
 }
 
@@ -101,6 +103,7 @@ Exit status:
 	f.StringVarP(&o.output, "output", "o", "", "output `FORMAT`: table, json, markdown, html, sarif (default: from --output-file's extension, else table on a terminal, else json)")
 	f.StringVar(&o.outputFile, "output-file", "", "write the report to `FILE` (atomically) instead of stdout")
 	f.StringVar(&o.failOn, "fail-on", string(report.FailOnUnknown), "`POLICY` for the exit status: unknown (not-ready → 1, unknown → 2), not-ready (only not-ready → 1), never")
+	f.BoolVar(&o.deep, "deep", false, "also look inside every image that claims the target: one whose binaries are of another architecture is unsupported (archway verify; layers cached)")
 	f.BoolVar(&o.all, "all", false, "list every workload in the table and Markdown reports (default: ready ones are counted, not listed)")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress bar or notes on stderr (errors are still printed)")
 	addRegistryFlags(f, &o.reg, "")
@@ -172,7 +175,16 @@ func runScan(cmd *cobra.Command, args []string, o scanOptions) error {
 	}
 	ctx, cancel := o.reg.withTimeout(cmd.Context())
 	defer cancel()
+	var deep app.Verifier
+	if o.deep {
+		vo := verify.Options{Platforms: []platform.Platform{req.target}}
+		if dir, err := verify.DefaultCacheDir(); err == nil && !o.reg.noCache {
+			vo.CacheDir = dir
+		}
+		deep = verify.New(client, vo)
+	}
 	res := app.Scan(ctx, client, app.ScanOptions{
+		Deep:     deep,
 		Paths:    args,
 		Source:   source.Options{Kind: req.kind, Helm: helm.Options{ValueFiles: o.values, Values: o.set, Namespace: o.cluster.namespace}},
 		Cluster:  o.cluster.config(),

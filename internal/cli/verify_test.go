@@ -160,3 +160,46 @@ func TestVerifyHelp(t *testing.T) {
 		}
 	}
 }
+
+// TestIndexCreateVerify: index create --verify refuses a source whose
+// binaries are not of the platform it claims (exit 1, nothing written) and
+// assembles honest ones.
+func TestIndexCreateVerify(t *testing.T) {
+	host := verifyImages(t)
+	base := []string{"index", "create", "--verify", "--insecure-registry", host, "--no-cache"}
+	liar := runArchway(t.Context(), "", append(base, host+"/multi:bad", host+"/liar:1")...)
+	if liar.code != ExitUnsupported || !strings.Contains(liar.stderr, "binaries disagree with the platform it claims") {
+		t.Fatalf("lying source: exit %d, want %d with the mismatch; stderr:\n%s", liar.code, ExitUnsupported, liar.stderr)
+	}
+	if got := runArchway(t.Context(), "", "index", "inspect", "--insecure-registry", host, host+"/multi:bad"); got.code == ExitOK {
+		t.Errorf("the refused index was written:\n%s", got.stdout)
+	}
+	honest := runArchway(t.Context(), "", append(base, host+"/multi:good", host+"/honest:1")...)
+	if honest.code != ExitOK || !strings.HasPrefix(honest.stdout, "sha256:") {
+		t.Fatalf("honest source: exit %d; stdout %q; stderr:\n%s", honest.code, honest.stdout, honest.stderr)
+	}
+}
+
+// TestScanDeep: scan --deep looks inside the images: one that claims the
+// target but carries binaries of another architecture makes its workload
+// not ready, where a plain scan trusts the registry.
+func TestScanDeep(t *testing.T) {
+	host := verifyImages(t)
+	other := "arm64"
+	if runtime.GOARCH == "arm64" {
+		other = "amd64"
+	}
+	pod := filepath.Join(t.TempDir(), "pod.yaml")
+	if err := os.WriteFile(pod, []byte("apiVersion: v1\nkind: Pod\nmetadata: {name: liar}\nspec:\n  containers: [{name: c, image: "+host+"/liar:1}]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"scan", "--platform", "linux/" + other, "--insecure-registry", host, "--no-cache", "-o", "json", pod}
+	plain := runArchway(t.Context(), "", args...)
+	if plain.code != ExitOK || !strings.Contains(plain.stdout, `"verdict": "ready"`) {
+		t.Fatalf("plain scan: exit %d, want ready; stdout:\n%s\nstderr:\n%s", plain.code, plain.stdout, plain.stderr)
+	}
+	deep := runArchway(t.Context(), "", append([]string{args[0], "--deep"}, args[1:]...)...)
+	if deep.code != ExitUnsupported || !strings.Contains(deep.stdout, `"verdict": "not-ready"`) || !strings.Contains(deep.stdout, "its binaries are not") {
+		t.Fatalf("scan --deep: exit %d, want not-ready because of the binaries; stdout:\n%s\nstderr:\n%s", deep.code, deep.stdout, deep.stderr)
+	}
+}
