@@ -162,7 +162,7 @@ func readCluster(ctx context.Context, c cluster.Config) ([]workload.Workload, *n
 		return nil, nil, "", []error{fmt.Errorf("--cluster: %w", err)}
 	}
 	var errs []error
-	ws, err := cluster.Read(ctx, conn.Client, cluster.Options{Namespace: conn.Namespace, Context: conn.Context})
+	ws, err := cluster.Read(ctx, conn.Client, cluster.Options{Namespace: conn.Namespace, Context: conn.Context, NodeArch: nodes.NodeArch})
 	if err != nil {
 		errs = append(errs, fmt.Errorf("cluster %q: %w", conn.Context, err))
 	}

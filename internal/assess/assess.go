@@ -91,6 +91,11 @@ type WorkloadResult struct {
 	Architectures []string
 	// Reasons explain the verdict and the pin, one sentence each.
 	Reasons []string
+	// Proven is the verdict the workload's running pods prove (Ready: a
+	// pod runs on the target architecture; NotReady: one failed there
+	// with exec format error), which Verdict then is; "" when they prove
+	// nothing or there is no runtime evidence.
+	Proven Verdict
 }
 
 // ImageVerdict is one distinct image and its verdict against the target.
@@ -276,6 +281,7 @@ func assessWorkload(w workload.Workload, j judger, target platform.Platform) Wor
 		wr.Reasons = append(wr.Reasons, fmt.Sprintf("pinned to %s, but every image also supports %s: could move to %s",
 			pin, target, target.Architecture))
 	}
+	prove(&wr, target)
 	return wr
 }
 

@@ -100,6 +100,8 @@ Start with 'archway demo': it runs on built-in example images, no network needed
 		newNodesCmd(),
 		newVerifyCmd(),
 		newAdviseCmd(),
+		newReportCmd(),
+		newReporterCmd(),
 	)
 	for _, c := range root.Commands() {
 		switch c.Name() {

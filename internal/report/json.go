@@ -95,6 +95,12 @@ type JSONWorkload struct {
 	Architectures []string        `json:"architectures,omitempty"`
 	Reasons       []string        `json:"reasons"`
 	Containers    []JSONContainer `json:"containers"`
+	// Proven is the verdict the running pods prove (cluster workloads);
+	// Runtime is that evidence.
+	Proven  assess.Verdict    `json:"proven,omitempty"`
+	Runtime *workload.Runtime `json:"runtime,omitempty"`
+	// CPURequestsMilli is the CPU the workload's pods request now.
+	CPURequestsMilli int64 `json:"cpuRequestsMilli,omitempty"`
 }
 
 // JSONContainer is one container's verdict.
@@ -170,6 +176,7 @@ func toJSON(r assess.Report, o options) JSONReport {
 			PinnedArchitectures: wr.PinnedArchitectures, CouldMove: wr.CouldMove, CustomResource: w.CustomResource,
 			Architectures: wr.Architectures,
 			Reasons:       nonNil(wr.Reasons), Containers: []JSONContainer{},
+			Proven: wr.Proven, Runtime: w.Runtime, CPURequestsMilli: w.CPURequests,
 		}
 		for _, cr := range wr.Containers {
 			c := cr.Container

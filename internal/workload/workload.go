@@ -110,6 +110,14 @@ type Workload struct {
 	// constrained to (nodeSelector, required node affinity on
 	// kubernetes.io/arch, ECS runtimePlatform); nil when unconstrained.
 	PinnedArchitectures []string `json:"pinnedArchitectures,omitempty"`
+	// UID is the object's UID for live cluster objects; empty otherwise.
+	UID string `json:"uid,omitempty"`
+	// Runtime is the evidence from the workload's running pods, for live
+	// cluster objects; nil otherwise.
+	Runtime *Runtime `json:"runtime,omitempty"`
+	// CPURequests is the CPU the workload's pods request now, in
+	// millicores, for live cluster objects; 0 otherwise.
+	CPURequests int64 `json:"cpuRequestsMilli,omitempty"`
 }
 
 // ID is a short human name for the workload: kind/namespace/name.
