@@ -72,7 +72,7 @@ func (c *Client) lookup(ctx context.Context, r name.Reference) lookup.Result {
 			}
 			want = d
 		} else {
-			c.o.logger.Debug("registry HEAD failed", "ref", r.Name(), "err", err)
+			c.o.logger.Debug("registry HEAD failed", "ref", r.Name(), "err", scrub(err))
 		}
 	}
 	for _, m := range mirrors {
@@ -84,7 +84,7 @@ func (c *Client) lookup(ctx context.Context, r name.Reference) lookup.Result {
 			return res
 		}
 		c.notes.add("mirror "+m.host, fmt.Sprintf("mirror %s (from %s) failed for %s: %v; asking %s instead",
-			m.host, m.source, r.Name(), err, origin.RegistryStr()))
+			m.host, m.source, r.Name(), scrub(err), origin.RegistryStr()))
 	}
 	if err := c.refuse(ctx, origin); err != nil {
 		return fail(r, err)
