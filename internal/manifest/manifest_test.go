@@ -129,6 +129,36 @@ func TestAliasBomb(t *testing.T) {
 	}
 }
 
+// TestAliasBombAcrossDocuments: documents each under MaxExpandedNodes but
+// together far past what a file may expand are refused once the file's
+// budget is spent; the documents before stay read.
+func TestAliasBombAcrossDocuments(t *testing.T) {
+	var doc strings.Builder
+	doc.WriteString("kind: Pod\nmetadata: {name: p}\nx: &a [" + strings.TrimSuffix(strings.Repeat("1,", 1000), ",") + "]\ny: [")
+	doc.WriteString(strings.TrimSuffix(strings.Repeat("*a,", 200), ","))
+	doc.WriteString("]\nspec: {containers: [{name: c, image: x}]}\n")
+	const docs = 30 // each adds about 200,000 nodes through aliases: 6,000,000 in all
+	in := strings.Repeat("---\n"+doc.String(), docs)
+	s := Parse("bombs.yaml", []byte(in))
+	var ok, refused int
+	for _, d := range s.Docs {
+		switch {
+		case d.Err == nil:
+			ok++
+		case strings.Contains(d.Err.Error(), "across documents"):
+			refused++
+		default:
+			t.Errorf("unexpected error: %v", d.Err)
+		}
+	}
+	if want := MaxAliasedNodesPerFile / 200_200; ok != want || refused != docs-want {
+		t.Errorf("%d documents read and %d refused, want %d and %d", ok, refused, want, docs-want)
+	}
+	if n := len(s.Objects()); n != ok {
+		t.Errorf("%d objects, want %d (one per document read)", n, ok)
+	}
+}
+
 func TestEncodeRoundTrip(t *testing.T) {
 	in := "# head\nkind: Pod # why\nspec:\n  containers: []\n---\n# second\nkind: Job\n"
 	s := Parse("f", []byte(in))
