@@ -16,6 +16,7 @@ import (
 	"github.com/archwaydev/archway/internal/source/helm"
 	"github.com/archwaydev/archway/internal/source/kube"
 	"github.com/archwaydev/archway/internal/source/kustomize"
+	"github.com/archwaydev/archway/internal/walk"
 	"github.com/archwaydev/archway/internal/workload"
 )
 
@@ -69,6 +70,10 @@ type Options struct {
 	// Dockerfile holds the target stage and build arguments for a
 	// Dockerfile input (not for Dockerfiles found in a directory walk).
 	Dockerfile dockerfile.Options
+	// Within are the directories the command was given: a directory walk
+	// follows symbolic links that point inside one (package walk's rule).
+	// Nil: the directory walked.
+	Within []string
 }
 
 // Read reads the workloads of the input at path, of opts.Kind or else of
@@ -93,7 +98,7 @@ func Read(ctx context.Context, path string, opts Options) ([]workload.Workload, 
 	}
 	switch kind {
 	case Kubernetes:
-		return kube.Read(path)
+		return kube.ReadWithin(path, opts.Within)
 	case Helm:
 		return helm.Read(ctx, chartPath(path), opts.Helm)
 	case Kustomize:
@@ -150,7 +155,7 @@ func readDir(ctx context.Context, root string, opts Options) ([]workload.Workloa
 			errs = append(errs, err)
 		}
 	}
-	walkErr := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	walkErr := walk.Dir(root, walk.Options{Within: opts.Within}, func(p string, d fs.DirEntry, err error) error {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return ctxErr
 		}
@@ -169,7 +174,7 @@ func readDir(ctx context.Context, root string, opts Options) ([]workload.Workloa
 				return fs.SkipDir
 			}
 			if kind := dirKind(p); kind != Directory {
-				add(Read(ctx, p, Options{Kind: kind, Helm: walkHelm}))
+				add(Read(ctx, p, Options{Kind: kind, Helm: walkHelm, Within: opts.Within}))
 				return fs.SkipDir
 			}
 			return nil
