@@ -114,10 +114,15 @@ func (s *Stream) Err() error {
 }
 
 // Encode writes the stream back: unchanged documents byte for byte, changed
-// ones re-encoded in the style detected from their text (JSON as JSON).
+// ones re-encoded in the style detected from their text (JSON as JSON). A
+// JSON file that did not parse is written back as it was.
 func (s *Stream) Encode() ([]byte, error) {
 	if s.JSON {
-		return encodeJSON(s.Docs[0].Root.Content[0], s.jsonStyle)
+		d := s.Docs[0]
+		if d.Root == nil || len(d.Root.Content) == 0 {
+			return d.raw, nil
+		}
+		return encodeJSON(d.Root.Content[0], s.jsonStyle)
 	}
 	return encodeYAML(s.Docs)
 }
