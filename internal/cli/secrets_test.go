@@ -10,6 +10,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/archwaydev/archway/internal/platform"
+	"github.com/archwaydev/archway/internal/registrytest"
+	"github.com/archwaydev/archway/internal/report"
 )
 
 // reflectingRegistry answers like a proxy or token endpoint that echoes
@@ -84,5 +91,46 @@ func TestServerEchoedSecretsNotShown(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestCheckArtifactsOnly: an index whose entries are all attestations or
+// artifacts (an SBOM declaring linux/arm64 among them) is unsupported, the
+// registry having answered, with its cause; an SBOM is no arm64 platform
+// beside an amd64 image either.
+func TestCheckArtifactsOnly(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	r := registrytest.StartInProcess(t)
+	amd := registrytest.OCIImage(t, platform.LinuxAMD64)
+	sbom := registrytest.OCIImage(t, platform.LinuxARM64)
+	desc := func(tag string, img v1.Image, mt types.MediaType, p *v1.Platform) v1.Descriptor {
+		d, _ := v1.NewHash(registrytest.Push(t, r.Ref("art/app:"+tag), img))
+		n, _ := img.Size()
+		return v1.Descriptor{MediaType: mt, Digest: d, Size: n, Platform: p}
+	}
+	amdDesc := desc("amd", amd, types.OCIManifestSchema1, registrytest.V1Platform(platform.LinuxAMD64))
+	sbomDesc := desc("sbom", sbom, "application/vnd.example.sbom.v1+json", registrytest.V1Platform(platform.LinuxARM64))
+	index := func(ds ...v1.Descriptor) []byte {
+		b, _ := json.Marshal(v1.IndexManifest{SchemaVersion: 2, MediaType: types.OCIImageIndex, Manifests: ds})
+		return b
+	}
+	registrytest.PushRaw(t, r.Ref("art/app:only-sbom"), types.OCIImageIndex, index(sbomDesc))
+	registrytest.PushRaw(t, r.Ref("art/app:amd-and-sbom"), types.OCIImageIndex, index(amdDesc, sbomDesc))
+	got := runArchway(t.Context(), "", "check", "--no-cache", "-o", "json", r.Ref("art/app:only-sbom"), r.Ref("art/app:amd-and-sbom"))
+	if got.code != ExitUnsupported {
+		t.Errorf("exit code = %d, want %d\n%s%s", got.code, ExitUnsupported, got.stdout, got.stderr)
+	}
+	var rep report.CheckJSON
+	if err := json.Unmarshal([]byte(got.stdout), &rep); err != nil || len(rep.Images) != 2 {
+		t.Fatalf("JSON %q: %v", got.stdout, err)
+	}
+	for i, want := range []string{"unsupported: no runnable platform in index", "unsupported: no linux/arm64"} {
+		if g := string(rep.Images[i].Verdict) + ": " + rep.Images[i].Cause; g != want {
+			t.Errorf("%s: %s, want %s", rep.Images[i].Ref, g, want)
+		}
+	}
+	table := runArchway(t.Context(), "", "check", "--no-cache", r.Ref("art/app:only-sbom"))
+	if !strings.Contains(table.stdout+table.stderr, "no runnable platform in index") {
+		t.Errorf("table output does not give the cause:\n%s%s", table.stdout, table.stderr)
 	}
 }
