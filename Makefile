@@ -7,6 +7,8 @@
 #   make lint    golangci-lint (version pinned in hack/test-deps.sh)
 #   make golden  regenerate every golden file (UPDATE_GOLDEN=1 go test ./...)
 #   make unit    the tests, installing nothing (fast inner loop)
+#   make image   build archway's multi-arch image and push it to
+#                $(REGISTRY)/archway:$(VERSION) (no Docker engine needed)
 #   make bench   run the benchmarks under bench/
 
 GO ?= go
@@ -14,7 +16,9 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/archwaydev/archway/internal/cli.version=$(VERSION)
 GOLANGCI_LINT ?= $(shell $(GO) env GOPATH)/bin/golangci-lint
 
-.PHONY: build test test-deps unit vet lint golden bench
+REGISTRY ?= localhost:5000
+
+.PHONY: build test test-deps unit vet lint golden bench image
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/archway ./cmd/archway
@@ -41,3 +45,6 @@ unit:
 
 bench:
 	bash bench/run.sh
+
+image:
+	$(GO) run ./hack/image -target $(REGISTRY)/archway:$(VERSION) -version $(VERSION) $(if $(filter localhost:% 127.0.0.1:%,$(REGISTRY)),-insecure-registry $(REGISTRY))

@@ -2,13 +2,17 @@
 //
 // It serves an in-process registry (go-containerregistry's pkg/registry)
 // seeded with the sandbox catalogue behind a counting proxy, starts the
-// webhook in-process over TLS exactly as `archway webhook` does, and then:
+// webhook in-process over TLS with webhook.NewServer, the constructor
+// `archway webhook` calls, and then:
 //
 //  1. warm cache: sends AdmissionReviews for a pod with three images at a
 //     fixed rate (open loop) and reports latency percentiles;
 //  2. cold burst: sends CONCURRENCY admissions of one image nobody has
 //     looked up, all at once, and counts the manifest GETs the registry
-//     saw (singleflight: the answer must be 1).
+//     saw (singleflight: the answer must be 1);
+//  3. reinvocation: sends placed pods again with an amd64-only sidecar
+//     injected, as the API server does after a later webhook changed the
+//     pod (reinvocationPolicy IfNeeded): the registry must see nothing.
 //
 // Usage: go run ./bench/webhook [-rate 1000] [-duration 10s] [-burst 100]
 package main
@@ -34,6 +38,8 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	jsonpatch "github.com/evanphx/json-patch/v5"
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -43,8 +49,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/archwaydev/archway/internal/certs"
 	"github.com/archwaydev/archway/internal/placement"
-	"github.com/archwaydev/archway/internal/registry"
 	"github.com/archwaydev/archway/internal/registrytest"
 	"github.com/archwaydev/archway/internal/sandbox"
 	"github.com/archwaydev/archway/internal/webhook"
@@ -130,49 +136,35 @@ func run(ctx context.Context, rate int, duration time.Duration, burst, workers i
 		return err
 	}
 
-	// The webhook, as `archway webhook` wires it.
+	// The webhook, built by the constructor `archway webhook` calls.
 	webhook.TuneGC()
 	dir, err := os.MkdirTemp("", "bench-webhook")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	certs, err := webhook.GenerateCerts([]string{"127.0.0.1"}, time.Now(), time.Hour)
+	defer func() { _ = os.RemoveAll(dir) }()
+	serving, err := certs.NewServing("bench-ca", []string{"127.0.0.1"}, time.Now(), time.Hour)
 	if err != nil {
 		return err
 	}
-	certFile, keyFile, err := certs.WriteFiles(dir)
+	certFile, keyFile, err := serving.WriteFiles(dir)
 	if err != nil {
 		return err
 	}
-	client, err := registry.New(registry.WithoutCache())
-	if err != nil {
-		return err
-	}
-	metrics := webhook.NewMetrics()
 	taint, _ := placement.ParseTaint("arm=true:NoSchedule")
-	placer, err := webhook.NewPodPlacer(webhook.PodPlacerOptions{
-		Resolver:  webhook.NewResolver(webhook.ResolverOptions{}, metrics),
-		Lookups:   webhook.StaticLookups(client.Lookup),
-		Placement: placement.Options{ArmTaint: taint},
-		Metrics:   metrics,
-	})
-	if err != nil {
-		return err
-	}
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
-	srv, err := webhook.Start(sctx, webhook.ServerOptions{
+	srv, err := webhook.NewServer(sctx, webhook.Config{
 		Addr: "127.0.0.1:0", CertFile: certFile, KeyFile: keyFile,
-		Webhook: &webhook.Webhook{Handler: placer, Recover: placer.Recover},
-		Metrics: metrics,
+		Placement: placement.Options{ArmTaint: taint},
+		Keychain:  authn.NewMultiKeychain(), // anonymous, as the in-process registry wants
 	})
 	if err != nil {
 		return err
 	}
 	url := "https://" + srv.Addr() + webhook.MutatePath
 	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(certs.CAPEM)
+	pool.AppendCertsFromPEM(serving.CAPEM)
 	httpClient := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
 		TLSClientConfig:     &tls.Config{RootCAs: pool},
 		MaxIdleConnsPerHost: workers + burst,
@@ -269,6 +261,32 @@ func run(ctx context.Context, rate int, duration time.Duration, burst, workers i
 	close(gate)
 	wg.Wait()
 	cold := proxy.reset()
+
+	// 3. Reinvocation: pods placed for a multi-arch image get an amd64-only
+	// sidecar injected by a later webhook and are sent again; both images
+	// are cached, so the registry must see nothing.
+	reinvoke := make([][]byte, burst)
+	for i := range reinvoke {
+		if reinvoke[i], err = reinvocation(ctx, httpClient, url, 20000+i, warmImages[0], warmImages[1]); err != nil {
+			return fmt.Errorf("reinvocation setup: %w", err)
+		}
+	}
+	proxy.reset()
+	reLat := make([]time.Duration, burst)
+	var reFail atomic.Int64
+	for i := range burst {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d, err := send(ctx, httpClient, url, reinvoke[i])
+			if err != nil {
+				reFail.Add(1)
+			}
+			reLat[i] = d
+		}()
+	}
+	wg.Wait()
+	re := proxy.reset()
 	stop()
 	if err := srv.Wait(); err != nil {
 		return err
@@ -284,14 +302,54 @@ func run(ctx context.Context, rate int, duration time.Duration, burst, workers i
 	fmt.Printf("| cold burst, %d concurrent, 1 new image | %d | - | %d | %s | %s | %s | %s | %d manifest GET, %d blob GET, %d total |\n",
 		burst, burst, coldFail.Load(), pct(coldLat, 50), pct(coldLat, 90), pct(coldLat, 99), pct(coldLat, 100),
 		cold[registrytest.ManifestGET], cold[registrytest.BlobGET], sum(cold))
+	fmt.Printf("| reinvocation, %d concurrent, amd64-only sidecar injected | %d | - | %d | %s | %s | %s | %s | %d |\n",
+		burst, burst, reFail.Load(), pct(reLat, 50), pct(reLat, 90), pct(reLat, 99), pct(reLat, 100), sum(re))
 	fmt.Println()
+	if n := sum(re); n != 0 {
+		return fmt.Errorf("reinvocation: %d registry requests, want 0", n)
+	}
 	if cold[registrytest.ManifestGET] != 1 {
 		return fmt.Errorf("cold burst: %d manifest GETs at the registry, want 1", cold[registrytest.ManifestGET])
 	}
-	if failures.Load() > 0 || coldFail.Load() > 0 {
-		return fmt.Errorf("%d warm and %d cold requests failed", failures.Load(), coldFail.Load())
+	if failures.Load() > 0 || coldFail.Load() > 0 || reFail.Load() > 0 {
+		return fmt.Errorf("%d warm, %d cold and %d reinvocation requests failed", failures.Load(), coldFail.Load(), reFail.Load())
 	}
 	return nil
+}
+
+// reinvocation admits pod i with image, applies the answer's patch, adds a
+// sidecar container with image sidecar to the admitted pod (as an injecting
+// webhook would) and returns the review the API server would send again.
+func reinvocation(ctx context.Context, c *http.Client, url string, i int, image, sidecar string) ([]byte, error) {
+	body, err := review(i, image)
+	if err != nil {
+		return nil, err
+	}
+	_, patchJSON, err := sendPatch(ctx, c, url, body)
+	if err != nil {
+		return nil, err
+	}
+	var first admissionv1.AdmissionReview
+	if err := json.Unmarshal(body, &first); err != nil {
+		return nil, err
+	}
+	patch, err := jsonpatch.DecodePatch(patchJSON)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := patch.Apply(first.Request.Object.Raw)
+	if err != nil {
+		return nil, err
+	}
+	var pod corev1.Pod
+	if err := json.Unmarshal(raw, &pod); err != nil {
+		return nil, err
+	}
+	pod.Spec.Containers = append(pod.Spec.Containers, corev1.Container{Name: "injected", Image: sidecar})
+	if first.Request.Object.Raw, err = json.Marshal(pod); err != nil {
+		return nil, err
+	}
+	return json.Marshal(first)
 }
 
 func review(i int, images ...string) ([]byte, error) {
@@ -321,26 +379,35 @@ func review(i int, images ...string) ([]byte, error) {
 
 // send posts one review and checks the answer carries a patch.
 func send(ctx context.Context, c *http.Client, url string, body []byte) (time.Duration, error) {
+	d, _, err := sendPatch(ctx, c, url, body)
+	return d, err
+}
+
+// sendPatch posts one review and returns the JSON patch of the answer,
+// which must carry one.
+func sendPatch(ctx context.Context, c *http.Client, url string, body []byte) (time.Duration, []byte, error) {
 	start := time.Now()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	out, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	d := time.Since(start)
 	if err != nil {
-		return d, err
+		return d, nil, err
 	}
-	if resp.StatusCode != http.StatusOK || !bytes.Contains(out, []byte(`"patchType":"JSONPatch"`)) {
-		return d, fmt.Errorf("status %d: %.300s", resp.StatusCode, out)
+	var review admissionv1.AdmissionReview
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(out, &review) != nil || review.Response == nil ||
+		review.Response.PatchType == nil || *review.Response.PatchType != admissionv1.PatchTypeJSONPatch {
+		return d, nil, fmt.Errorf("status %d: %.300s", resp.StatusCode, out)
 	}
-	return d, nil
+	return d, review.Response.Patch, nil
 }
 
 func pct(ds []time.Duration, p int) string {

@@ -49,9 +49,9 @@ func Nodes(ctx context.Context, l Lookuper, o NodesOptions) NodesResult {
 		for _, in := range source.Inputs(o.Workloads, o.Source) {
 			rs = append(rs, in.Read)
 		}
-		ws, werrs, images := readAndLookUp(ctx, rs, l, o.Jobs, nil)
-		errs = append(errs, werrs...)
-		fits = nodes.Fit(ws, groups, images)
+		in, images := readAndLookUp(ctx, rs, l, o.Jobs, nil)
+		errs = append(errs, in.Errs...)
+		fits = nodes.Fit(in.Workloads, groups, images)
 	}
 	return NodesResult{Report: nodes.NewReport(groups, check, fits), Errs: errs}
 }

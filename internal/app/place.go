@@ -13,6 +13,7 @@ import (
 
 	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/archwaydev/archway/internal/rewrite"
+	"github.com/archwaydev/archway/internal/source/compose"
 	"github.com/archwaydev/archway/internal/source/kube"
 	"github.com/archwaydev/archway/internal/source/kustomize"
 	"github.com/archwaydev/archway/internal/walk"
@@ -29,6 +30,10 @@ const (
 	PlaceOutDir                      // write placed copies under OutDir
 	PlacePostRender                  // read a stream, write it placed (Helm --post-renderer)
 )
+
+// parser reads the files to place; compose services are read as scan
+// reads them.
+var parser = rewrite.Parser{Compose: compose.Parse}
 
 // MaxStdin bounds what PostRender reads.
 const MaxStdin = 256 << 20
@@ -104,10 +109,13 @@ func Place(ctx context.Context, l Lookuper, paths []string, o PlaceOptions) (Pla
 		data, err := os.ReadFile(in.path)
 		if err == nil {
 			var f *rewrite.File
-			if f, err = rewrite.Parse(in.path, data); err == nil {
-				if len(f.Targets()) > 0 {
+			if f, err = parser.Parse(in.path, data); err == nil {
+				switch {
+				case len(f.Targets()) > 0:
 					files = append(files, parsed{in, data, f})
 					refs = append(refs, f.Images()...)
+				case len(f.Notes()) > 0: // custom resources left alone, say
+					res.add(PlacedFile{Path: in.path, Notes: f.Notes()})
 				}
 				continue
 			}
@@ -136,7 +144,7 @@ func PostRender(ctx context.Context, l Lookuper, in io.Reader, o PlaceOptions) (
 	if len(data) > MaxStdin {
 		return PlaceResult{}, fmt.Errorf("stdin is larger than %d MiB", MaxStdin>>20)
 	}
-	f, err := rewrite.Parse("stdin", data)
+	f, err := parser.Parse("stdin", data)
 	if err != nil {
 		return PlaceResult{}, err
 	}
@@ -268,13 +276,15 @@ func (o PlaceOptions) output(in inputFile, old, new []byte) error {
 func placeKustomizations(ctx context.Context, l Lookuper, dirs []string, o PlaceOptions) PlaceResult {
 	var res PlaceResult
 	for _, dir := range dirs {
-		changes, err := placeKustomization(ctx, l, dir, o)
-		res.add(PlacedFile{Path: kustomize.DisplayName(dir), Changes: changes, Err: err})
+		changes, notes, err := placeKustomization(ctx, l, dir, o)
+		res.add(PlacedFile{Path: kustomize.DisplayName(dir), Changes: changes, Notes: notes, Err: err})
 	}
 	return res
 }
 
-func placeKustomization(ctx context.Context, l Lookuper, dir string, o PlaceOptions) ([]rewrite.Change, error) {
+// placeKustomization places one kustomization; notes are kustomize's
+// deprecation warnings.
+func placeKustomization(ctx context.Context, l Lookuper, dir string, o PlaceOptions) (changes []rewrite.Change, notes []string, err error) {
 	kpath := ""
 	for _, n := range kustomize.FileNames {
 		if _, err := os.Stat(filepath.Join(dir, n)); err == nil {
@@ -283,51 +293,51 @@ func placeKustomization(ctx context.Context, l Lookuper, dir string, o PlaceOpti
 		}
 	}
 	if kpath == "" {
-		return nil, fmt.Errorf("%s: no kustomization.yaml", dir)
+		return nil, nil, fmt.Errorf("%s: no kustomization.yaml", dir)
 	}
 	kdata, err := os.ReadFile(kpath)
 	if err != nil {
-		return nil, err
+		return nil, notes, err
 	}
-	built, err := kustomize.Build(dir)
+	built, notes, err := kustomize.Build(dir)
 	if err != nil {
-		return nil, err
+		return nil, notes, err
 	}
-	f, err := rewrite.Parse(kustomize.DisplayName(dir), built)
+	f, err := parser.Parse(kustomize.DisplayName(dir), built)
 	if err != nil {
-		return nil, err
+		return nil, notes, err
 	}
 	images := lookupMap(ctx, l, f.Images(), o.Jobs)
 	patchPath := filepath.Join(dir, rewrite.PatchFile)
 	existing, err := os.ReadFile(patchPath)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
+		return nil, notes, err
 	}
 	rename, err := rewrite.KustomizeRename(kdata)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", kpath, err)
+		return nil, notes, fmt.Errorf("%s: %w", kpath, err)
 	}
 	patch, changes, err := f.KustomizePatch(existing, images, o.Rewrite, rename)
 	if err != nil || bytes.Equal(patch, existing) {
-		return changes, err
+		return changes, notes, err
 	}
 	newK, _, err := rewrite.AddKustomizePatch(kdata, rewrite.PatchFile)
 	if err != nil {
-		return changes, fmt.Errorf("%s: %w", kpath, err)
+		return changes, notes, fmt.Errorf("%s: %w", kpath, err)
 	}
 	switch o.Mode {
 	case PlaceDryRun:
 		if err := rewrite.WriteDiff(o.Out, patchPath, existing, patch); err != nil {
-			return changes, err
+			return changes, notes, err
 		}
-		return changes, rewrite.WriteDiff(o.Out, kpath, kdata, newK)
+		return changes, notes, rewrite.WriteDiff(o.Out, kpath, kdata, newK)
 	case PlaceInPlace:
 		if err := rewrite.ReplaceFile(patchPath, existing, patch); err != nil {
-			return changes, err
+			return changes, notes, err
 		}
 		if !bytes.Equal(kdata, newK) {
-			return changes, rewrite.ReplaceFile(kpath, kdata, newK)
+			return changes, notes, rewrite.ReplaceFile(kpath, kdata, newK)
 		}
 	}
-	return changes, nil
+	return changes, notes, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 
 	"golang.org/x/sync/errgroup"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/archwaydev/archway/internal/platform"
 	"github.com/archwaydev/archway/internal/source"
 	"github.com/archwaydev/archway/internal/source/cluster"
+	"github.com/archwaydev/archway/internal/verify"
 	"github.com/archwaydev/archway/internal/workload"
 )
 
@@ -32,6 +34,15 @@ type ScanOptions struct {
 	// Progress, when set, is called as lookups finish; its total is known
 	// only once every input has been read.
 	Progress func(lookup.Progress)
+	// Deep, when set, looks inside every image the registry says supports
+	// the target (scan --deep): one whose binaries are not of the target
+	// is unsupported. Each distinct layer is read once (and cached).
+	Deep Verifier
+}
+
+// Verifier checks the binaries inside images; *verify.Verifier is one.
+type Verifier interface {
+	Images(ctx context.Context, refs []string, jobs int) []verify.Result
 }
 
 // ScanResult is what a scan found.
@@ -41,6 +52,11 @@ type ScanResult struct {
 	// Errs are the problems reading the inputs, one by one, each naming
 	// its file (and line) or the cluster; the report covers the rest.
 	Errs []error
+	// Notes are things worth telling that are not problems (kustomize's
+	// deprecation warnings, say).
+	Notes []string
+	// Inputs says what was read and what was skipped, and why.
+	Inputs source.Result
 	// Census is the cluster's nodes; nil without Cluster or when they
 	// could not be read (then Errs says why).
 	Census *nodes.Census
@@ -48,8 +64,9 @@ type ScanResult struct {
 	Context string
 }
 
-// reader reads one input: its workloads, and its problems one by one.
-type reader func(ctx context.Context) ([]workload.Workload, []error)
+// reader reads one input: its workloads, its problems one by one, and
+// what it read.
+type reader func(ctx context.Context) source.Result
 
 // Scan reads every input in parallel, looks each distinct image up once —
 // starting as soon as the input that uses it has been read, while the
@@ -61,36 +78,35 @@ func Scan(ctx context.Context, l Lookuper, o ScanOptions) ScanResult {
 		rs = append(rs, in.Read)
 	}
 	if o.Cluster != nil {
-		rs = append(rs, func(ctx context.Context) ([]workload.Workload, []error) {
+		rs = append(rs, func(ctx context.Context) source.Result {
 			ws, census, contextName, errs := readCluster(ctx, *o.Cluster)
 			res.Census, res.Context = census, contextName // read after readAndLookUp has returned
-			return ws, errs
+			return source.Result{Workloads: ws, Errs: errs, Read: 1}
 		})
 	}
-	ws, errs, images := readAndLookUp(ctx, rs, l, o.Jobs, o.Progress)
-	res.Report = assess.Assess(ws, images, o.Target)
-	res.Errs = errs
+	in, images := readAndLookUp(ctx, rs, l, o.Jobs, o.Progress)
+	var bins assess.Binaries
+	if o.Deep != nil {
+		bins = deepCheck(ctx, o.Deep, images, o.Target)
+	}
+	res.Report = assess.AssessDeep(in.Workloads, images, o.Target, bins)
+	res.Errs, res.Notes, res.Inputs = in.Errs, in.Notes, in
 	return res
 }
 
 // readAndLookUp runs the readers in parallel and looks every distinct image
 // up through one lookup.Batch as soon as a reader that found it has
-// returned. Workloads and errors are in reader order.
-func readAndLookUp(ctx context.Context, rs []reader, l Lookuper, jobs int, progress func(lookup.Progress)) ([]workload.Workload, []error, map[string]lookup.Result) {
-	type slot struct {
-		ws   []workload.Workload
-		errs []error
-	}
-	slots := make([]slot, len(rs))
+// returned. The results are merged in reader order (source.Merge).
+func readAndLookUp(ctx context.Context, rs []reader, l Lookuper, jobs int, progress func(lookup.Progress)) (source.Result, map[string]lookup.Result) {
+	slots := make([]source.Result, len(rs))
 	read := make(chan []workload.Workload, len(rs))
 	go func() { // Go blocks at the limit, so the loop runs beside the lookups
 		var parse errgroup.Group
 		parse.SetLimit(runtime.GOMAXPROCS(0))
 		for i, r := range rs {
 			parse.Go(func() error {
-				ws, errs := r(ctx)
-				slots[i] = slot{ws, errs}
-				read <- ws
+				slots[i] = r(ctx)
+				read <- slots[i].Workloads
 				return nil
 			})
 		}
@@ -105,13 +121,37 @@ func readAndLookUp(ctx context.Context, rs []reader, l Lookuper, jobs int, progr
 	}
 	batch.Close()
 	images := batch.Wait()
-	var workloads []workload.Workload
-	var errs []error
-	for _, s := range slots {
-		workloads = append(workloads, s.ws...)
-		errs = append(errs, s.errs...)
+	return source.Merge(slots...), images
+}
+
+// deepCheck verifies the images the registry says support target and
+// returns why, for each, its binaries are not of it. An image verify could
+// not tell about keeps the registry's verdict (the lookup answered).
+func deepCheck(ctx context.Context, v Verifier, images map[string]lookup.Result, target platform.Platform) assess.Binaries {
+	var refs []string
+	for ref, r := range images {
+		if verdict, _ := assess.JudgeImage(r, target); verdict == assess.Supported {
+			refs = append(refs, ref)
+		}
 	}
-	return workloads, errs, images
+	slices.Sort(refs)
+	bins := assess.Binaries{}
+	for _, r := range v.Images(ctx, refs, 4) {
+		for _, p := range r.Platforms {
+			if p.Verdict != verify.Mismatch || !p.Platform.Satisfies(target) {
+				continue
+			}
+			why := p.Verdict
+			for _, f := range p.Findings {
+				if f.Severity == "error" {
+					why = f.Message
+					break
+				}
+			}
+			bins[r.Ref] = why
+		}
+	}
+	return bins
 }
 
 // readCluster reads a cluster's workloads and node census. A census that

@@ -42,21 +42,21 @@ func TestScanLooksUpWhileReading(t *testing.T) {
 		t.Fatal(err)
 	}
 	l := &startedLookup{started: make(chan struct{})}
-	later := func(context.Context) ([]workload.Workload, []error) {
+	later := func(context.Context) source.Result {
 		select {
 		case <-l.started:
 		case <-time.After(20 * time.Second):
 			t.Error("no lookup started while an input was still being read")
 		}
-		return []workload.Workload{{Kind: "Pod", Name: "later", Containers: []workload.Container{{Name: "c", Image: "r/later:1"}}}}, nil
+		return source.Result{Workloads: []workload.Workload{{Kind: "Pod", Name: "later", Containers: []workload.Container{{Name: "c", Image: "r/later:1"}}}}}
 	}
 	rs := []reader{source.Inputs([]string{first}, source.Options{})[0].Read, later}
-	ws, errs, images := readAndLookUp(t.Context(), rs, l, 2, nil)
-	if len(errs) > 0 {
-		t.Errorf("errors: %v", errs)
+	in, images := readAndLookUp(t.Context(), rs, l, 2, nil)
+	if len(in.Errs) > 0 {
+		t.Errorf("errors: %v", in.Errs)
 	}
 	var ids []string
-	for _, w := range ws {
+	for _, w := range in.Workloads {
 		ids = append(ids, w.ID())
 	}
 	if diff := cmp.Diff([]string{"Pod/first", "Pod/later"}, ids); diff != "" {
@@ -103,8 +103,8 @@ func TestScanDedupesImages(t *testing.T) {
 	for _, in := range source.Inputs([]string{dir}, source.Options{}) {
 		rs = append(rs, in.Read)
 	}
-	rs = append(rs, func(context.Context) ([]workload.Workload, []error) { return extra, nil })
-	ws, _, images := readAndLookUp(t.Context(), rs, l, 2, func(p lookup.Progress) {
+	rs = append(rs, func(context.Context) source.Result { return source.Result{Workloads: extra} })
+	in, images := readAndLookUp(t.Context(), rs, l, 2, func(p lookup.Progress) {
 		calls++
 		last = p
 	})
@@ -115,6 +115,7 @@ func TestScanDedupesImages(t *testing.T) {
 	if calls != 5 || last != (lookup.Progress{Done: 4, Found: 4, Total: 4}) {
 		t.Errorf("progress: %d calls, last %+v; want 5 calls (4 lookups and the close) ending at 4 of 4", calls, last)
 	}
+	ws := in.Workloads
 	var ids []string
 	for _, w := range ws {
 		ids = append(ids, w.ID())

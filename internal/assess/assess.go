@@ -124,42 +124,74 @@ type Report struct {
 // results keyed by image reference. An image missing from images is
 // unknown, never not ready.
 func Assess(ws []workload.Workload, images map[string]lookup.Result, target platform.Platform) Report {
+	return AssessDeep(ws, images, target, nil)
+}
+
+// Binaries is what archway verify found inside images (scan --deep): for
+// each image reference whose binaries are not of the target platform the
+// registry says it has, why.
+type Binaries map[string]string
+
+// AssessDeep is Assess, with an image the registry says supports the
+// target judged Unsupported when bins says its binaries do not.
+func AssessDeep(ws []workload.Workload, images map[string]lookup.Result, target platform.Platform, bins Binaries) Report {
 	target = platform.Normalize(target)
+	j := judger{images: images, bins: bins, target: target}
 	r := Report{Target: target, Workloads: make([]WorkloadResult, 0, len(ws))}
 	for _, w := range ws {
-		r.Workloads = append(r.Workloads, assessWorkload(w, images, target))
+		r.Workloads = append(r.Workloads, assessWorkload(w, j, target))
 	}
-	r.Images = imageVerdicts(r.Workloads, images, target)
+	r.Images = imageVerdicts(r.Workloads, j, target)
 	r.Summary = summarize(r.Workloads, r.Images)
 	return r
 }
 
+// judger judges image references from the lookups and, with scan --deep,
+// what their binaries are.
+type judger struct {
+	images map[string]lookup.Result
+	bins   Binaries          // judged against target only
+	target platform.Platform // the report's
+}
+
 // judge returns the verdict of an image reference against p.
-func judge(ref string, images map[string]lookup.Result, p platform.Platform) (lookup.Result, Verdict, string) {
+func (j judger) judge(ref string, p platform.Platform) (lookup.Result, Verdict, string) {
 	if ref == "" {
 		return lookup.Result{}, Unknown, "no image reference"
 	}
-	img, ok := images[ref]
+	img, ok := j.images[ref]
 	if !ok {
 		return lookup.Result{Ref: ref}, Unknown, "image was not looked up"
 	}
 	v, reason := JudgeImage(img, p)
+	if why, bad := j.bins[ref]; bad && v == Supported && p == j.target {
+		return img, Unsupported, fmt.Sprintf("claims %s, but its binaries are not (archway verify: %s)", p, why)
+	}
 	return img, v, reason
 }
 
-func assessContainer(c workload.Container, images map[string]lookup.Result, target platform.Platform) ContainerResult {
+func assessContainer(c workload.Container, j judger, target platform.Platform) ContainerResult {
 	cr := ContainerResult{Container: c, Platform: target, Build: !Counted(c.Kind)}
 	if !c.Platform.IsZero() {
 		cr.Platform, cr.Pinned = platform.Normalize(c.Platform), true
 	}
-	img, v, reason := judge(c.Image, images, cr.Platform)
+	img, v, reason := j.judge(c.Image, cr.Platform)
 	cr.Verdict, cr.Reason = v, reason
 	cr.Digest, cr.Platforms = img.Digest, img.Platforms()
 	if img.Err != nil {
 		cr.Err, cr.Cause = img.Err, lookup.CauseOf(img.Err)
 		cr.Platforms = platform.Set{}
 	}
-	if cr.Pinned {
+	switch {
+	case c.UnreadPlatform != "":
+		cr.Verdict = Unknown
+		cr.Reason = fmt.Sprintf("pinned by its source to %q, a platform archway does not know", c.UnreadPlatform)
+	case cr.Pinned && cr.Platform.Architecture == "wasm":
+		cr.Reason += " (pinned to " + cr.Platform.String() + " by its source: WebAssembly, run by a wasm runtime on any host architecture)"
+	case cr.Pinned && cr.Platform.OS != target.OS:
+		cr.Verdict = Unsupported
+		cr.Reason = fmt.Sprintf("pinned to %s by its source: not a %s platform, so not for %s nodes", cr.Platform, target.OS, target)
+	case cr.Pinned:
 		cr.Reason += " (pinned to " + cr.Platform.String() + " by its source)"
 	}
 	if cr.Build {
@@ -168,14 +200,14 @@ func assessContainer(c workload.Container, images map[string]lookup.Result, targ
 	return cr
 }
 
-func assessWorkload(w workload.Workload, images map[string]lookup.Result, target platform.Platform) WorkloadResult {
+func assessWorkload(w workload.Workload, j judger, target platform.Platform) WorkloadResult {
 	wr := WorkloadResult{Workload: w}
 	counted := 0
 	var notReady, unknown []string
 	allKnown := true
 	var archs []string
 	for _, c := range w.Containers {
-		cr := assessContainer(c, images, target)
+		cr := assessContainer(c, j, target)
 		wr.Containers = append(wr.Containers, cr)
 		if cr.Build {
 			continue
@@ -279,7 +311,7 @@ func everySupports(crs []ContainerResult, target platform.Platform) bool {
 	return n > 0
 }
 
-func imageVerdicts(wrs []WorkloadResult, images map[string]lookup.Result, target platform.Platform) []ImageVerdict {
+func imageVerdicts(wrs []WorkloadResult, j judger, target platform.Platform) []ImageVerdict {
 	byRef := map[string]*ImageVerdict{}
 	listed := map[string]map[string]bool{} // by image, the workloads listed: linear in workloads
 	for _, wr := range wrs {
@@ -290,7 +322,7 @@ func imageVerdicts(wrs []WorkloadResult, images map[string]lookup.Result, target
 			}
 			iv, ok := byRef[ref]
 			if !ok {
-				img, v, reason := judge(ref, images, target)
+				img, v, reason := j.judge(ref, target)
 				iv = &ImageVerdict{Result: img, Verdict: v, Reason: reason, BuildOnly: true}
 				byRef[ref] = iv
 				listed[ref] = map[string]bool{}

@@ -3,6 +3,7 @@ package assess
 import (
 	"errors"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -341,5 +342,29 @@ func TestImageVerdictIgnoresContainerPin(t *testing.T) {
 	}
 	if len(r.Images) != 1 || r.Images[0].Verdict != Unsupported {
 		t.Errorf("image verdicts = %+v, want amd:1 not ready against the target", r.Images)
+	}
+}
+
+// TestAssessDeep: an image whose binaries archway verify found wrong is
+// unsupported for the target it claims, and its workloads not ready; a
+// container pinned to another platform is not judged by it.
+func TestAssessDeep(t *testing.T) {
+	w := deploy(ctr(workload.ContainerRegular, "api", "multi:1"))
+	bins := Binaries{"multi:1": "/app is an x86-64 ELF"}
+	r := AssessDeep([]workload.Workload{w}, images, arm64, bins)
+	if got := r.Workloads[0]; got.Verdict != NotReady || got.Containers[0].Verdict != Unsupported || !strings.Contains(got.Containers[0].Reason, "/app is an x86-64 ELF") {
+		t.Errorf("deep: workload %s, container %s (%s); want not ready, unsupported, with verify's reason", got.Verdict, got.Containers[0].Verdict, got.Containers[0].Reason)
+	}
+	if r.Images[0].Verdict != Unsupported {
+		t.Errorf("image verdict %s, want unsupported", r.Images[0].Verdict)
+	}
+	if plain := Assess([]workload.Workload{w}, images, arm64); plain.Workloads[0].Verdict != Ready {
+		t.Errorf("without --deep: %s, want ready", plain.Workloads[0].Verdict)
+	}
+	pinned := ctr(workload.ContainerRegular, "api", "multi:1")
+	pinned.Platform = amd64
+	r = AssessDeep([]workload.Workload{deploy(pinned)}, images, arm64, bins)
+	if got := r.Workloads[0].Containers[0]; got.Verdict != Supported {
+		t.Errorf("container pinned to amd64: %s, want supported (verify judged arm64 only)", got.Verdict)
 	}
 }

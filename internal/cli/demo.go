@@ -130,6 +130,7 @@ func demoSteps() []demoStep {
 		{"Write an HTML report", writeDemoReport},
 		{"Place the fleet's workloads (a dry run)", placeDemoFleet},
 		{"Assemble a multi-arch image from per-arch builds", indexDemoImages},
+		{"Check node groups and where each workload can land", nodesDemo},
 		{"What to try next", nextSteps},
 	}
 }

@@ -49,7 +49,7 @@ func TestDemo(t *testing.T) {
 		"archway check nginx:1.27",
 		"$ archway scan --platform linux/arm64 archway-demo/examples",
 		"Deployment/shop/billing",
-		"Summary: 11 workloads for linux/arm64: 4 ready (36%), 6 not ready (55%), 1 unknown (9%)",
+		"Summary: 10 workloads for linux/arm64: 4 ready (40%), 5 not ready (50%), 1 unknown (10%)",
 		"file:///WORK/archway-demo/report.html",
 		"$ archway place --dry-run --arm-taint arm=true:NoSchedule archway-demo/examples",
 		"archway-demo/examples/k8s/billing.yaml:2 Deployment/shop/billing: + required kubernetes.io/arch In [amd64]",

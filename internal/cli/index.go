@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/archwaydev/archway/internal/app"
 	"github.com/archwaydev/archway/internal/index"
 	"github.com/archwaydev/archway/internal/platform"
 )
@@ -26,6 +27,7 @@ type indexCreateOptions struct {
 	mediaType   string
 	force       bool
 	dryRun      bool
+	verify      bool
 	output      string
 	reg         registryFlags
 }
@@ -111,6 +113,7 @@ the target could not be read, 3 usage error, 4 the push failed.`,
 	f.StringVar(&o.mediaType, "media-type", "", "oci (OCI image index, the default) or docker (Docker manifest list)")
 	f.BoolVar(&o.force, "force", false, "replace TARGET even when it now has platforms the new index lacks")
 	f.BoolVar(&o.dryRun, "dry-run", false, "check and print the index JSON; write nothing")
+	f.BoolVar(&o.verify, "verify", false, "first check every source's binaries against its platform (archway verify); refuse on a mismatch")
 	f.StringVarP(&o.output, "output", "o", "text", "output format: text or json")
 	addRegistryFlags(f, &o.reg, "TARGET")
 	return cmd
@@ -226,7 +229,7 @@ func runIndexCreate(cmd *cobra.Command, args []string, o indexCreateOptions) err
 	}
 	ctx, cancel := o.reg.withTimeout(cmd.Context())
 	defer cancel()
-	res, err := index.Create(ctx, client, opts)
+	res, _, err := app.CreateIndex(ctx, client, app.CreateIndexOptions{Options: opts, Verify: o.verify})
 	if err != nil {
 		return withCode(indexExitCode(err), fmt.Errorf("index create: %w", err))
 	}

@@ -60,6 +60,16 @@ it would change as a unified diff (--dry-run) that 'patch -p1' and 'git apply'
 apply. --in-place leaves a file untouched (and says so) when it is read-only
 or changed since archway read it.
 
+--post-renderer places what Helm rendered: the Kubernetes version and API
+versions the chart saw are Helm's (helm template --kube-version and
+--api-versions; helm install asks the cluster). 'archway scan' renders a chart
+itself with the same two flags, by default for the Kubernetes version archway
+is built against, so that charts declaring kubeVersion render.
+
+Objects that are not workloads but name images (custom resources such as a
+Prometheus Operator Prometheus, whose spec.image the operator runs) are left
+alone, with a note: their placement is the operator's.
+
 Exit status: 0 done; 1 with --check when changes would be made or a workload
 cannot be placed (no cluster architecture runs every container); 2 with
 --check when nothing would change but some workload was skipped (unknown image);
@@ -76,6 +86,10 @@ cannot be placed (no cluster architecture runs every container); 2 with
   # As a Helm post-renderer
   helm install shop ./chart --post-renderer archway \
     --post-renderer-args place --post-renderer-args --post-renderer
+
+  # Post-render for a given cluster version, as scan renders it
+  helm template shop ./chart --kube-version 1.31.0 --api-versions monitoring.coreos.com/v1 \
+    --post-renderer archway --post-renderer-args place --post-renderer-args --post-renderer
 
   # Add a patch to a kustomization instead of editing its bases
   archway place --kustomize-patch overlays/prod

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -105,6 +106,41 @@ func TestPlaceCheckInPlace(t *testing.T) {
 	}
 	if !strings.Contains(again.stderr, "would place 0 workload(s)") {
 		t.Errorf("--check after --in-place still finds changes:\n%s", again.stderr)
+	}
+}
+
+// TestPlaceReadOnly: a read-only file is refused (exit 4, untouched) and
+// not counted as placed; the other files are written.
+func TestPlaceReadOnly(t *testing.T) {
+	_, at := placeFleet(t)
+	ro := at("k8s", "billing.yaml")
+	before, err := os.ReadFile(ro)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(ro, 0o444); err != nil {
+		t.Fatal(err)
+	}
+	dry := runArchway(t.Context(), "", "place", "--check", "--no-cache", "--arm-taint", "arm=true:NoSchedule", at("k8s"))
+	got := runArchway(t.Context(), "", "place", "--in-place", "--no-cache", "--arm-taint", "arm=true:NoSchedule", at("k8s"))
+	if got.code != ExitError || !strings.Contains(got.stderr, "billing.yaml is read-only (mode 0444): left untouched") {
+		t.Fatalf("exit code = %d, want %d with a read-only error; stderr:\n%s", got.code, ExitError, got.stderr)
+	}
+	if after, _ := os.ReadFile(ro); string(after) != string(before) {
+		t.Error("the read-only file was written")
+	}
+	if info, _ := os.Stat(ro); info.Mode().Perm() != 0o444 {
+		t.Errorf("mode = %v, want 0444 kept", info.Mode().Perm())
+	}
+	var wouldPlace, placed int
+	if _, err := fmt.Sscanf(dry.stderr[strings.Index(dry.stderr, "would place"):], "would place %d", &wouldPlace); err != nil {
+		t.Fatalf("no summary in --check's stderr:\n%s", dry.stderr)
+	}
+	if _, err := fmt.Sscanf(got.stderr[strings.Index(got.stderr, "placed "):], "placed %d", &placed); err != nil {
+		t.Fatalf("no summary in stderr:\n%s", got.stderr)
+	}
+	if placed != wouldPlace-1 {
+		t.Errorf("placed %d, want %d: the refused file's workload is not counted", placed, wouldPlace-1)
 	}
 }
 
@@ -293,7 +329,7 @@ resources:
 	golden(t, "place_kustomize_patch.golden", strings.ReplaceAll(string(patch), host, hostPlaceholder))
 
 	// kustomize itself applies the patch.
-	built, err := kustomize.Build(overlay)
+	built, _, err := kustomize.Build(overlay)
 	if err != nil {
 		t.Fatal(err)
 	}

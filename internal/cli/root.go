@@ -98,6 +98,7 @@ Start with 'archway demo': it runs on built-in example images, no network needed
 		newPlaceCmd(),
 		newIndexCmd(),
 		newNodesCmd(),
+		newVerifyCmd(),
 	)
 	for _, c := range root.Commands() {
 		switch c.Name() {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/strvals"
 
 	"github.com/archwaydev/archway/internal/app"
@@ -18,6 +19,7 @@ import (
 	"github.com/archwaydev/archway/internal/rewrite"
 	"github.com/archwaydev/archway/internal/source"
 	"github.com/archwaydev/archway/internal/source/helm"
+	"github.com/archwaydev/archway/internal/verify"
 )
 
 // scanOptions are archway scan's flags.
@@ -26,12 +28,16 @@ type scanOptions struct {
 	kind       string
 	values     []string
 	set        []string
+	kubeVer    string
+	apiVers    []string
+	allowEmpty bool
 	cluster    kubeFlags
 	output     string
 	outputFile string
 	failOn     string
 	quiet      bool
 	all        bool
+	deep       bool
 	reg        registryFlags
 }
 
@@ -48,7 +54,8 @@ container, init, sidecar and ephemeral included, is.
 
 Inputs (each PATH is detected; --kind forces one kind for every PATH):
   kubernetes  YAML/JSON manifests, a file or a directory (recursively)
-  helm        a chart directory or .tgz, rendered client-side (-f, --set)
+  helm        a chart directory or .tgz, rendered client-side (-f, --set,
+              --kube-version, --api-versions, as helm template)
   kustomize   a directory with a kustomization.yaml, built in process
   ecs         ECS task definitions (JSON)
   compose     compose.yaml / docker-compose.yml (and the Dockerfiles it builds)
@@ -71,7 +78,9 @@ Exit status:
   0  nothing --fail-on fails on
   1  at least one workload is not ready (unless --fail-on never)
   2  none is not ready, but at least one is unknown (--fail-on unknown, the default)
-  3  usage error (bad flag, no input, a PATH that does not exist)
+  3  usage error (bad flag, no input, a PATH that does not exist), or no
+     workload found in what was read (unless --allow-empty); the message says
+     how many inputs were read and what was skipped and why
   4  an input could not be read or the cluster not reached (the report still
      covers everything else), or archway itself failed; wins over 1 and 2`,
 		Example: `  # Manifests, a chart and a compose file, against arm64
@@ -86,6 +95,12 @@ Exit status:
   # An HTML report to share
   archway scan --output-file report.html deploy/
 
+  # A chart rendered for the cluster's Kubernetes version and its CRDs, as helm template
+  archway scan charts/web --kube-version 1.30.0 --api-versions monitoring.coreos.com/v1
+
+  # A pipeline whose path may hold nothing yet
+  archway scan --allow-empty generated/
+
   # Force the kind when detection cannot tell (e.g. JSON that is an ECS task definition)
   archway scan --kind ecs taskdefs/`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -97,10 +112,14 @@ Exit status:
 	f.StringVar(&o.kind, "kind", "", "read every PATH as this `KIND`: "+kindList()+" (default: detect)")
 	f.StringArrayVarP(&o.values, "values", "f", nil, "Helm values `FILE` for charts, merged in order over values.yaml; repeatable")
 	f.StringArrayVar(&o.set, "set", nil, "Helm value for charts, `KEY=VALUE[,KEY=VALUE]` as helm --set; repeatable")
+	f.StringVar(&o.kubeVer, "kube-version", "", "Kubernetes `VERSION` charts are rendered for (.Capabilities.KubeVersion, checked against a chart's kubeVersion), as helm template --kube-version (default "+helm.DefaultKubeVersion()+", the version archway is built against)")
+	f.StringSliceVar(&o.apiVers, "api-versions", nil, "Kubernetes `API` versions charts see in .Capabilities.APIVersions (e.g. monitoring.coreos.com/v1/ServiceMonitor), as helm template --api-versions; repeatable or comma-separated")
+	f.BoolVar(&o.allowEmpty, "allow-empty", false, "exit 0 when no workload is found (default: exit 3, saying what was read and skipped)")
 	addKubeFlags(f, &o.cluster)
 	f.StringVarP(&o.output, "output", "o", "", "output `FORMAT`: table, json, markdown, html, sarif (default: from --output-file's extension, else table on a terminal, else json)")
 	f.StringVar(&o.outputFile, "output-file", "", "write the report to `FILE` (atomically) instead of stdout")
 	f.StringVar(&o.failOn, "fail-on", string(report.FailOnUnknown), "`POLICY` for the exit status: unknown (not-ready → 1, unknown → 2), not-ready (only not-ready → 1), never")
+	f.BoolVar(&o.deep, "deep", false, "also look inside every image that claims the target: one whose binaries are of another architecture is unsupported (archway verify; layers cached)")
 	f.BoolVar(&o.all, "all", false, "list every workload in the table and Markdown reports (default: ready ones are counted, not listed)")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress bar or notes on stderr (errors are still printed)")
 	addRegistryFlags(f, &o.reg, "")
@@ -156,6 +175,11 @@ func (o scanOptions) validate(args []string, stdout io.Writer) (scanRequest, err
 			return req, fmt.Errorf("scan: %w", err)
 		}
 	}
+	if o.kubeVer != "" {
+		if _, err := chartutil.ParseKubeVersion(o.kubeVer); err != nil {
+			return req, fmt.Errorf("--kube-version %q: %w", o.kubeVer, err)
+		}
+	}
 	return req, nil
 }
 
@@ -172,9 +196,21 @@ func runScan(cmd *cobra.Command, args []string, o scanOptions) error {
 	}
 	ctx, cancel := o.reg.withTimeout(cmd.Context())
 	defer cancel()
+	var deep app.Verifier
+	if o.deep {
+		vo := verify.Options{Platforms: []platform.Platform{req.target}}
+		if dir, err := verify.DefaultCacheDir(); err == nil && !o.reg.noCache {
+			vo.CacheDir = dir
+		}
+		deep = verify.New(client, vo)
+	}
 	res := app.Scan(ctx, client, app.ScanOptions{
-		Paths:    args,
-		Source:   source.Options{Kind: req.kind, Helm: helm.Options{ValueFiles: o.values, Values: o.set, Namespace: o.cluster.namespace}},
+		Deep:  deep,
+		Paths: args,
+		Source: source.Options{Kind: req.kind, Helm: helm.Options{
+			ValueFiles: o.values, Values: o.set, Namespace: o.cluster.namespace,
+			KubeVersion: o.kubeVer, APIVersions: o.apiVers,
+		}},
 		Cluster:  o.cluster.config(),
 		Target:   req.target,
 		Jobs:     o.reg.jobs,
@@ -187,7 +223,15 @@ func runScan(cmd *cobra.Command, args []string, o scanOptions) error {
 	for _, e := range res.Errs {
 		fmt.Fprintln(stderr, "archway: scan:", e)
 	}
+	if !o.quiet {
+		for _, n := range res.Notes {
+			fmt.Fprintln(stderr, "archway: scan: note:", n)
+		}
+	}
 	rep := res.Report
+	if len(rep.Workloads) == 0 && len(res.Errs) == 0 && !o.allowEmpty {
+		return usageError(fmt.Errorf("scan: no workload found: %s (--allow-empty to accept an empty scan)", res.Inputs.Summary()))
+	}
 	if err := writeScanReport(stdout, o.outputFile, req.format, rep, report.WithAll(o.all)); err != nil {
 		return withCode(ExitError, fmt.Errorf("scan: writing the report: %w", err))
 	}

@@ -23,11 +23,16 @@ func TestSignals(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
+	connected := make(chan struct{}, 1) // a lookup reached the registry: signals are handled by then
 	go func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
+			}
+			select {
+			case connected <- struct{}{}:
+			default:
 			}
 			t.Cleanup(func() { c.Close() })
 		}
@@ -55,7 +60,13 @@ func TestSignals(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			time.Sleep(1500 * time.Millisecond) // lookups in flight, hanging
+			select { // lookups in flight, hanging
+			case <-connected:
+			case <-time.After(60 * time.Second):
+				_ = cmd.Process.Kill()
+				t.Fatal("no lookup reached the registry in 60s")
+			}
+			time.Sleep(200 * time.Millisecond)
 			if err := cmd.Process.Signal(tt.sig); err != nil {
 				t.Fatal(err)
 			}

@@ -5,18 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
-	"strings"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/archwaydev/archway/internal/placement"
 	"github.com/archwaydev/archway/internal/registry"
+	"github.com/archwaydev/archway/internal/source/cluster"
 	"github.com/archwaydev/archway/internal/webhook"
 )
 
@@ -25,15 +19,14 @@ type webhookOptions struct {
 	listen, metricsListen string
 	certFile, keyFile     string
 	mode                  string
-	clusterArchs          []string
-	armTaint, prefer      string
-	style                 string
+	placement             placementFlags
 	budget                time.Duration
 	cacheSize             int
 	cacheTTL              time.Duration
 	insecure              []string
 	kubeconfig            string
 	pullSecrets           bool
+	warmStart             time.Duration
 	logLevel              string
 }
 
@@ -49,10 +42,20 @@ pod's pull secrets like the kubelet) and patches in the kubernetes.io/arch
 affinity and the arm taint's toleration that keep the pod on a node that can
 run it.
 
+The patch touches only the pod's affinity, tolerations, nodeSelector and
+archway's annotations. When a later webhook (a sidecar injector) changes the
+pod, the API server calls archway again (reinvocationPolicy IfNeeded): it takes
+back what it added and places the pod as it is now, injected containers
+included. Lookups made with a pod's pull secrets are shared only with pods
+holding the same credentials.
+
 It fails open: when the lookups take longer than --budget, a registry fails or
 an image is unknown, the pod is admitted unchanged and annotated
 archway.dev/placement: skipped (<reason>). In --mode audit it changes nothing
 and says in an annotation and in warnings what it would have done.
+
+At start-up it looks up the images of the cluster's pods (for up to
+--warm-start) before /readyz turns ready, so the first admissions hit the cache.
 
 Opt out a namespace with the label archway.dev/placement=disabled, a pod with
 the annotation archway.dev/placement: disabled.
@@ -75,16 +78,14 @@ or the Helm chart deploy/charts/archway.`,
 	f.StringVar(&o.certFile, "tls-cert-file", "", "PEM serving certificate `FILE` (reloaded when it changes)")
 	f.StringVar(&o.keyFile, "tls-key-file", "", "PEM private key `FILE` (reloaded when it changes)")
 	f.StringVar(&o.mode, "mode", string(webhook.ModeEnforce), "enforce (patch pods) or audit (annotate and warn only)")
-	f.StringSliceVar(&o.clusterArchs, "cluster-archs", placement.DefaultClusterArchs, "architectures the cluster's nodes have")
-	f.StringVar(&o.armTaint, "arm-taint", "", "the `KEY=VALUE:EFFECT` taint on arm64 nodes; pods that can run there get a toleration")
-	f.StringVar(&o.prefer, "prefer", "", "preferred-affinity weights when every architecture works, e.g. arm64=80")
-	f.StringVar(&o.style, "style", "affinity", "affinity or node-selector (nodeSelector when one architecture is required)")
+	addPlacementFlags(f, &o.placement)
 	f.DurationVar(&o.budget, "budget", webhook.DefaultBudget, "time one admission may spend on lookups (keep it below the webhook timeout)")
 	f.IntVar(&o.cacheSize, "cache-size", 4096, "image lookups kept in memory")
 	f.DurationVar(&o.cacheTTL, "cache-ttl", 5*time.Minute, "how long a lookup by tag is reused (by digest: until evicted)")
 	f.StringArrayVar(&o.insecure, "insecure-registry", nil, "use plain HTTP for the registry at `HOST[:PORT]`; repeatable")
-	f.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig `FILE` to read pull secrets with (default: in-cluster config)")
+	f.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig `FILE` (default: $KUBECONFIG, else ~/.kube/config, else the in-cluster service account)")
 	f.BoolVar(&o.pullSecrets, "pull-secrets", true, "read pods' imagePullSecrets and their service account's, like the kubelet")
+	f.DurationVar(&o.warmStart, "warm-start", webhook.DefaultWarmStart, "at start-up, look up the cluster's pods' images for up to this long before /readyz turns ready (negative: skip)")
 	f.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	cmd.AddCommand(newWebhookManifestsCmd())
 	return cmd
@@ -92,71 +93,21 @@ or the Helm chart deploy/charts/archway.`,
 
 func runWebhook(ctx context.Context, cmd *cobra.Command, o webhookOptions) error {
 	webhook.TuneGC()
-	popts, mode, level, err := o.validate()
+	cfg, level, err := o.config()
 	if err != nil {
 		return usageError(err)
 	}
 	logger := slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
-	metrics := webhook.NewMetrics()
-
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	transport.MaxIdleConnsPerHost = 32
-	newLookup := func(kc authn.Keychain) (webhook.LookupFunc, error) {
-		opts := []registry.Option{
-			registry.WithoutCache(), // the webhook keeps its own in-memory cache
-			registry.WithKeychain(kc),
-			registry.WithTransport(transport),
-			registry.WithRequestTimeout(10 * time.Second),
-			registry.WithRetry(2, time.Second),
-			registry.WithLogger(logger),
-		}
-		if len(o.insecure) > 0 {
-			opts = append(opts, registry.WithInsecure(o.insecure...))
-		}
-		c, err := registry.New(opts...)
+	cfg.Logger = logger
+	if o.pullSecrets || o.warmStart >= 0 {
+		conn, err := cluster.Connect(cluster.Config{Kubeconfig: o.kubeconfig, AllNamespaces: true})
 		if err != nil {
-			return nil, err
+			logger.Warn("no Kubernetes client: pull secrets not read, no warm start", "err", err)
+		} else {
+			cfg.Kube = conn.Client
 		}
-		return c.Lookup, nil
 	}
-	var lookups webhook.Lookups
-	client, err := o.kubeClient()
-	switch {
-	case !o.pullSecrets:
-	case err != nil:
-		logger.Warn("pull secrets not read: no Kubernetes client", "err", err)
-	default:
-		lookups = webhook.NewPullSecretLookups(webhook.KubernetesKeychains{Client: client}, authn.DefaultKeychain, newLookup, 5*time.Minute, 0, logger)
-	}
-	if lookups == nil {
-		f, err := newLookup(authn.DefaultKeychain)
-		if err != nil {
-			return withCode(ExitError, err)
-		}
-		lookups = webhook.StaticLookups(f)
-	}
-
-	placer, err := webhook.NewPodPlacer(webhook.PodPlacerOptions{
-		Resolver:  webhook.NewResolver(webhook.ResolverOptions{CacheSize: o.cacheSize, TagTTL: o.cacheTTL}, metrics),
-		Lookups:   lookups,
-		Placement: popts,
-		Mode:      mode,
-		Budget:    o.budget,
-		Metrics:   metrics,
-		Logger:    logger,
-	})
-	if err != nil {
-		return withCode(ExitError, err)
-	}
-	srv, err := webhook.Start(ctx, webhook.ServerOptions{
-		Addr:        o.listen,
-		MetricsAddr: o.metricsListen,
-		CertFile:    o.certFile,
-		KeyFile:     o.keyFile,
-		Webhook:     &webhook.Webhook{Handler: placer, Recover: placer.Recover, Logger: logger},
-		Metrics:     metrics,
-		Logger:      logger,
-	})
+	srv, err := webhook.NewServer(ctx, cfg)
 	if err != nil {
 		return withCode(ExitError, err)
 	}
@@ -166,75 +117,39 @@ func runWebhook(ctx context.Context, cmd *cobra.Command, o webhookOptions) error
 	return nil
 }
 
-// validate checks the flags and turns them into placement options.
-func (o webhookOptions) validate() (placement.Options, webhook.Mode, slog.Level, error) {
-	var popts placement.Options
+// config checks the flags and turns them into the server's configuration.
+func (o webhookOptions) config() (webhook.Config, slog.Level, error) {
 	var level slog.Level
 	if o.certFile == "" || o.keyFile == "" {
-		return popts, "", level, errors.New("--tls-cert-file and --tls-key-file are required (the API server calls webhooks over TLS)")
+		return webhook.Config{}, level, errors.New("--tls-cert-file and --tls-key-file are required (the API server calls webhooks over TLS)")
 	}
 	mode, err := webhook.ParseMode(o.mode)
 	if err != nil {
-		return popts, "", level, fmt.Errorf("--mode: %w", err)
+		return webhook.Config{}, level, fmt.Errorf("--mode: %w", err)
 	}
-	if o.budget <= 0 || o.budget > 30*time.Second {
-		return popts, "", level, fmt.Errorf("--budget must be between 0 and 30s (the longest webhook timeout), got %s", o.budget)
-	}
-	if o.cacheSize < 1 {
-		return popts, "", level, fmt.Errorf("--cache-size must be at least 1, got %d", o.cacheSize)
-	}
-	if o.cacheTTL <= 0 {
-		return popts, "", level, fmt.Errorf("--cache-ttl must be positive, got %s", o.cacheTTL)
+	switch {
+	case o.budget <= 0 || o.budget > 30*time.Second:
+		return webhook.Config{}, level, fmt.Errorf("--budget must be between 0 and 30s (the longest webhook timeout), got %s", o.budget)
+	case o.cacheSize < 1:
+		return webhook.Config{}, level, fmt.Errorf("--cache-size must be at least 1, got %d", o.cacheSize)
+	case o.cacheTTL <= 0:
+		return webhook.Config{}, level, fmt.Errorf("--cache-ttl must be positive, got %s", o.cacheTTL)
 	}
 	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
-		return popts, "", level, fmt.Errorf("--log-level %q: want debug, info, warn or error", o.logLevel)
+		return webhook.Config{}, level, fmt.Errorf("--log-level %q: want debug, info, warn or error", o.logLevel)
 	}
-	if popts, err = placementOptions(o.clusterArchs, o.armTaint, o.prefer, o.style); err != nil {
-		return popts, "", level, err
-	}
-	return popts, mode, level, nil
-}
-
-// placementOptions parses the placement flags.
-func placementOptions(clusterArchs []string, armTaint, prefer, style string) (placement.Options, error) {
-	var popts placement.Options
-	for _, a := range clusterArchs {
-		if a = strings.TrimSpace(a); a != "" {
-			popts.ClusterArchs = append(popts.ClusterArchs, a)
-		}
-	}
-	if len(popts.ClusterArchs) == 0 {
-		return popts, errors.New("--cluster-archs must name at least one architecture")
-	}
-	var err error
-	if armTaint != "" {
-		if popts.ArmTaint, err = placement.ParseTaint(armTaint); err != nil {
-			return popts, fmt.Errorf("--arm-taint: %w", err)
-		}
-	}
-	if prefer != "" {
-		if popts.Prefer, err = placement.ParsePrefer(prefer); err != nil {
-			return popts, fmt.Errorf("--prefer: %w", err)
-		}
-	}
-	if popts.Style, err = placement.ParseStyle(style); err != nil {
-		return popts, fmt.Errorf("--style: %w", err)
-	}
-	return popts, nil
-}
-
-// kubeClient builds the client that reads pull secrets: --kubeconfig, else
-// the in-cluster configuration.
-func (o webhookOptions) kubeClient() (kubernetes.Interface, error) {
-	var cfg *rest.Config
-	var err error
-	if o.kubeconfig != "" {
-		cfg, err = clientcmd.BuildConfigFromFlags("", o.kubeconfig)
-	} else {
-		cfg, err = rest.InClusterConfig()
-	}
+	popts, err := o.placement.options()
 	if err != nil {
-		return nil, err
+		return webhook.Config{}, level, err
 	}
-	return kubernetes.NewForConfig(cfg)
+	cfg := webhook.Config{
+		Addr: o.listen, MetricsAddr: o.metricsListen, CertFile: o.certFile, KeyFile: o.keyFile,
+		Mode: mode, Placement: popts, Budget: o.budget,
+		CacheSize: o.cacheSize, CacheTTL: o.cacheTTL,
+		PullSecrets: o.pullSecrets, WarmStart: o.warmStart,
+	}
+	if len(o.insecure) > 0 {
+		cfg.Registry = []registry.Option{registry.WithInsecure(o.insecure...)}
+	}
+	return cfg, level, nil
 }

@@ -2,11 +2,9 @@ package cli
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/archwaydev/archway/internal/placement"
 	"github.com/archwaydev/archway/internal/webhook"
 	"github.com/archwaydev/archway/internal/webhook/install"
 )
@@ -17,9 +15,7 @@ type webhookManifestsOptions struct {
 	namespace     string
 	image         string
 	mode          string
-	clusterArchs  []string
-	armTaint      string
-	prefer        string
+	placement     placementFlags
 }
 
 func newWebhookManifestsCmd() *cobra.Command {
@@ -42,15 +38,16 @@ certificate is left to cert-manager, which must be installed.`,
 			if _, err := webhook.ParseMode(o.mode); err != nil {
 				return usageError(fmt.Errorf("--mode: %w", err))
 			}
-			if _, err := placementOptions(o.clusterArchs, o.armTaint, o.prefer, ""); err != nil {
+			popts, err := o.placement.options()
+			if err != nil {
 				return usageError(err)
 			}
-			values := map[string]any{"mode": o.mode, "armTaint": o.armTaint, "prefer": o.prefer}
-			archs := make([]any, 0, len(o.clusterArchs))
-			for _, a := range o.clusterArchs {
-				archs = append(archs, strings.TrimSpace(a))
+			archs := make([]any, 0, len(popts.ClusterArchs))
+			for _, a := range popts.ClusterArchs {
+				archs = append(archs, a)
 			}
-			values["clusterArchs"] = archs
+			values := map[string]any{"mode": o.mode, "armTaint": o.placement.armTaint, "prefer": o.placement.prefer,
+				"style": popts.Style.String(), "clusterArchs": archs}
 			out, err := install.Manifests(install.Options{
 				Namespace:   o.namespace,
 				Image:       o.image,
@@ -69,8 +66,6 @@ certificate is left to cert-manager, which must be installed.`,
 	f.StringVar(&o.namespace, "namespace", "archway", "namespace to install into (created)")
 	f.StringVar(&o.image, "image", "", "archway image `REPO:TAG` (default: the chart's)")
 	f.StringVar(&o.mode, "mode", string(webhook.ModeEnforce), "enforce or audit")
-	f.StringSliceVar(&o.clusterArchs, "cluster-archs", placement.DefaultClusterArchs, "architectures the cluster's nodes have")
-	f.StringVar(&o.armTaint, "arm-taint", "", "the `KEY=VALUE:EFFECT` taint on arm64 nodes")
-	f.StringVar(&o.prefer, "prefer", "", "preferred-affinity weights, e.g. arm64=80")
+	addPlacementFlags(f, &o.placement)
 	return cmd
 }

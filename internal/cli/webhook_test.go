@@ -23,6 +23,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	"k8s.io/client-go/kubernetes/scheme"
 
+	"github.com/archwaydev/archway/internal/certs"
 	"github.com/archwaydev/archway/internal/sandbox"
 	"github.com/archwaydev/archway/internal/webhook"
 )
@@ -109,6 +110,8 @@ func TestWebhookUsage(t *testing.T) {
 		{"bad taint", []string{"webhook", "--tls-cert-file", "a", "--tls-key-file", "b", "--arm-taint", "=x:Bogus"}, "--arm-taint"},
 		{"bad budget", []string{"webhook", "--tls-cert-file", "a", "--tls-key-file", "b", "--budget", "1m"}, "--budget must be between"},
 		{"manifests bad mode", []string{"webhook", "manifests", "--mode", "x"}, "--mode"},
+		{"cluster-archs typo", []string{"webhook", "--tls-cert-file", "a", "--tls-key-file", "b", "--cluster-archs", "amd46"}, `--cluster-archs: "amd46" is not a CPU architecture`},
+		{"manifests cluster-archs typo", []string{"webhook", "manifests", "--cluster-archs", "amd46"}, `--cluster-archs: "amd46" is not a CPU architecture`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -134,11 +137,11 @@ func TestWebhookServe(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer reg.Close()
-	certs, err := webhook.GenerateCerts([]string{"127.0.0.1"}, time.Now(), time.Hour)
+	serving, err := certs.NewServing("test-ca", []string{"127.0.0.1"}, time.Now(), time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	certFile, keyFile, err := certs.WriteFiles(t.TempDir())
+	certFile, keyFile, err := serving.WriteFiles(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,11 +156,11 @@ func TestWebhookServe(t *testing.T) {
 	done := make(chan int, 1)
 	go func() {
 		done <- Execute(ctx, []string{"webhook", "--listen", addr, "--tls-cert-file", certFile, "--tls-key-file", keyFile,
-			"--arm-taint", "arm=true:NoSchedule", "--pull-secrets=false", "--log-level", "debug"}, strings.NewReader(""), io.Discard, &stderr)
+			"--arm-taint", "arm=true:NoSchedule", "--pull-secrets=false", "--warm-start=-1s", "--log-level", "debug"}, strings.NewReader(""), io.Discard, &stderr)
 	}()
 
 	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(certs.CAPEM)
+	pool.AppendCertsFromPEM(serving.CAPEM)
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	pod := corev1.Pod{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},

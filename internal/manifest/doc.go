@@ -12,6 +12,8 @@
 // added MaxAliasedNodesPerFile nodes through aliases; an object with a key written twice is malformed (Kubernetes'
 // strict decoding rejects it), and so is a pod spec that is not a mapping:
 // such an object carries its Err, and the rest of the stream is still read.
+// The search for image fields in custom resources (Object.Images) stops at
+// a depth and a count.
 //
 // The documents of a large stream are parsed in parallel; the result is
 // the same as in order.

@@ -29,6 +29,11 @@ type Object struct {
 	SpecPath []string
 	// Spec is the pod spec mapping; nil when the object is not a workload.
 	Spec *yaml.Node
+	// Images are the image-looking string fields (image, *Image) under the
+	// spec of an object of a kind that is not a built-in workload and has
+	// no pod template: a custom resource whose operator runs them. Nil
+	// when Spec is set.
+	Images []ImageField
 	// Err is set when the object is malformed (no mapping, a pod spec that
 	// is not a mapping, a duplicate key): it is neither judged nor placed.
 	Err error
@@ -116,6 +121,7 @@ func (s *Stream) object(out []Object, d *Document, at []Step, defaultAPIVersion,
 	}
 	spec, path := findPodSpec(n, o.Kind)
 	if path == nil {
+		o.Images = customImages(n)
 		return append(out, o)
 	}
 	o.SpecPath = path

@@ -234,7 +234,7 @@ func isOS(s string) bool { return knownOS[s] }
 var knownOS = map[string]bool{
 	"linux": true, "windows": true, "darwin": true, "freebsd": true, "netbsd": true,
 	"openbsd": true, "solaris": true, "illumos": true, "aix": true, "plan9": true,
-	"android": true, "ios": true, "js": true, "wasip1": true, "unknown": true, "macos": true, "osx": true,
+	"android": true, "ios": true, "js": true, "wasip1": true, "wasi": true, "unknown": true, "macos": true, "osx": true,
 }
 
 var knownArch = map[string]bool{

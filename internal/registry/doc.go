@@ -70,6 +70,14 @@
 // honouring Retry-After up to the cap; each request is bounded by
 // WithRequestTimeout and by the caller's ctx.
 //
+// For a long-running server (the admission webhook) the package also has
+// MemCache, a bounded in-memory cache of lookups with one request in flight
+// per reference, keyed by the credentials used (anonymous lookups shared,
+// private ones only with holders of the same credentials, by hash); and
+// PullSecretLookups, which gives each pod the Credentials the kubelet would
+// pull with: its imagePullSecrets and its service account's, read from the
+// API server, ahead of a fallback keychain.
+//
 // Servers' bodies may echo credentials (a proxy's error page reflecting
 // the request headers, a token endpoint quoting the request): error bodies
 // are redacted as they arrive (Authorization, Cookie and token values,

@@ -285,7 +285,7 @@ func TestFaults(t *testing.T) {
 	// An index of attestations only is an answer: see TestArtifactsAreNotPlatforms.
 
 	c, err := registry.New(registry.WithoutCache(), registry.WithRetry(3, 20*time.Millisecond),
-		registry.WithRequestTimeout(500*time.Millisecond), registry.WithMaxManifestBytes(4<<20))
+		registry.WithRequestTimeout(2*time.Second), registry.WithMaxManifestBytes(4<<20))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -259,13 +259,13 @@ func makeOptions(opts []Option) (*options, error) {
 	}
 	for _, opt := range opts {
 		if err := opt(o); err != nil {
-			return nil, fmt.Errorf("registry: %w", err)
+			return nil, err
 		}
 	}
 	if !o.noCache && o.cacheDir == "" {
 		dir, err := os.UserCacheDir()
 		if err != nil {
-			return nil, fmt.Errorf("registry: cache dir: %w", err)
+			return nil, fmt.Errorf("the cache directory: %w", err)
 		}
 		o.cacheDir = filepath.Join(dir, "archway")
 	}

@@ -3,15 +3,9 @@ package registrytest
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -25,6 +19,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/archwaydev/archway/internal/certs"
 )
 
 // DistributionBinary is the name of Debian's distribution 2.8 registry
@@ -47,7 +43,7 @@ type Distribution struct {
 	Host string
 	// URL is http(s)://Host.
 	URL string
-	// CAPEM, CAFile and CertPool hold the self-signed certificate when
+	// CAPEM, CAFile and CertPool hold the CA of the serving certificate when
 	// TLS is on (nil/empty otherwise).
 	CAPEM    []byte
 	CAFile   string
@@ -111,19 +107,21 @@ func StartDistribution(t testing.TB, opts DistributionOptions) *Distribution {
 
 	var tlsCfg string
 	if opts.TLS {
-		certPEM, keyPEM, err := selfSigned()
+		serving, err := certs.NewServing("registrytest-ca", []string{"127.0.0.1", "::1", "localhost"}, time.Now(), 24*time.Hour)
 		if err != nil {
 			t.Fatalf("registrytest: certificate: %v", err)
 		}
-		d.CAPEM = certPEM
-		d.CAFile = filepath.Join(d.Dir, "cert.pem")
-		keyFile := filepath.Join(d.Dir, "key.pem")
-		writeFile(t, d.CAFile, certPEM)
-		writeFile(t, keyFile, keyPEM)
+		d.CAPEM = serving.CAPEM
+		d.CAFile = filepath.Join(d.Dir, "ca.pem")
+		writeFile(t, d.CAFile, serving.CAPEM)
+		certFile, keyFile, err := serving.WriteFiles(d.Dir)
+		if err != nil {
+			t.Fatalf("registrytest: %v", err)
+		}
 		d.CertPool = x509.NewCertPool()
-		d.CertPool.AppendCertsFromPEM(certPEM)
+		d.CertPool.AppendCertsFromPEM(serving.CAPEM)
 		tr.TLSClientConfig = &tls.Config{RootCAs: d.CertPool, MinVersion: tls.VersionTLS12}
-		tlsCfg = fmt.Sprintf("  tls:\n    certificate: %s\n    key: %s\n", d.CAFile, keyFile)
+		tlsCfg = fmt.Sprintf("  tls:\n    certificate: %s\n    key: %s\n", certFile, keyFile)
 	}
 	var authCfg string
 	if len(opts.Users) > 0 {
@@ -246,41 +244,6 @@ func writeHtpasswd(t testing.TB, path string, users map[string]string) {
 		buf.WriteByte('\n')
 	}
 	writeFile(t, path, buf.Bytes())
-}
-
-// selfSigned makes an ECDSA certificate for 127.0.0.1, ::1 and localhost
-// that is its own CA.
-func selfSigned() (certPEM, keyPEM []byte, err error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, err
-	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
-	if err != nil {
-		return nil, nil, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: "registrytest"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1"), net.IPv6loopback},
-		DNSNames:              []string{"localhost"},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, nil, err
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		return nil, nil, err
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), nil
 }
 
 func freePort() (int, error) {

@@ -86,6 +86,9 @@ type JSONWorkload struct {
 	Pinned              bool                `json:"pinned"`
 	PinnedArchitectures []string            `json:"pinnedArchitectures,omitempty"`
 	CouldMove           bool                `json:"couldMove,omitempty"`
+	// CustomResource marks an object with no pod template whose fields
+	// name images (its containers are of kind custom-resource).
+	CustomResource bool `json:"customResource,omitempty"`
 	// Architectures every counted image supports; absent when any is unknown.
 	Architectures []string        `json:"architectures,omitempty"`
 	Reasons       []string        `json:"reasons"`
@@ -95,7 +98,7 @@ type JSONWorkload struct {
 // JSONContainer is one container's verdict.
 type JSONContainer struct {
 	Name     string                 `json:"name"`
-	Kind     workload.ContainerKind `json:"kind"` // container, init, sidecar, ephemeral, build
+	Kind     workload.ContainerKind `json:"kind"` // container, init, sidecar, ephemeral, build, custom-resource
 	Image    string                 `json:"image"`
 	Location *JSONLocation          `json:"location,omitempty"`
 	// Platform is what the container was judged against.
@@ -128,6 +131,8 @@ type JSONLocation struct {
 	File   string `json:"file"`
 	Line   int    `json:"line,omitempty"`
 	Column int    `json:"column,omitempty"`
+	// Approximate is true when the line is only near the place.
+	Approximate bool `json:"approximate,omitempty"`
 }
 
 // ToJSON converts r to the json format's schema.
@@ -159,8 +164,9 @@ func toJSON(r assess.Report, o options) JSONReport {
 		jw := JSONWorkload{
 			ID: w.ID(), Source: w.Source, APIVersion: w.APIVersion, Kind: w.Kind, Namespace: w.Namespace, Name: w.Name,
 			Location: o.jsonLocation(w.Location), Verdict: wr.Verdict, Pinned: wr.Pinned,
-			PinnedArchitectures: wr.PinnedArchitectures, CouldMove: wr.CouldMove, Architectures: wr.Architectures,
-			Reasons: nonNil(wr.Reasons), Containers: []JSONContainer{},
+			PinnedArchitectures: wr.PinnedArchitectures, CouldMove: wr.CouldMove, CustomResource: w.CustomResource,
+			Architectures: wr.Architectures,
+			Reasons:       nonNil(wr.Reasons), Containers: []JSONContainer{},
 		}
 		for _, cr := range wr.Containers {
 			c := cr.Container
@@ -229,7 +235,7 @@ func (o options) jsonLocation(l workload.Location) *JSONLocation {
 	if l.File == "" {
 		return nil
 	}
-	return &JSONLocation{File: o.path(l.File), Line: l.Line, Column: l.Column}
+	return &JSONLocation{File: o.path(l.File), Line: l.Line, Column: l.Column, Approximate: l.Approximate}
 }
 
 func platformStrings(s platform.Set) []string {

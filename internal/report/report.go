@@ -118,14 +118,17 @@ func (o options) path(file string) string {
 	return filepath.ToSlash(file)
 }
 
-// where formats a location as file:line:column, omitting what is unknown;
-// empty when there is no file.
+// where formats a location as file:line:column, omitting what is unknown,
+// with "~" before an approximate line; empty when there is no file.
 func (o options) where(l workload.Location) string {
 	if l.File == "" {
 		return ""
 	}
 	s := o.path(l.File)
 	if l.Line > 0 {
+		if l.Approximate {
+			return s + fmt.Sprintf(":~%d", l.Line)
+		}
 		s += fmt.Sprintf(":%d", l.Line)
 		if l.Column > 0 {
 			s += fmt.Sprintf(":%d", l.Column)

@@ -61,6 +61,7 @@ type (
 		Properties map[string]any  `json:"properties,omitempty"`
 	}
 	sarifLocation struct {
+		Message          *sarifText     `json:"message,omitempty"`
 		PhysicalLocation *sarifPhysical `json:"physicalLocation,omitempty"`
 		LogicalLocations []sarifLogical `json:"logicalLocations,omitempty"`
 	}
@@ -209,6 +210,9 @@ func (o options) sarifLocation(l workload.Location, w workload.Workload) sarifLo
 	loc.PhysicalLocation = &sarifPhysical{ArtifactLocation: art}
 	if l.Line > 0 {
 		loc.PhysicalLocation.Region = &sarifRegion{StartLine: l.Line, StartColumn: l.Column}
+	}
+	if l.Approximate {
+		loc.Message = &sarifText{"The line is approximate: the file writes the image through a template or a transformer."}
 	}
 	return loc
 }

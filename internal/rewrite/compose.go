@@ -1,21 +1,18 @@
 package rewrite
 
 import (
-	"errors"
-	"fmt"
-
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/archwaydev/archway/internal/manifest"
+	"github.com/archwaydev/archway/internal/placement"
 	"github.com/archwaydev/archway/internal/platform"
-	"github.com/archwaydev/archway/internal/source/compose"
 	"github.com/archwaydev/archway/internal/workload"
 )
 
-// composeFile is a Compose file; its services are read by package
-// source/compose (extends, merge keys and default-only interpolation
-// included) and edited here as yaml.Node.
+// composeFile is a Compose file; its services are read by the Parser's
+// ComposeReader (source/compose: extends, merge keys and default-only
+// interpolation included) and edited here as yaml.Node.
 type composeFile struct {
 	stream   *manifest.Stream
 	services []composeService
@@ -29,7 +26,10 @@ type composeService struct {
 
 // loadCompose recognises a Compose file: one document whose top level is a
 // mapping with services and no Kubernetes kind.
-func loadCompose(name string, data []byte, s *manifest.Stream) (*composeFile, bool, error) {
+func loadCompose(name string, data []byte, s *manifest.Stream, read ComposeReader) (*composeFile, bool, error) {
+	if read == nil {
+		return nil, false, nil
+	}
 	var nonEmpty []*manifest.Document
 	for _, d := range s.Docs {
 		if d.Root != nil {
@@ -44,11 +44,8 @@ func loadCompose(name string, data []byte, s *manifest.Stream) (*composeFile, bo
 		return nil, false, nil
 	}
 	c := &composeFile{stream: s}
-	ws, err := compose.Parse(name, data)
+	ws, err := read(name, data)
 	if err != nil {
-		if errors.Is(err, compose.ErrNotCompose) {
-			return nil, false, nil
-		}
 		// Problems with some services (a build context that cannot be
 		// read) do not stop the others from being placed.
 		c.notes = append(c.notes, err.Error())
@@ -98,26 +95,16 @@ func (c *composeFile) apply(images map[string]lookup.Result, _ Options) ([]Chang
 			out = append(out, ch)
 			continue
 		}
-		var linux []platform.Platform
-		for _, p := range images[ref].Platforms().List() {
-			if p.OS == "linux" {
-				linux = append(linux, p)
-			}
-		}
-		set := platform.NewSet(linux...)
+		set, finding := placement.ComposePlatform(ref, images[ref], s.pin)
 		switch {
-		case !s.pin.IsZero():
-			if !set.Supports(s.pin) {
-				ch.Findings = append(ch.Findings, fmt.Sprintf("platform: %s, but image %s supports %s: left as is", s.pin, ref, set))
-			}
-		case len(linux) == 0:
-			ch.Findings = append(ch.Findings, fmt.Sprintf("image %s has no linux platform", ref))
-		case len(linux) == 1:
+		case finding != "":
+			ch.Findings = append(ch.Findings, finding)
+		case !set.IsZero():
 			svc := manifest.Walk(d.Root, manifest.Keys("services", s.Name), true)
-			manifest.SetKey(svc, "platform", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: linux[0].String()})
+			manifest.SetKey(svc, "platform", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: set.String()})
 			d.Changed = true
 			ch.Changed = true
-			ch.Summary = append(ch.Summary, "platform: "+linux[0].String())
+			ch.Summary = append(ch.Summary, "platform: "+set.String())
 		}
 		out = append(out, ch)
 	}

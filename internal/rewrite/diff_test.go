@@ -29,7 +29,7 @@ func TestDiffApplies(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		f, err := Parse(in, data)
+		f, err := testParser.Parse(in, data)
 		if err != nil {
 			t.Fatal(err)
 		}

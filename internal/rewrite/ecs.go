@@ -3,12 +3,12 @@ package rewrite
 import (
 	"fmt"
 	"slices"
-	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/archwaydev/archway/internal/manifest"
+	"github.com/archwaydev/archway/internal/placement"
 	"github.com/archwaydev/archway/internal/platform"
 )
 
@@ -95,19 +95,14 @@ func (e *ecsFile) find() {
 	}
 }
 
-// ecsArch maps a target architecture to runtimePlatform.cpuArchitecture.
-var ecsArch = map[string]string{"arm64": "ARM64", "amd64": "X86_64"}
-
 func (e *ecsFile) apply(images map[string]lookup.Result, opts Options) ([]Change, error) {
 	e.targets()
 	target := opts.Platform
 	if target.IsZero() {
 		target = platform.LinuxARM64
 	}
-	target = platform.Normalize(target)
-	want, ok := ecsArch[target.Architecture]
-	if !ok || target.OS != "linux" {
-		return nil, fmt.Errorf("ecs: target platform %s: want linux/arm64 or linux/amd64", target)
+	if _, _, err := placement.ECSRuntime(target, nil, nil, ""); err != nil {
+		return nil, err
 	}
 	var out []Change
 	if len(e.defs) == 0 {
@@ -124,21 +119,15 @@ func (e *ecsFile) apply(images map[string]lookup.Result, opts Options) ([]Change
 			ch.Skipped = s
 			continue
 		}
-		var missing []string
-		for _, ref := range d.Images {
-			if !images[ref].Platforms().Supports(target) {
-				missing = append(missing, ref)
-			}
-		}
 		td := manifest.Walk(e.root, d.steps, false)
 		rp := manifest.Get(td, "runtimePlatform")
 		cur, osFamily := manifest.Str(rp, "cpuArchitecture"), manifest.Str(rp, "operatingSystemFamily")
-		if len(missing) > 0 {
-			ch.Findings = append(ch.Findings, fmt.Sprintf("not every image supports %s (%s): cpuArchitecture left as is", target, strings.Join(missing, ", ")))
-			continue
+		want, finding, err := placement.ECSRuntime(target, d.Images, images, osFamily)
+		if err != nil {
+			return nil, err
 		}
-		if osFamily != "" && osFamily != "LINUX" {
-			ch.Findings = append(ch.Findings, fmt.Sprintf("operatingSystemFamily is %s, not LINUX: left as is", osFamily))
+		if finding != "" {
+			ch.Findings = append(ch.Findings, finding)
 			continue
 		}
 		if cur == want && osFamily == "LINUX" {

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -17,7 +18,7 @@ func TestParseErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Parse(tt.name, []byte(tt.data))
+			_, err := testParser.Parse(tt.name, []byte(tt.data))
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("Parse error = %v, want it to contain %q", err, tt.want)
 			}
@@ -37,7 +38,7 @@ func TestMalformedObjectAlone(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			good := "kind: Pod\nmetadata: {name: good}\nspec:\n  containers:\n  - image: example.com/amd:1\n"
 			in := tt.bad + "---\n" + good
-			f, err := Parse("x.yaml", []byte(in))
+			f, err := testParser.Parse("x.yaml", []byte(in))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -67,7 +68,7 @@ func TestApplyKeepsUnknownFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := Parse("x.yaml", data)
+	f, err := testParser.Parse("x.yaml", data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +113,7 @@ func TestApplyStyles(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f, err := Parse("x", []byte(tt.in))
+			f, err := testParser.Parse("x", []byte(tt.in))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -153,4 +154,97 @@ func TestWriteFile(t *testing.T) {
 	if err := WriteFile(filepath.Join(dir, "missing", "x.yaml"), []byte("x")); err == nil {
 		t.Error("WriteFile into a missing directory: want error")
 	}
+}
+
+// TestReplaceFile: what --in-place does to real files: it refuses a
+// read-only file and one changed since it was read (both untouched), keeps
+// setgid and the owner, and writes through a symbolic link.
+func TestReplaceFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, mode os.FileMode) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte("old\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, mode); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	content := func(p string) string {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+
+	ro := write("ro.yaml", 0o444)
+	if err := ReplaceFile(ro, []byte("old\n"), []byte("new\n")); err == nil || !strings.Contains(err.Error(), "read-only") {
+		t.Errorf("read-only file: err = %v, want a read-only error", err)
+	}
+	if content(ro) != "old\n" {
+		t.Error("read-only file was written")
+	}
+
+	changed := write("changed.yaml", 0o644)
+	if err := os.WriteFile(changed, []byte("old\nsomeone else's line\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := ReplaceFile(changed, []byte("old\n"), []byte("new\n")); err == nil || !strings.Contains(err.Error(), "changed since") {
+		t.Errorf("concurrently changed file: err = %v, want a conflict", err)
+	}
+	if content(changed) != "old\nsomeone else's line\n" {
+		t.Error("a concurrent writer's bytes were lost")
+	}
+
+	sgid := write("sgid.yaml", os.ModeSetgid|0o755)
+	if err := ReplaceFile(sgid, []byte("old\n"), []byte("new\n")); err != nil {
+		t.Fatal(err)
+	}
+	if info, _ := os.Stat(sgid); info.Mode()&os.ModeSetgid == 0 || info.Mode().Perm() != 0o755 || content(sgid) != "new\n" {
+		t.Errorf("setgid file: mode %v, content %q; want setgid 0755 kept and the new content", info.Mode(), content(sgid))
+	}
+
+	target := write("target.yaml", 0o644)
+	link := filepath.Join(dir, "link.yaml")
+	if err := os.Symlink("target.yaml", link); err != nil {
+		t.Fatal(err)
+	}
+	if err := ReplaceFile(link, []byte("old\n"), []byte("new\n")); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 || content(target) != "new\n" {
+		t.Errorf("symlink: link mode %v, target %q; want the link kept and its target written", fi.Mode(), content(target))
+	}
+
+	if os.Getuid() == 0 {
+		owned := write("owned.yaml", 0o644)
+		if err := os.Chown(owned, 1234, 5678); err != nil {
+			t.Fatal(err)
+		}
+		if err := ReplaceFile(owned, []byte("old\n"), []byte("new\n")); err != nil {
+			t.Fatal(err)
+		}
+		st := statOwner(t, owned)
+		if st != [2]int{1234, 5678} {
+			t.Errorf("owner after replace = %v, want 1234:5678 kept (running as root)", st)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.Contains(e.Name(), ".archway-") {
+			t.Errorf("temporary file left behind: %s", e.Name())
+		}
+	}
+}
+
+func statOwner(t *testing.T, p string) [2]int {
+	t.Helper()
+	info, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := info.Sys().(*syscall.Stat_t)
+	return [2]int{int(st.Uid), int(st.Gid)}
 }

@@ -18,7 +18,7 @@ func FuzzApply(f *testing.F) {
 	f.Add([]byte("kind: Pod\nspec: &s\n  containers: [{image: example.com/amd:1}]\n---\nkind: Pod\nspec: *s\n"))
 	opts := optionsFor("fuzz")
 	f.Fuzz(func(t *testing.T, data []byte) {
-		file, err := Parse("fuzz", data)
+		file, err := testParser.Parse("fuzz", data)
 		if err != nil {
 			return
 		}
@@ -26,7 +26,7 @@ func FuzzApply(f *testing.F) {
 		if err != nil {
 			return
 		}
-		again, err := Parse("fuzz", res.Data)
+		again, err := testParser.Parse("fuzz", res.Data)
 		if err != nil {
 			t.Fatalf("the output does not parse: %v\ninput:\n%s\noutput:\n%s", err, data, res.Data)
 		}

@@ -18,6 +18,7 @@ import (
 type kubeFile struct {
 	stream *manifest.Stream
 	pods   []*podTarget
+	notes  []string // custom resources left alone
 }
 
 type podTarget struct {
@@ -43,6 +44,14 @@ func (k *kubeFile) targets() []Target {
 func (k *kubeFile) find() {
 	for _, o := range k.stream.Objects() {
 		if o.Err == nil && o.Spec == nil {
+			if len(o.Images) > 0 {
+				paths := make([]string, len(o.Images))
+				for i, f := range o.Images {
+					paths[i] = f.Path
+				}
+				k.notes = append(k.notes, fmt.Sprintf("line %d: %s: a custom resource naming images (%s) with no pod template, left alone: its operator schedules the pods",
+					o.Line, o.ID(), strings.Join(paths, ", ")))
+			}
 			continue // not a workload
 		}
 		t := Target{Kind: o.Kind, Namespace: o.Namespace, Name: o.Name, Line: o.Line, Err: o.Err}

@@ -9,6 +9,7 @@ import (
 	"github.com/archwaydev/archway/internal/manifest"
 	"github.com/archwaydev/archway/internal/placement"
 	"github.com/archwaydev/archway/internal/platform"
+	"github.com/archwaydev/archway/internal/workload"
 )
 
 // Format is the kind of file.
@@ -100,14 +101,27 @@ type File struct {
 	JSON bool
 
 	data    []byte
+	compose ComposeReader
 	targets []Target
 	notes   []string
 }
 
+// ComposeReader reads the services of a compose file as workloads, one
+// container each, with locations; source/compose.Parse is one. It may
+// return workloads together with an error about some services.
+type ComposeReader func(name string, data []byte) ([]workload.Workload, error)
+
+// Parser parses files to place.
+type Parser struct {
+	// Compose reads compose files' services; nil: compose files are read
+	// as Kubernetes manifests, which they are not, so nothing is placed.
+	Compose ComposeReader
+}
+
 // Parse reads a file: its format is detected from the content. A file that
 // does not parse is an error naming the file (and line when known).
-func Parse(name string, data []byte) (*File, error) {
-	f := &File{Name: name, data: data}
+func (p Parser) Parse(name string, data []byte) (*File, error) {
+	f := &File{Name: name, data: data, compose: p.Compose}
 	h, err := f.load()
 	if err != nil {
 		return nil, err
@@ -115,6 +129,10 @@ func Parse(name string, data []byte) (*File, error) {
 	f.targets = h.targets()
 	return f, nil
 }
+
+// Notes are what Parse noticed that is not a target, such as custom
+// resources that name images but are placed by their operator.
+func (f *File) Notes() []string { return slices.Clone(f.notes) }
 
 // Targets returns the placeable things in f, in file order.
 func (f *File) Targets() []Target { return slices.Clone(f.targets) }
@@ -175,7 +193,7 @@ func (f *File) load() (handler, error) {
 		f.Format = FormatECS
 		return &ecsFile{stream: s, root: s.Docs[0].Root}, nil
 	case !s.JSON:
-		c, ok, err := loadCompose(f.Name, f.data, s)
+		c, ok, err := loadCompose(f.Name, f.data, s, f.compose)
 		if err != nil {
 			return nil, err
 		}
@@ -188,6 +206,7 @@ func (f *File) load() (handler, error) {
 	f.Format = FormatKubernetes
 	k := &kubeFile{stream: s}
 	k.find()
+	f.notes = k.notes
 	return k, nil
 }
 

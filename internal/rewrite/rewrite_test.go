@@ -14,7 +14,11 @@ import (
 	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/archwaydev/archway/internal/placement"
 	"github.com/archwaydev/archway/internal/platform"
+	"github.com/archwaydev/archway/internal/source/compose"
 )
+
+// testParser reads compose files with source/compose, as app does.
+var testParser = Parser{Compose: compose.Parse}
 
 var testImages = map[string]lookup.Result{
 	"example.com/multi:1":  found(platform.LinuxAMD64, platform.LinuxARM64, platform.Platform{OS: "unknown", Architecture: "unknown"}),
@@ -56,7 +60,7 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			f, err := Parse(in, data)
+			f, err := testParser.Parse(in, data)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -70,7 +74,7 @@ func TestGolden(t *testing.T) {
 			checkGolden(t, filepath.Join("testdata", name+".changes.txt"), []byte(report))
 
 			// Placing the placed file again changes nothing.
-			f2, err := Parse(in, res.Data)
+			f2, err := testParser.Parse(in, res.Data)
 			if err != nil {
 				t.Fatalf("the output does not parse: %v", err)
 			}

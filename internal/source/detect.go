@@ -25,6 +25,9 @@ import (
 // chartFile names a Helm chart's metadata file.
 const chartFile = "Chart.yaml"
 
+// bom is the UTF-8 byte order mark some editors write first.
+var bom = []byte("\xef\xbb\xbf")
+
 // Detect tells which kind of input path is:
 //
 //   - a directory with a kustomization file is Kustomize, one with a
@@ -39,7 +42,9 @@ const chartFile = "Chart.yaml"
 //     those, or of container definitions) is ECS; JSON with apiVersion and
 //     kind is Kubernetes;
 //   - YAML with a document holding apiVersion and kind is Kubernetes; YAML
-//     with a top-level services mapping is Compose.
+//     with a top-level services mapping is Compose;
+//   - an empty or whitespace-only .yaml, .yml or .json file is Kubernetes
+//     with no objects, as kubectl reads it.
 //
 // Anything else is an error wrapping ErrUnknownKind. JSON that does not
 // parse is a *kube.Error naming the file and line; YAML that does not
@@ -104,6 +109,9 @@ func detectFile(p string) (Kind, []byte, error) {
 		data, err := os.ReadFile(p)
 		if err != nil {
 			return "", nil, err
+		}
+		if len(bytes.TrimSpace(bytes.TrimPrefix(data, bom))) == 0 {
+			return Kubernetes, data, nil // no objects, as kubectl reads it
 		}
 		detectData := detectYAML
 		if ext == ".json" {

@@ -2,7 +2,6 @@ package source
 
 import (
 	"context"
-	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/archwaydev/archway/internal/source/kube"
 	"github.com/archwaydev/archway/internal/walk"
-	"github.com/archwaydev/archway/internal/workload"
 )
 
 // Input is one input that can be read on its own, so that a scan reads
@@ -27,6 +25,8 @@ type Input struct {
 	// err is a problem found while splitting, such as a symbolic link not
 	// followed: the input's only result.
 	err error
+	// skip, when set, is why the walk does not read Path.
+	skip string
 }
 
 // Inputs splits paths into inputs that can be read independently. A path
@@ -75,14 +75,17 @@ func Inputs(paths []string, opts Options) []Input {
 			}
 			switch {
 			case e.IsDir() && strings.HasPrefix(e.Name(), "."):
+				out = append(out, Input{Path: path, skip: whyHidden})
 			case e.IsDir():
-				out = append(out, Input{Path: path, Options: entryOpts})
+				out = append(out, Input{Path: path, Options: entryOpts, walked: true})
 			case opts.Kind == Kubernetes:
 				if e.Type().IsRegular() && kube.IsManifestFile(path) {
 					out = append(out, Input{Path: path, Options: entryOpts})
 				}
 			case e.Type().IsRegular():
 				out = append(out, Input{Path: path, Options: entryOpts, walked: true})
+			default:
+				out = append(out, Input{Path: path, skip: whyNotFile})
 			}
 		}
 	}
@@ -107,15 +110,19 @@ func walkedByEntry(p string, kind Kind) bool {
 	return false
 }
 
-// Read reads the input: its workloads, and its problems one by one, each
-// naming its file.
-func (in Input) Read(ctx context.Context) ([]workload.Workload, []error) {
+// Read reads the input: its workloads, its problems one by one, each
+// naming its file, its notes, and what it read and skipped. Combine the
+// results of a scan's inputs with Merge.
+func (in Input) Read(ctx context.Context) Result {
+	var r Result
 	if in.err != nil {
-		return nil, []error{in.err}
+		r.Errs = append(r.Errs, in.err)
+		return r
 	}
-	ws, err := Read(ctx, in.Path, in.Options)
-	if in.walked && len(ws) == 0 && errors.Is(err, ErrUnknownKind) {
-		return nil, nil
+	if in.skip != "" {
+		r.Skipped = append(r.Skipped, Skip{Path: in.Path, Why: in.skip})
+		return r
 	}
-	return ws, kube.Errors(err)
+	r.read(ctx, in.Path, in.Options, in.walked)
+	return r
 }

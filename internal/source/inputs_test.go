@@ -29,14 +29,14 @@ func TestInputs(t *testing.T) {
 		kind  Kind
 		want  []string
 	}{
-		{"plain directory: one unit per entry", []string{"."}, "", []string{
-			"a.yaml  walked", "chart  ", "kust  ", "notes.txt  walked", "sub  ",
+		{"plain directory: one unit per entry, the dot-directory noted as skipped", []string{"."}, "", []string{
+			".git  skipped", "a.yaml  walked", "chart  walked", "kust  walked", "notes.txt  walked", "sub  walked",
 		}},
 		{"--kind directory", []string{"."}, Directory, []string{
-			"a.yaml  walked", "chart  ", "kust  ", "notes.txt  walked", "sub  ",
+			".git  skipped", "a.yaml  walked", "chart  walked", "kust  walked", "notes.txt  walked", "sub  walked",
 		}},
 		{"--kind kubernetes: manifest files and directories", []string{"."}, Kubernetes, []string{
-			"a.yaml kubernetes ", "chart kubernetes ", "kust kubernetes ", "sub kubernetes ",
+			".git  skipped", "a.yaml kubernetes ", "chart kubernetes walked", "kust kubernetes walked", "sub kubernetes walked",
 		}},
 		{"a chart is one unit with the values", []string{"chart"}, "", []string{"chart  values"}},
 		{"a kustomization is one unit", []string{"kust"}, "", []string{"kust  values"}},
@@ -50,6 +50,9 @@ func TestInputs(t *testing.T) {
 			o.Kind = tt.kind
 			for _, u := range Inputs(tt.paths, o) {
 				flag := ""
+				if u.skip != "" {
+					flag = "skipped"
+				}
 				if u.walked {
 					flag = "walked"
 				}

@@ -78,16 +78,61 @@ type Options struct {
 
 // Read reads the workloads of the input at path, of opts.Kind or else of
 // the kind Detect finds. See the package doc for how problems are
-// reported.
+// reported; ReadResult also says what was read and skipped.
 func Read(ctx context.Context, path string, opts Options) ([]workload.Workload, error) {
+	r := ReadResult(ctx, path, opts)
+	return r.Workloads, errors.Join(r.Errs...)
+}
+
+// ReadResult reads the input at path as Read does and returns all it
+// found: workloads, problems, notes, and what was read and skipped.
+func ReadResult(ctx context.Context, path string, opts Options) Result {
+	var r Result
+	r.read(ctx, path, opts, false)
+	return Merge(r)
+}
+
+// read reads the input at path into r. walked is true for an input a
+// directory walk met: one of no known kind, or a kustomize Component, is
+// then skipped rather than an error.
+func (r *Result) read(ctx context.Context, path string, opts Options, walked bool) {
 	kind := opts.Kind
 	var data []byte // the file's content, when detection read it
 	if kind == "" {
 		var err error
 		if kind, data, err = detect(path); err != nil {
-			return nil, err
+			if walked && errors.Is(err, ErrUnknownKind) {
+				r.Skipped = append(r.Skipped, Skip{Path: path, Why: whyUnknown})
+				return
+			}
+			r.Errs = append(r.Errs, err)
+			return
 		}
 	}
+	if kind == Directory {
+		r.readDir(ctx, path, opts)
+		return
+	}
+	if kind == Kustomize && kustomize.IsComponent(kustomizationDir(path)) {
+		if walked {
+			r.Skipped = append(r.Skipped, Skip{Path: path, Why: whyComponent})
+			return
+		}
+		r.Errs = append(r.Errs, fmt.Errorf("%s: %s: scan a kustomization that uses it", path, whyComponent))
+		return
+	}
+	r.Read++
+	if kind == Dockerfile && walked {
+		r.walkedDockerfiles = append(r.walkedDockerfiles, path)
+	}
+	ws, err := r.readKind(ctx, path, kind, data, opts)
+	r.Workloads = append(r.Workloads, ws...)
+	r.Errs = append(r.Errs, kube.Errors(err)...)
+}
+
+// readKind reads the input at path of kind, from data when detection read
+// it.
+func (r *Result) readKind(ctx context.Context, path string, kind Kind, data []byte, opts Options) ([]workload.Workload, error) {
 	switch {
 	case data != nil && kind == Kubernetes:
 		return kube.Parse(path, data)
@@ -102,7 +147,9 @@ func Read(ctx context.Context, path string, opts Options) ([]workload.Workload, 
 	case Helm:
 		return helm.Read(ctx, chartPath(path), opts.Helm)
 	case Kustomize:
-		return kustomize.Read(kustomizationDir(path))
+		ws, notes, err := kustomize.Read(kustomizationDir(path))
+		r.Notes = append(r.Notes, notes...)
+		return ws, err
 	case ECS:
 		return ecs.Read(path)
 	case Compose:
@@ -113,8 +160,6 @@ func Read(ctx context.Context, path string, opts Options) ([]workload.Workload, 
 			return nil, fmt.Errorf("dockerfile: %w", err)
 		}
 		return dockerfile.ParseOptions(path, data, opts.Dockerfile)
-	case Directory:
-		return readDir(ctx, path, opts)
 	}
 	return nil, fmt.Errorf("%s: unknown input kind %q", path, kind)
 }
@@ -140,27 +185,19 @@ func kustomizationDir(path string) string {
 // walkHelm is how charts found while walking a directory are rendered:
 // with their own values, the rest of o kept.
 func walkHelm(o helm.Options) helm.Options {
-	return helm.Options{ReleaseName: o.ReleaseName, Namespace: o.Namespace, KubeVersion: o.KubeVersion}
+	return helm.Options{ReleaseName: o.ReleaseName, Namespace: o.Namespace, KubeVersion: o.KubeVersion, APIVersions: o.APIVersions}
 }
 
-// readDir walks root and reads every input under it (see the package doc).
-func readDir(ctx context.Context, root string, opts Options) ([]workload.Workload, error) {
+// readDir walks root and reads every input under it into r (see the
+// package doc).
+func (r *Result) readDir(ctx context.Context, root string, opts Options) {
 	walkHelm := walkHelm(opts.Helm)
-	var out []workload.Workload
-	var errs []error
-	// add keeps what one input gave; files of no known kind are not inputs.
-	add := func(ws []workload.Workload, err error) {
-		out = append(out, ws...)
-		if err != nil && !errors.Is(err, ErrUnknownKind) {
-			errs = append(errs, err)
-		}
-	}
 	walkErr := walk.Dir(root, walk.Options{Within: opts.Within}, func(p string, d fs.DirEntry, err error) error {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return ctxErr
 		}
 		if err != nil {
-			errs = append(errs, err)
+			r.Errs = append(r.Errs, err)
 			if d != nil && d.IsDir() {
 				return fs.SkipDir
 			}
@@ -171,22 +208,23 @@ func readDir(ctx context.Context, root string, opts Options) ([]workload.Workloa
 				return nil
 			}
 			if strings.HasPrefix(d.Name(), ".") {
+				r.Skipped = append(r.Skipped, Skip{Path: p, Why: whyHidden})
 				return fs.SkipDir
 			}
 			if kind := dirKind(p); kind != Directory {
-				add(Read(ctx, p, Options{Kind: kind, Helm: walkHelm, Within: opts.Within}))
+				r.read(ctx, p, Options{Kind: kind, Helm: walkHelm, Within: opts.Within}, true)
 				return fs.SkipDir
 			}
 			return nil
 		}
 		if !d.Type().IsRegular() {
+			r.Skipped = append(r.Skipped, Skip{Path: p, Why: whyNotFile})
 			return nil
 		}
-		add(Read(ctx, p, Options{Helm: walkHelm})) // detects the kind, reading the file once
+		r.read(ctx, p, Options{Helm: walkHelm}, true) // detects the kind, reading the file once
 		return nil
 	})
 	if walkErr != nil {
-		errs = append(errs, walkErr)
+		r.Errs = append(r.Errs, walkErr)
 	}
-	return out, errors.Join(errs...)
 }

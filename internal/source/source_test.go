@@ -112,8 +112,8 @@ func TestReadDirectory(t *testing.T) {
 		Helm: helm.Options{ReleaseName: "demo", Values: []string{"tag=9.9"}},
 	})
 	want := []string{
-		"helm Deployment/demo-api api/templates/deployment.yaml:1 [example/chart-api:1.0]",
-		"kustomize Job/migrate kustomize build testdata/repo/deploy/base:1 [example/migrate:7]",
+		"helm Deployment/demo-api testdata/repo/charts/api/templates/deployment.yaml:2 [example/chart-api:1.0]",
+		"kustomize Job/migrate testdata/repo/deploy/base/job.yaml:1 [example/migrate:7]",
 		"dockerfile Dockerfile/testdata/repo/docker/api.Dockerfile testdata/repo/docker/api.Dockerfile:1 [golang:1.23 gcr.io/distroless/static:nonroot]",
 		"compose Service/repo/cache testdata/repo/docker-compose.yml:2 [redis:7.2]",
 		"ecs TaskDefinition/containers testdata/repo/ecs/containers.json:1 [example/ecs-worker:1]",
@@ -146,12 +146,12 @@ func TestReadOptions(t *testing.T) {
 			name: "chart with --set",
 			path: repo + "/charts/api",
 			opts: Options{Helm: helm.Options{Values: []string{"tag=2.0"}}},
-			want: []string{"helm Deployment/release-name-api api/templates/deployment.yaml:1 [example/chart-api:2.0]"},
+			want: []string{"helm Deployment/release-name-api testdata/repo/charts/api/templates/deployment.yaml:2 [example/chart-api:2.0]"},
 		},
 		{
 			name: "Chart.yaml names its chart",
 			path: repo + "/charts/api/Chart.yaml",
-			want: []string{"helm Deployment/release-name-api api/templates/deployment.yaml:1 [example/chart-api:1.0]"},
+			want: []string{"helm Deployment/release-name-api testdata/repo/charts/api/templates/deployment.yaml:2 [example/chart-api:1.0]"},
 		},
 		{
 			name: "kind override reads a kustomize base as plain manifests",
@@ -162,7 +162,7 @@ func TestReadOptions(t *testing.T) {
 		{
 			name: "kustomization file names its directory",
 			path: repo + "/deploy/base/kustomization.yaml",
-			want: []string{"kustomize Job/migrate kustomize build testdata/repo/deploy/base:1 [example/migrate:7]"},
+			want: []string{"kustomize Job/migrate testdata/repo/deploy/base/job.yaml:1 [example/migrate:7]"},
 		},
 	}
 	for _, tt := range tests {

@@ -1,7 +1,6 @@
 package testenv
 
 import (
-	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -9,11 +8,11 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
-	"math/big"
-	"net"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/archwaydev/archway/internal/certs"
 )
 
 // pki is the key material of one control plane, as PEM.
@@ -37,37 +36,18 @@ type pki struct {
 // signing key. Everything is valid for one day.
 func newPKI() (*pki, error) {
 	now := time.Now()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca, err := certs.NewCA("archway-testenv-ca", now, 24*time.Hour)
 	if err != nil {
-		return nil, fmt.Errorf("generate ca key: %w", err)
+		return nil, err
 	}
-	caTmpl := &x509.Certificate{
-		Subject:               pkix.Name{CommonName: "archway-testenv-ca"},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	caDER, caParsed, err := sign(caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		return nil, fmt.Errorf("ca certificate: %w", err)
-	}
-
-	servingCert, servingKey, err := leaf(caParsed, caKey, &x509.Certificate{
-		Subject:     pkix.Name{CommonName: "kube-apiserver"},
-		NotBefore:   now.Add(-time.Hour),
-		NotAfter:    now.Add(24 * time.Hour),
-		KeyUsage:    x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback, net.ParseIP(serviceIP)},
-		DNSNames: []string{"localhost", "kubernetes", "kubernetes.default",
-			"kubernetes.default.svc", "kubernetes.default.svc.cluster.local"},
-	})
+	serving := certs.ServerTemplate([]string{"127.0.0.1", "::1", serviceIP, "localhost", "kubernetes", "kubernetes.default",
+		"kubernetes.default.svc", "kubernetes.default.svc.cluster.local"}, now, 24*time.Hour)
+	serving.Subject = pkix.Name{CommonName: "kube-apiserver"}
+	servingCert, servingKey, err := ca.Issue(serving)
 	if err != nil {
 		return nil, fmt.Errorf("serving certificate: %w", err)
 	}
-	clientCert, clientKey, err := leaf(caParsed, caKey, &x509.Certificate{
+	clientCert, clientKey, err := ca.Issue(&x509.Certificate{
 		Subject:     pkix.Name{CommonName: "archway-testenv-admin", Organization: []string{"system:masters"}},
 		NotBefore:   now.Add(-time.Hour),
 		NotAfter:    now.Add(24 * time.Hour),
@@ -81,7 +61,7 @@ func newPKI() (*pki, error) {
 	if err != nil {
 		return nil, fmt.Errorf("generate service-account key: %w", err)
 	}
-	saKeyPEM, err := keyPEM(saKey)
+	saKeyPEM, err := certs.KeyPEM(saKey)
 	if err != nil {
 		return nil, fmt.Errorf("service-account key: %w", err)
 	}
@@ -90,7 +70,7 @@ func newPKI() (*pki, error) {
 		return nil, fmt.Errorf("service-account public key: %w", err)
 	}
 	return &pki{
-		caCert:            pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
+		caCert:            ca.CertPEM,
 		servingCert:       servingCert,
 		servingKey:        servingKey,
 		clientCert:        clientCert,
@@ -122,49 +102,4 @@ func (p *pki) writeFiles(dir string) error {
 		*f.path = path
 	}
 	return nil
-}
-
-// leaf generates a key and a certificate for tmpl signed by the CA, both PEM.
-func leaf(ca *x509.Certificate, caKey crypto.Signer, tmpl *x509.Certificate) (certPEM, keyPEMBytes []byte, err error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, fmt.Errorf("generate key: %w", err)
-	}
-	der, _, err := sign(tmpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		return nil, nil, err
-	}
-	k, err := keyPEM(key)
-	if err != nil {
-		return nil, nil, err
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), k, nil
-}
-
-// sign creates the certificate tmpl, signed by parent's key, with a random
-// serial number.
-func sign(tmpl, parent *x509.Certificate, pub crypto.PublicKey, parentKey crypto.Signer) ([]byte, *x509.Certificate, error) {
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
-	if err != nil {
-		return nil, nil, fmt.Errorf("serial number: %w", err)
-	}
-	tmpl.SerialNumber = serial
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, parentKey)
-	if err != nil {
-		return nil, nil, fmt.Errorf("create certificate: %w", err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, nil, fmt.Errorf("parse certificate: %w", err)
-	}
-	return der, cert, nil
-}
-
-// keyPEM encodes key as a PKCS#8 "PRIVATE KEY" block.
-func keyPEM(key *ecdsa.PrivateKey) ([]byte, error) {
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return nil, fmt.Errorf("marshal key: %w", err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
 }

@@ -11,6 +11,7 @@
 //   - each real directory is walked once, and a link to a directory being
 //     walked (a loop) is not followed, so every walk ends.
 //
-// Directories whose name starts with a dot are skipped below the root, as
-// kubectl and the readers always did.
+// The rule assumes what every reader does: fn skips the directories whose
+// name starts with a dot (fs.SkipDir), so a link into one is followed, and
+// a link to anything else inside the roots is left to the walk.
 package walk

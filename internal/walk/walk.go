@@ -140,9 +140,6 @@ func (w *walker) walk(path, real string, d fs.DirEntry) error {
 		case e.Type()&fs.ModeSymlink != 0:
 			err = w.followLink(p)
 		case e.IsDir():
-			if strings.HasPrefix(e.Name(), ".") {
-				continue
-			}
 			err = w.walk(p, filepath.Join(real, e.Name()), e)
 		default:
 			// A file read through a link already is not read again.

@@ -54,6 +54,9 @@ func collect(t *testing.T, root string, o Options) (map[string]string, []string)
 			return nil
 		}
 		if d.IsDir() {
+			if p != root && strings.HasPrefix(d.Name(), ".") {
+				return fs.SkipDir // as every reader does
+			}
 			return nil
 		}
 		if !d.Type().IsRegular() {

@@ -30,43 +30,11 @@ type Handler interface {
 	Handle(ctx context.Context, req Request) Response
 }
 
-// HandlerFunc adapts a function to a Handler.
-type HandlerFunc func(ctx context.Context, req Request) Response
-
-var _ Handler = HandlerFunc(nil)
-
-// Handle calls f(ctx, req).
-func (f HandlerFunc) Handle(ctx context.Context, req Request) Response { return f(ctx, req) }
-
 // Allowed admits the request unchanged.
 func Allowed(reason string) Response {
 	r := Response{AdmissionResponse: admissionv1.AdmissionResponse{Allowed: true}}
 	if reason != "" {
 		r.Result = &metav1.Status{Code: http.StatusOK, Message: reason}
-	}
-	return r
-}
-
-// Errored rejects the request with an error. The webhook uses it only for
-// requests it cannot read at all; everything else fails open.
-func Errored(code int32, err error) Response {
-	return Response{AdmissionResponse: admissionv1.AdmissionResponse{
-		Allowed: false,
-		Result:  &metav1.Status{Code: code, Message: err.Error(), Status: metav1.StatusFailure},
-	}}
-}
-
-// PatchResponseFromRaw admits the request with the JSON patch that turns
-// original into current, both JSON documents.
-func PatchResponseFromRaw(original, current []byte) Response {
-	patches, err := jsonpatch.CreatePatch(original, current)
-	if err != nil {
-		return Errored(http.StatusInternalServerError, fmt.Errorf("compute patch: %w", err))
-	}
-	r := Response{Patches: patches, AdmissionResponse: admissionv1.AdmissionResponse{Allowed: true}}
-	if len(patches) > 0 {
-		pt := admissionv1.PatchTypeJSONPatch
-		r.PatchType = &pt
 	}
 	return r
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/archwaydev/archway/internal/certs"
 	"github.com/archwaydev/archway/internal/webhook"
 )
 
@@ -15,8 +16,8 @@ import (
 // swapped atomically.
 func TestCertReloaderSecretVolume(t *testing.T) {
 	dir := t.TempDir()
-	write := func(version string) *webhook.Certs {
-		c, err := webhook.GenerateCerts([]string{"127.0.0.1"}, time.Now(), time.Hour)
+	write := func(version string) *certs.Serving {
+		c, err := certs.NewServing("test-ca", []string{"127.0.0.1"}, time.Now(), time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -56,7 +57,7 @@ func TestCertReloaderSecretVolume(t *testing.T) {
 		}
 		return leaf.SerialNumber.String()
 	}
-	want := func(c *webhook.Certs) string {
+	want := func(c *certs.Serving) string {
 		leaf, err := x509.ParseCertificate(mustPEM(t, c.CertPEM))
 		if err != nil {
 			t.Fatal(err)

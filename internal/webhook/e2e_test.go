@@ -2,12 +2,9 @@ package webhook_test
 
 import (
 	"context"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -17,7 +14,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
 
 	"github.com/archwaydev/archway/internal/placement"
 	"github.com/archwaydev/archway/internal/platform"
@@ -26,6 +25,7 @@ import (
 	"github.com/archwaydev/archway/internal/sandbox"
 	"github.com/archwaydev/archway/internal/testenv"
 	"github.com/archwaydev/archway/internal/webhook"
+	"github.com/archwaydev/archway/internal/webhook/install"
 )
 
 // TestEndToEnd runs the webhook on 127.0.0.1 against a real kube-apiserver
@@ -33,19 +33,10 @@ import (
 // admitted Pods carry the placement, and the scheduler binds each to a node
 // whose architecture its images support.
 func TestEndToEnd(t *testing.T) {
-	env := testenv.Start(t, testenv.Options{Scheduler: true})
-	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
-	defer cancel()
-
-	reg, err := sandbox.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = reg.Close() })
+	env, ctx, reg := startCluster(t, true)
 	// A registry behind htpasswd basic auth, for pull secrets.
 	private := registrytest.StartDistribution(t, registrytest.DistributionOptions{TLS: true, Users: map[string]string{"puller": "s3cret"}})
 	registrytest.Push(t, private.Ref("team/billing:1.0"), registrytest.Image(t, platform.LinuxAMD64), private.RemoteOptions()...)
-	registrytest.Push(t, private.Ref("team/secret:1.0"), registrytest.Image(t, platform.LinuxARM64), private.RemoteOptions()...)
 	// A registry that is gone.
 	gone, err := sandbox.Start(ctx)
 	if err != nil {
@@ -55,61 +46,32 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// A registry that accepts connections and never answers.
-	release := make(chan struct{})
-	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-r.Context().Done():
-		case <-release:
-		}
-	}))
-	t.Cleanup(func() { close(release); hang.Close() })
-	hangHost := strings.TrimPrefix(hang.URL, "http://")
+	hangHost := hangingRegistry(t)
 
 	const budget = 2 * time.Second
 	armTaint := corev1.Taint{Key: "arm", Value: "true", Effect: corev1.TaintEffectNoSchedule}
-	m := webhook.NewMetrics()
-	newLookup := func(kc authn.Keychain) (webhook.LookupFunc, error) {
-		c, err := registry.New(registry.WithoutCache(), registry.WithKeychain(kc), registry.WithTransport(private.Transport), registry.WithRetry(2, 500*time.Millisecond))
-		if err != nil {
-			return nil, err
-		}
-		return c.Lookup, nil
-	}
-	placer, err := webhook.NewPodPlacer(webhook.PodPlacerOptions{
-		Resolver:  webhook.NewResolver(webhook.ResolverOptions{}, m),
-		Lookups:   webhook.NewPullSecretLookups(webhook.KubernetesKeychains{Client: env.Client}, authn.NewMultiKeychain(), newLookup, time.Minute, 0, nil),
-		Placement: placement.Options{ClusterArchs: []string{"amd64", "arm64"}, ArmTaint: &armTaint},
-		Budget:    budget,
-		Metrics:   m,
+	serving, certFile, keyFile := loopbackCerts(t)
+	srv, err := webhook.NewServer(ctx, webhook.Config{
+		Addr:        "127.0.0.1:0",
+		CertFile:    certFile,
+		KeyFile:     keyFile,
+		Placement:   placement.Options{ClusterArchs: []string{"amd64", "arm64"}, ArmTaint: &armTaint},
+		Budget:      budget,
+		Kube:        env.Client,
+		PullSecrets: true,
+		Keychain:    authn.NewMultiKeychain(),
+		Registry:    []registry.Option{registry.WithTransport(private.Transport), registry.WithRetry(2, 500*time.Millisecond)},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	certs, err := webhook.GenerateCerts([]string{"127.0.0.1"}, time.Now(), time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile, keyFile, err := certs.WriteFiles(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := webhook.Start(ctx, webhook.ServerOptions{
-		Addr:     "127.0.0.1:0",
-		CertFile: certFile,
-		KeyFile:  keyFile,
-		Webhook:  &webhook.Webhook{Handler: placer, Recover: placer.Recover},
-		Metrics:  m,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := srv.Metrics()
 
 	env.AddNode(ctx, t, "amd64-node", "amd64", nil, nil)
 	env.AddNode(ctx, t, "arm64-node", "arm64", nil, []corev1.Taint{armTaint})
 	const ns = "apps"
 	env.Namespace(ctx, t, ns)
-	register(ctx, t, env, "https://"+srv.Addr()+webhook.MutatePath, certs.CAPEM)
+	register(ctx, t, env, "https://"+srv.Addr()+webhook.MutatePath, serving.CAPEM)
 	waitHonoured(ctx, t, env, ns, reg.Host+"/demo/legacy-billing:3.2")
 
 	// Pull secrets: one on the pod, one on its service account.
@@ -212,30 +174,37 @@ func TestEndToEnd(t *testing.T) {
 		})
 	}
 
-	// (A successful lookup is shared by every pod, whatever its credentials:
-	// an image's platforms do not depend on who asks. So this pod uses an
-	// image nobody has looked up yet.)
-	t.Run("private without credentials fails open", func(t *testing.T) {
+	// A lookup made with a pod's pull secrets is cached under a hash of
+	// those credentials: a pod without them, asking for the same private
+	// image after it was looked up, learns nothing from the cache.
+	t.Run("private image looked up by another tenant fails open", func(t *testing.T) {
 		got, err := env.Client.CoreV1().Pods(ns).Create(ctx, &corev1.Pod{
 			ObjectMeta: metav1.ObjectMeta{Name: "no-creds"},
-			Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: private.Ref("team/secret:1.0")}}},
+			Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: private.Ref("team/billing:1.0")}}},
 		}, metav1.CreateOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := "skipped (lookup of " + private.Ref("team/secret:1.0") + " failed: unauthorized)"
+		want := "skipped (lookup of " + private.Ref("team/billing:1.0") + " failed: unauthorized)"
 		if ann := got.Annotations[webhook.AnnotationKey]; ann != want {
 			t.Errorf("annotation %q, want %q", ann, want)
 		}
+		if got.Spec.Affinity != nil {
+			t.Errorf("pod without credentials was placed from another tenant's lookup: %+v", got.Spec.Affinity)
+		}
 	})
 	t.Run("opted-out namespace is not sent", func(t *testing.T) {
-		env.Namespace(ctx, t, "legacy")
-		nsObj, err := env.Client.CoreV1().Namespaces().Get(ctx, "legacy", metav1.GetOptions{})
-		if err != nil {
+		// Labelled at creation: a label added later reaches the API
+		// server's namespace cache, which the namespaceSelector reads, a
+		// moment after the update returns.
+		if _, err := env.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
+			Name: "legacy", Labels: map[string]string{webhook.AnnotationKey: webhook.AnnotationDisabled},
+		}}, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		nsObj.Labels[webhook.AnnotationKey] = webhook.AnnotationDisabled
-		if _, err := env.Client.CoreV1().Namespaces().Update(ctx, nsObj, metav1.UpdateOptions{}); err != nil {
+		if _, err := env.Client.CoreV1().ServiceAccounts("legacy").Create(ctx, &corev1.ServiceAccount{
+			ObjectMeta: metav1.ObjectMeta{Name: "default"},
+		}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 			t.Fatal(err)
 		}
 		got, err := env.Client.CoreV1().Pods("legacy").Create(ctx, &corev1.Pod{
@@ -250,6 +219,22 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("opted-out pod is not sent (matchConditions)", func(t *testing.T) {
+		got, err := env.Client.CoreV1().Pods(ns).Create(ctx, &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: "opted-out", Annotations: map[string]string{webhook.AnnotationKey: webhook.AnnotationDisabled}},
+			Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: reg.Host + "/demo/legacy-billing:3.2"}}},
+		}, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Spec.Affinity != nil {
+			t.Errorf("opted-out pod was placed: %+v", got.Spec.Affinity)
+		}
+		if n := counter(t, m, "archway_webhook_admissions_total", "outcome", webhook.OutcomeDisabled); n != 0 {
+			t.Errorf("the API server sent %v opted-out pods, want 0", n)
+		}
+	})
+
 	for _, reason := range []string{"network", "timeout", "unauthorized"} {
 		if n := counter(t, m, "archway_webhook_skipped_total", "reason", reason); n < 1 {
 			t.Errorf("skipped{reason=%s} = %v, want ≥ 1", reason, n)
@@ -257,44 +242,38 @@ func TestEndToEnd(t *testing.T) {
 	}
 }
 
-// register creates the MutatingWebhookConfiguration the chart creates, but
-// pointing at url.
+// register creates the MutatingWebhookConfiguration the chart renders
+// (selectors, matchConditions, reinvocationPolicy, failurePolicy), pointing
+// at url instead of the in-cluster Service.
 func register(ctx context.Context, t *testing.T, env *testenv.Env, url string, caPEM []byte) {
 	t.Helper()
-	if !x509.NewCertPool().AppendCertsFromPEM(caPEM) {
-		t.Fatal("bad CA")
-	}
-	none := admissionregistrationv1.SideEffectClassNone
-	ignore := admissionregistrationv1.Ignore
-	timeout := int32(5)
-	optOut := metav1.LabelSelectorRequirement{Key: webhook.AnnotationKey, Operator: metav1.LabelSelectorOpNotIn, Values: []string{webhook.AnnotationDisabled}}
-	_, err := env.Client.AdmissionregistrationV1().MutatingWebhookConfigurations().Create(ctx, &admissionregistrationv1.MutatingWebhookConfiguration{
-		ObjectMeta: metav1.ObjectMeta{Name: "archway"},
-		Webhooks: []admissionregistrationv1.MutatingWebhook{{
-			Name:         "placement.archway.dev",
-			ClientConfig: admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: caPEM},
-			Rules: []admissionregistrationv1.RuleWithOperations{{
-				Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
-				Rule:       admissionregistrationv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"pods"}},
-			}},
-			NamespaceSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
-				{Key: corev1.LabelMetadataName, Operator: metav1.LabelSelectorOpNotIn, Values: []string{"kube-system"}}, optOut,
-			}},
-			ObjectSelector:          &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{optOut}},
-			SideEffects:             &none,
-			FailurePolicy:           &ignore,
-			TimeoutSeconds:          &timeout,
-			AdmissionReviewVersions: []string{"v1"},
-		}},
-	}, metav1.CreateOptions{})
+	manifest, err := install.Render("archway", "archway", map[string]any{
+		"tls": map[string]any{"existingSecret": "archway-tls", "caBundle": string(caPEM)},
+	})
 	if err != nil {
+		t.Fatal(err)
+	}
+	var hook admissionregistrationv1.MutatingWebhookConfiguration
+	for _, doc := range strings.Split(manifest, "\n---\n") {
+		if strings.Contains(doc, "\nkind: MutatingWebhookConfiguration\n") {
+			if err := yaml.UnmarshalStrict([]byte(doc), &hook); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if len(hook.Webhooks) != 1 {
+		t.Fatalf("chart renders %d webhooks", len(hook.Webhooks))
+	}
+	hook.Webhooks[0].ClientConfig = admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: caPEM}
+	if _, err := env.Client.AdmissionregistrationV1().MutatingWebhookConfigurations().Create(ctx, &hook, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }
 
 // waitHonoured creates probe pods until the API server calls the webhook
-// (a new configuration takes a moment to be picked up).
-func waitHonoured(ctx context.Context, t *testing.T, env *testenv.Env, ns, image string) {
+// (a new configuration takes a moment to be picked up) and, when given,
+// ready says the admitted probe shows every other webhook's work too.
+func waitHonoured(ctx context.Context, t *testing.T, env *testenv.Env, ns, image string, ready ...func(*corev1.Pod) bool) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for i := 0; ; i++ {
@@ -306,11 +285,11 @@ func waitHonoured(ctx context.Context, t *testing.T, env *testenv.Env, ns, image
 			t.Fatalf("create probe pod: %v", err)
 		}
 		_ = env.Client.CoreV1().Pods(ns).Delete(ctx, p.Name, metav1.DeleteOptions{})
-		if _, ok := p.Annotations[webhook.AnnotationKey]; ok {
+		if _, ok := p.Annotations[webhook.AnnotationKey]; ok && (len(ready) == 0 || ready[0](p)) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("the API server did not call the webhook within 30s")
+			t.Fatalf("no probe pod admitted as wanted within 30s; the last: annotations %v, containers %+v", p.Annotations, p.Spec.Containers)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

@@ -2,10 +2,14 @@ package webhook
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/archwaydev/archway/internal/lookup"
+	"github.com/archwaydev/archway/internal/registry"
 )
 
 // Outcomes of one admission, the values of the outcome label of
@@ -33,12 +37,15 @@ type Metrics struct {
 	CacheMisses    prometheus.Counter
 	RegistryErrors *prometheus.CounterVec // by lookup.Cause
 	AdmissionTime  prometheus.Histogram
+
+	registries *registryCollector // per-registry spend, quota and breaker state
 }
 
 // NewMetrics creates the metrics in a new Registry.
 func NewMetrics() *Metrics {
 	m := &Metrics{
-		Registry: prometheus.NewRegistry(),
+		Registry:   prometheus.NewRegistry(),
+		registries: newRegistryCollector(),
 		Admissions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "archway_webhook_admissions_total",
 			Help: "Pod admissions answered, by outcome.",
@@ -76,7 +83,7 @@ func NewMetrics() *Metrics {
 		m.Admissions.WithLabelValues(o)
 	}
 	m.Registry.MustRegister(
-		m.Admissions, m.Skips, m.LookupDuration, m.CacheHits, m.CacheMisses, m.RegistryErrors, m.AdmissionTime,
+		m.Admissions, m.Skips, m.LookupDuration, m.CacheHits, m.CacheMisses, m.RegistryErrors, m.AdmissionTime, m.registries,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -86,4 +93,22 @@ func NewMetrics() *Metrics {
 // Handler serves the metrics in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
+}
+
+var _ registry.CacheObserver = (*Metrics)(nil)
+
+// CacheHit implements registry.CacheObserver.
+func (m *Metrics) CacheHit() { m.CacheHits.Inc() }
+
+// CacheMiss implements registry.CacheObserver.
+func (m *Metrics) CacheMiss() { m.CacheMisses.Inc() }
+
+// LookedUp implements registry.CacheObserver.
+func (m *Metrics) LookedUp(d time.Duration, err error) {
+	result := "ok"
+	if err != nil {
+		result = "error"
+		m.RegistryErrors.WithLabelValues(string(lookup.CauseOf(err))).Inc()
+	}
+	m.LookupDuration.WithLabelValues(result).Observe(d.Seconds())
 }

@@ -10,10 +10,12 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/archwaydev/archway/internal/placement"
+	"github.com/archwaydev/archway/internal/registry"
 )
 
 // AnnotationKey is the pod annotation archway reads and writes: a pod that
@@ -21,6 +23,11 @@ import (
 // other pod the webhook records what it did ("placed (...)", "audit
 // (...)", "skipped (<reason>)", "unplaced (...)").
 const AnnotationKey = "archway.dev/placement"
+
+// AddedAnnotationKey is the pod annotation in which archway records, as
+// JSON, what it added to the pod's placement, so that a reinvocation (or a
+// copy of the pod) can take exactly that back before placing again.
+const AddedAnnotationKey = "archway.dev/placement-added"
 
 // AnnotationDisabled is the opt-out value of AnnotationKey. The same label on
 // a namespace excludes it through the webhook configuration's namespaceSelector.
@@ -50,8 +57,8 @@ const DefaultBudget = 2 * time.Second
 
 // PodPlacerOptions configure a PodPlacer.
 type PodPlacerOptions struct {
-	// Resolver answers the image lookups. Required.
-	Resolver *Resolver
+	// Cache answers the image lookups. Required.
+	Cache *registry.MemCache
 	// Placement configures placement.Place.
 	Placement placement.Options
 	// Mode is enforce (default) or audit.
@@ -61,7 +68,8 @@ type PodPlacerOptions struct {
 	Budget time.Duration
 	// Jobs bounds the concurrent lookups of one admission; default 8.
 	Jobs int
-	// Lookups gives the registry lookup for a pod's credentials. Required.
+	// Lookups gives the registry credentials for a pod's pull secrets.
+	// Required.
 	Lookups Lookups
 	// Metrics receives the counts; nil records nothing.
 	Metrics *Metrics
@@ -70,6 +78,15 @@ type PodPlacerOptions struct {
 }
 
 // PodPlacer is the Handler that places pods at creation.
+//
+// It judges the pod as it is now, containers injected by other webhooks
+// included: what archway added at an earlier invocation (recorded in the
+// AddedAnnotationKey annotation) is taken back first and the placement made
+// again, so a reinvocation after a sidecar injector tightens the
+// architecture requirement and drops a toleration that no longer holds.
+// The patch is computed on the raw object and touches only the pod's
+// affinity, tolerations, nodeSelector and archway's annotations: fields
+// archway does not know are never removed.
 type PodPlacer struct {
 	opts PodPlacerOptions
 	log  *slog.Logger
@@ -79,8 +96,8 @@ var _ Handler = (*PodPlacer)(nil)
 
 // NewPodPlacer returns a PodPlacer.
 func NewPodPlacer(opts PodPlacerOptions) (*PodPlacer, error) {
-	if opts.Resolver == nil || opts.Lookups == nil {
-		return nil, errors.New("pod placer: no resolver or lookups")
+	if opts.Cache == nil || opts.Lookups == nil {
+		return nil, errors.New("pod placer: no cache or lookups")
 	}
 	if opts.Mode == "" {
 		opts.Mode = ModeEnforce
@@ -110,6 +127,7 @@ func (p *PodPlacer) Handle(ctx context.Context, req Request) Response {
 		p.count(OutcomeIgnored, "")
 		return Allowed("not a pod creation")
 	}
+	// The typed pod is only read: the patch is made against the raw object.
 	var pod corev1.Pod
 	if err := json.Unmarshal(req.Object.Raw, &pod); err != nil {
 		p.count(OutcomeSkipped, "bad object")
@@ -130,48 +148,56 @@ func (p *PodPlacer) Handle(ctx context.Context, req Request) Response {
 		}
 	}()
 
-	images, failed := p.lookupAll(ctx, req.Namespace, &pod.Spec)
-	out := placement.Place(&pod.Spec, images, p.opts.Placement)
+	// What archway added before (a reinvocation) is taken back, and the pod
+	// as it is now, injected containers included, placed again.
+	base, reverted := revert(&pod.Spec, addedOf(&pod))
+	images, failed := p.lookupAll(ctx, req.Namespace, &base)
+	out := placement.Place(&base, images, p.opts.Placement)
+	ch := change{spec: base, reverted: reverted}
 
 	switch {
 	case failed != nil || out.Skipped != "":
 		cause, reason := skipReason(failed, out.Skipped, p.opts.Budget)
 		log.Info("admission", "outcome", OutcomeSkipped, "reason", reason)
 		p.count(OutcomeSkipped, cause)
-		return p.annotate(req, &pod, "skipped ("+reason+")", []string{"archway: placement skipped: " + reason})
+		ch.annotation = "skipped (" + reason + ")"
+		return p.respond(req, &pod, ch, []string{"archway: placement skipped: " + reason})
 	case !out.Changed && len(out.Findings) > 0:
 		log.Info("admission", "outcome", OutcomeUnplaceable, "findings", out.Findings)
 		p.count(OutcomeUnplaceable, "")
-		return p.annotate(req, &pod, "unplaced ("+strings.Join(out.Findings, "; ")+")", prefixed("archway: ", out.Findings))
+		ch.annotation = "unplaced (" + strings.Join(out.Findings, "; ") + ")"
+		return p.respond(req, &pod, ch, prefixed("archway: ", out.Findings))
 	case !out.Changed:
 		log.Debug("admission", "outcome", OutcomeUnchanged, "allowed", out.Allowed)
 		p.count(OutcomeUnchanged, "")
-		return Allowed("")
+		if reverted {
+			ch.annotation = "unchanged"
+		}
+		return p.respond(req, &pod, ch, nil)
 	case p.opts.Mode == ModeAudit:
 		log.Info("admission", "outcome", OutcomeAudit, "would", out.Summary)
 		p.count(OutcomeAudit, "")
-		return p.annotate(req, &pod, "audit (would: "+strings.Join(out.Summary, "; ")+")",
-			append(prefixed("archway audit: would ", out.Summary), prefixed("archway: ", out.Findings)...))
+		ch.annotation = "audit (would: " + strings.Join(out.Summary, "; ") + ")"
+		return p.respond(req, &pod, ch, append(prefixed("archway audit: would ", out.Summary), prefixed("archway: ", out.Findings)...))
 	}
-	original := req.Object.Raw
-	pod.Spec = out.Spec
-	setAnnotation(&pod, "placed ("+strings.Join(out.Summary, "; ")+")")
-	current, err := json.Marshal(&pod)
-	if err != nil {
-		p.count(OutcomeSkipped, "internal error")
-		log.Error("encode placed pod", "err", err)
-		return Allowed("archway: encode placed pod: " + err.Error())
-	}
-	resp := PatchResponseFromRaw(original, current)
-	if !resp.Allowed {
-		p.count(OutcomeSkipped, "internal error")
-		log.Error("compute patch", "err", resp.Result.Message)
-		return Allowed("archway: " + resp.Result.Message)
-	}
-	resp.Warnings = prefixed("archway: ", out.Findings)
+	ch.spec = out.Spec
+	ch.annotation = "placed (" + strings.Join(out.Summary, "; ") + ")"
+	ch.added = addedBy(&base, &out.Spec)
 	log.Info("admission", "outcome", OutcomePlaced, "placed", out.Summary)
 	p.count(OutcomePlaced, "")
-	return resp
+	return p.respond(req, &pod, ch, prefixed("archway: ", out.Findings))
+}
+
+// respond admits the pod with the patch that makes ch.
+func (p *PodPlacer) respond(req Request, pod *corev1.Pod, ch change, warnings []string) Response {
+	patches, err := ch.patch(pod)
+	if err != nil {
+		p.log.Error("compute patch", "uid", req.UID, "err", err)
+		return Allowed("archway: compute patch: " + err.Error())
+	}
+	r := Response{Patches: patches, AdmissionResponse: admissionv1.AdmissionResponse{Allowed: true}}
+	r.Warnings = warnings
+	return r
 }
 
 // lookupAll looks up every image of spec within the budget, Jobs at a time,
@@ -179,19 +205,24 @@ func (p *PodPlacer) Handle(ctx context.Context, req Request) Response {
 func (p *PodPlacer) lookupAll(ctx context.Context, namespace string, spec *corev1.PodSpec) (images map[string]lookup.Result, failed *lookup.Result) {
 	ctx, cancel := context.WithTimeoutCause(ctx, p.opts.Budget, errBudget)
 	defer cancel()
-	creds := CredentialsOf(namespace, spec)
-	fn, authKey := p.opts.Lookups.For(creds), creds.Key()
 	refs := placement.Images(spec)
 	results := make([]lookup.Result, len(refs))
-	var g errgroup.Group
-	g.SetLimit(p.opts.Jobs)
-	for i, ref := range refs {
-		g.Go(func() error {
-			results[i] = p.opts.Resolver.Resolve(ctx, ref, authKey, fn)
-			return nil
-		})
+	creds, err := p.opts.Lookups.For(PullSecretsOf(namespace, spec))
+	if err != nil {
+		for i, ref := range refs {
+			results[i] = lookup.Result{Ref: ref, Err: &lookup.Error{Ref: ref, Cause: lookup.CauseUnknown, Err: err}}
+		}
+	} else {
+		var g errgroup.Group
+		g.SetLimit(p.opts.Jobs)
+		for i, ref := range refs {
+			g.Go(func() error {
+				results[i] = p.opts.Cache.Lookup(ctx, ref, creds.Key(ctx, ref), creds.Lookup)
+				return nil
+			})
+		}
+		_ = g.Wait()
 	}
-	_ = g.Wait()
 	images = make(map[string]lookup.Result, len(refs))
 	for i, res := range results {
 		images[refs[i]] = res
@@ -210,22 +241,8 @@ func (p *PodPlacer) Recover(req Request, v any) Response {
 	if err := json.Unmarshal(req.Object.Raw, &pod); err != nil || req.Kind.Kind != "Pod" {
 		return Allowed("archway: internal error")
 	}
-	return p.annotate(req, &pod, "skipped (internal error)", []string{"archway: placement skipped: internal error"})
-}
-
-// annotate admits the pod with only the placement annotation set to value.
-func (p *PodPlacer) annotate(req Request, pod *corev1.Pod, value string, warnings []string) Response {
-	setAnnotation(pod, value)
-	current, err := json.Marshal(pod)
-	if err != nil {
-		return Allowed("archway: encode pod: " + err.Error())
-	}
-	resp := PatchResponseFromRaw(req.Object.Raw, current)
-	if !resp.Allowed {
-		return Allowed("archway: " + resp.Result.Message)
-	}
-	resp.Warnings = warnings
-	return resp
+	ch := change{spec: pod.Spec, annotation: "skipped (internal error)", keepAdded: true}
+	return p.respond(req, &pod, ch, []string{"archway: placement skipped: internal error"})
 }
 
 func (p *PodPlacer) count(outcome, reason string) {
@@ -249,13 +266,6 @@ func skipReason(failed *lookup.Result, skipped string, budget time.Duration) (ca
 		return string(c), fmt.Sprintf("lookup of %s timed out (budget %s)", failed.Ref, budget)
 	}
 	return string(c), fmt.Sprintf("lookup of %s failed: %s", failed.Ref, c)
-}
-
-func setAnnotation(pod *corev1.Pod, value string) {
-	if pod.Annotations == nil {
-		pod.Annotations = map[string]string{}
-	}
-	pod.Annotations[AnnotationKey] = value
 }
 
 func podName(pod *corev1.Pod) string {

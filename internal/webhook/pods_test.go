@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	jsonpatch "github.com/evanphx/json-patch/v5"
 	"github.com/google/go-cmp/cmp"
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -22,6 +21,7 @@ import (
 	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/archwaydev/archway/internal/placement"
 	"github.com/archwaydev/archway/internal/platform"
+	"github.com/archwaydev/archway/internal/registry"
 	"github.com/archwaydev/archway/internal/webhook"
 )
 
@@ -66,7 +66,7 @@ func newPlacer(t *testing.T, mode webhook.Mode, budget time.Duration, lookups we
 	t.Helper()
 	m := webhook.NewMetrics()
 	p, err := webhook.NewPodPlacer(webhook.PodPlacerOptions{
-		Resolver:  webhook.NewResolver(webhook.ResolverOptions{}, m),
+		Cache:     registry.NewMemCache(registry.MemCacheOptions{Observer: m}),
 		Lookups:   lookups,
 		Placement: placement.Options{ClusterArchs: []string{"amd64", "arm64"}, ArmTaint: &armTaint},
 		Mode:      mode,
@@ -109,22 +109,8 @@ func request(t *testing.T, obj *corev1.Pod, op admissionv1.Operation) webhook.Re
 // applied applies the response's patches to the request's object.
 func applied(t *testing.T, req webhook.Request, resp webhook.Response) *corev1.Pod {
 	t.Helper()
-	out := req.Object.Raw
-	if len(resp.Patches) > 0 {
-		b, err := json.Marshal(resp.Patches)
-		if err != nil {
-			t.Fatal(err)
-		}
-		patch, err := jsonpatch.DecodePatch(b)
-		if err != nil {
-			t.Fatalf("decode patch %s: %v", b, err)
-		}
-		if out, err = patch.Apply(out); err != nil {
-			t.Fatalf("apply patch %s: %v", b, err)
-		}
-	}
 	var p corev1.Pod
-	if err := json.Unmarshal(out, &p); err != nil {
+	if err := json.Unmarshal(applyRaw(t, req.Object.Raw, resp), &p); err != nil {
 		t.Fatal(err)
 	}
 	return &p
@@ -275,7 +261,7 @@ func TestPodPlacerBudget(t *testing.T) {
 // panicky is a Lookups that panics, standing for any bug in the handler.
 type panicky struct{}
 
-func (panicky) For(webhook.Credentials) webhook.LookupFunc { panic("boom") }
+func (panicky) For(registry.PullSecrets) (*registry.Credentials, error) { panic("boom") }
 
 func review(t *testing.T, req webhook.Request) []byte {
 	t.Helper()

@@ -15,8 +15,8 @@ import (
 // MutatePath is the URL path the admission webhook is served on.
 const MutatePath = "/mutate"
 
-// ServerOptions configure a Server.
-type ServerOptions struct {
+// serveOptions configure serve.
+type serveOptions struct {
 	// Addr is the TLS listen address; default ":8443".
 	Addr string
 	// MetricsAddr, when set, serves /metrics, /healthz and /readyz over
@@ -36,19 +36,22 @@ type ServerOptions struct {
 
 // Server is a running webhook server.
 type Server struct {
-	opts    ServerOptions
+	opts    serveOptions
+	metrics *Metrics
 	ln, mln net.Listener
-	ready   atomic.Bool
+	serving atomic.Bool // listening and not shutting down
+	warm    atomic.Bool // the warm start is over
 	done    chan struct{}
 	err     error
 }
 
-// Start binds the listeners and serves until ctx is cancelled, then shuts
+// serve binds the listeners and serves until ctx is cancelled, then shuts
 // down gracefully: /readyz turns unready, requests in flight finish (up to
-// ShutdownTimeout), and Wait returns.
-func Start(ctx context.Context, opts ServerOptions) (*Server, error) {
+// ShutdownTimeout), and Wait returns. /readyz is also unready until
+// s.warm is set.
+func (s *Server) serve(ctx context.Context, opts serveOptions) error {
 	if opts.Webhook == nil {
-		return nil, errors.New("webhook server: no webhook handler")
+		return errors.New("webhook server: no webhook handler")
 	}
 	if opts.Addr == "" {
 		opts.Addr = ":8443"
@@ -61,16 +64,16 @@ func Start(ctx context.Context, opts ServerOptions) (*Server, error) {
 	}
 	certs, err := NewCertReloader(opts.CertFile, opts.KeyFile, opts.Logger)
 	if err != nil {
-		return nil, fmt.Errorf("webhook server: %w", err)
+		return fmt.Errorf("webhook server: %w", err)
 	}
-	s := &Server{opts: opts, done: make(chan struct{})}
+	s.opts, s.done = opts, make(chan struct{})
 	var lc net.ListenConfig
 	if s.ln, err = lc.Listen(ctx, "tcp", opts.Addr); err != nil {
-		return nil, fmt.Errorf("webhook server: %w", err)
+		return fmt.Errorf("webhook server: %w", err)
 	}
 	if opts.MetricsAddr != "" {
 		if s.mln, err = lc.Listen(ctx, "tcp", opts.MetricsAddr); err != nil {
-			return nil, errors.Join(fmt.Errorf("webhook server: metrics: %w", err), s.ln.Close())
+			return errors.Join(fmt.Errorf("webhook server: metrics: %w", err), s.ln.Close())
 		}
 	}
 
@@ -91,7 +94,7 @@ func Start(ctx context.Context, opts ServerOptions) (*Server, error) {
 		servers = append(servers, msrv)
 		go func() { errs <- msrv.Serve(s.mln) }()
 	}
-	s.ready.Store(true)
+	s.serving.Store(true)
 	opts.Logger.Info("webhook serving", "addr", s.Addr(), "metrics", s.MetricsAddr())
 
 	go func() {
@@ -101,7 +104,7 @@ func Start(ctx context.Context, opts ServerOptions) (*Server, error) {
 		case <-ctx.Done():
 		case serveErr = <-errs:
 		}
-		s.ready.Store(false)
+		s.serving.Store(false)
 		opts.Logger.Info("webhook shutting down")
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opts.ShutdownTimeout)
 		defer cancel()
@@ -114,7 +117,7 @@ func Start(ctx context.Context, opts ServerOptions) (*Server, error) {
 			s.err = serveErr
 		}
 	}()
-	return s, nil
+	return nil
 }
 
 // probes returns a mux with /healthz, /readyz and /metrics.
@@ -124,8 +127,12 @@ func (s *Server) probes() *http.ServeMux {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if !s.ready.Load() {
+		switch {
+		case !s.serving.Load():
 			http.Error(w, "shutting down", http.StatusServiceUnavailable)
+			return
+		case !s.warm.Load():
+			http.Error(w, "warming the cache", http.StatusServiceUnavailable)
 			return
 		}
 		_, _ = w.Write([]byte("ok\n"))

@@ -13,14 +13,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/authn"
 	admissionv1 "k8s.io/api/admission/v1"
 
+	"github.com/archwaydev/archway/internal/certs"
+	"github.com/archwaydev/archway/internal/platform"
+	"github.com/archwaydev/archway/internal/registrytest"
 	"github.com/archwaydev/archway/internal/webhook"
 )
 
-func writeCerts(t *testing.T, dir string, mtime time.Time) *webhook.Certs {
+func writeCerts(t *testing.T, dir string, mtime time.Time) *certs.Serving {
 	t.Helper()
-	c, err := webhook.GenerateCerts([]string{"127.0.0.1", "localhost"}, time.Now(), time.Hour)
+	c, err := certs.NewServing("test-ca", []string{"127.0.0.1", "localhost"}, time.Now(), time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,38 +58,38 @@ func get(t *testing.T, c *http.Client, url string) (int, string) {
 	if err != nil {
 		t.Fatalf("GET %s: %v", url, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
 }
 
 func TestServer(t *testing.T) {
 	dir := t.TempDir()
-	certs := writeCerts(t, dir, time.Now().Add(-time.Minute))
-	s := &scripted{}
-	placer, m := newPlacer(t, webhook.ModeEnforce, time.Second, webhook.StaticLookups(s.lookup))
+	serving := writeCerts(t, dir, time.Now().Add(-time.Minute))
+	reg := registrytest.StartInProcess(t)
+	image := reg.Ref("legacy:1")
+	registrytest.Push(t, image, registrytest.Image(t, platform.LinuxAMD64))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	srv, err := webhook.Start(ctx, webhook.ServerOptions{
+	srv, err := webhook.NewServer(ctx, webhook.Config{
 		Addr:        "127.0.0.1:0",
 		MetricsAddr: "127.0.0.1:0",
 		CertFile:    filepath.Join(dir, "tls.crt"),
 		KeyFile:     filepath.Join(dir, "tls.key"),
-		Webhook:     &webhook.Webhook{Handler: placer, Recover: placer.Recover},
-		Metrics:     m,
+		Keychain:    authn.NewMultiKeychain(),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	base := "https://" + srv.Addr()
-	client := tlsClient(t, certs.CAPEM)
+	client := tlsClient(t, serving.CAPEM)
 
-	resp, err := client.Post(base+webhook.MutatePath, "application/json", bytes.NewReader(review(t, request(t, pod(amd64Only), admissionv1.Create))))
+	resp, err := client.Post(base+webhook.MutatePath, "application/json", bytes.NewReader(review(t, request(t, pod(image), admissionv1.Create))))
 	if err != nil {
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if resp.StatusCode != 200 || !strings.Contains(string(body), `"patchType":"JSONPatch"`) {
 		t.Fatalf("mutate: %d %s", resp.StatusCode, body)
 	}
@@ -130,7 +134,7 @@ func TestServer(t *testing.T) {
 		if err != nil {
 			t.Fatalf("handshake after a bad renewal: %v", err)
 		}
-		c.Close()
+		_ = c.Close()
 	})
 
 	cancel()

@@ -1,6 +1,8 @@
 package workload
 
 import (
+	"fmt"
+
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/archwaydev/archway/internal/platform"
@@ -26,6 +28,19 @@ type Location struct {
 	File   string `json:"file,omitempty"`
 	Line   int    `json:"line,omitempty"`
 	Column int    `json:"column,omitempty"`
+	// Approximate is true when File is right but Line (and Column) only
+	// near the place: a Helm template that writes the image through a
+	// helper, say.
+	Approximate bool `json:"approximate,omitempty"`
+}
+
+// String formats l as file:line:column, with "~" before an approximate
+// line (and no column).
+func (l Location) String() string {
+	if l.Approximate {
+		return fmt.Sprintf("%s:~%d", l.File, l.Line)
+	}
+	return fmt.Sprintf("%s:%d:%d", l.File, l.Line, l.Column)
 }
 
 // ContainerKind says what role a container plays in its pod.
@@ -39,6 +54,9 @@ const (
 	ContainerSidecar   ContainerKind = "sidecar" // an init container with restartPolicy Always
 	ContainerEphemeral ContainerKind = "ephemeral"
 	ContainerBuild     ContainerKind = "build" // a Dockerfile stage that runs on the builder
+	// ContainerCustom is an image named by a field of a custom resource
+	// with no pod template (Prometheus.spec.image): its operator runs it.
+	ContainerCustom ContainerKind = "custom-resource"
 )
 
 // Container is one container of a workload and the image it runs.
@@ -54,6 +72,10 @@ type Container struct {
 	// Platform is the platform the source pins this container to (compose
 	// `platform:`, Dockerfile `FROM --platform=`); zero when not pinned.
 	Platform platform.Platform `json:"platform,omitzero"`
+	// UnreadPlatform is the pin as written when it names no platform
+	// archway knows (then Platform is zero): the container is judged
+	// unknown, with this as the reason, rather than dropped.
+	UnreadPlatform string `json:"unreadPlatform,omitempty"`
 }
 
 // Workload is one thing that runs containers: a Kubernetes object with a
@@ -77,6 +99,13 @@ type Workload struct {
 	// PodSpec is the pod template's spec for Kubernetes-shaped workloads;
 	// nil for other sources.
 	PodSpec *corev1.PodSpec `json:"-"`
+	// Builds are the Dockerfiles the workload builds (a compose service's
+	// build:), as paths like Location.File.
+	Builds []string `json:"builds,omitempty"`
+	// CustomResource is true for an object with no pod template whose
+	// fields name images (its containers are ContainerCustom): archway
+	// judges the images but does not place the object.
+	CustomResource bool `json:"customResource,omitempty"`
 	// PinnedArchitectures are the CPU architectures the workload is already
 	// constrained to (nodeSelector, required node affinity on
 	// kubernetes.io/arch, ECS runtimePlatform); nil when unconstrained.

@@ -159,7 +159,7 @@ func Read(ctx context.Context, client kubernetes.Interface, opts Options) ([]wor
 				return nil, fmt.Errorf("cluster: %w", ctxErr)
 			}
 			failed[l.kind] = true
-			errs = append(errs, fmt.Errorf("cluster: list %s: %w", l.kind, err))
+			errs = append(errs, fmt.Errorf("list %s: %w", l.kind, err))
 		}
 	}
 	loc := workload.Location{File: "cluster:" + opts.Context}

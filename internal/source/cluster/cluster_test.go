@@ -234,7 +234,7 @@ func TestReadListForbidden(t *testing.T) {
 		return true, nil, apierrors.NewForbidden(schema.GroupResource{Group: "apps", Resource: "replicasets"}, "", errors.New("RBAC: access denied"))
 	})
 	ws, err := Read(ctx, client, Options{Namespace: "shop"})
-	if err == nil || !strings.Contains(err.Error(), "cluster: list apps/ReplicaSet: ") || !apierrors.IsForbidden(err) {
+	if err == nil || !strings.Contains(err.Error(), "list apps/ReplicaSet: ") || !apierrors.IsForbidden(err) {
 		t.Fatalf("error = %v, want a forbidden list of apps/ReplicaSet", err)
 	}
 	want := []string{

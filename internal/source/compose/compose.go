@@ -157,6 +157,7 @@ func (f *file) service(key *yaml.Node, project string) (workload.Workload, bool,
 		Containers: []workload.Container{},
 	}
 	var pin platform.Platform
+	var unread string
 	if n := fs.platform; n != nil {
 		s, err := scalar(n, "platform")
 		if err != nil {
@@ -166,20 +167,24 @@ func (f *file) service(key *yaml.Node, project string) (workload.Workload, bool,
 			return fail(n, fmt.Errorf("platform: %w", err))
 		} else if resolved && v != "" {
 			if pin, err = platform.Parse(v); err != nil {
-				return fail(n, err)
+				unread = v // kept: judged unknown, with the pin as written
+			} else if pin.Architecture != "wasm" { // not a node architecture
+				w.PinnedArchitectures = []string{pin.Architecture}
 			}
-			w.PinnedArchitectures = []string{pin.Architecture}
 		}
 	}
 	switch {
 	case fs.build != nil:
-		cs, err := f.build(name, fs.build)
+		cs, dockerfile, err := f.build(name, fs.build)
 		if err != nil {
 			return fail(fs.buildKey, err)
 		}
+		if dockerfile != "" {
+			w.Builds = []string{dockerfile}
+		}
 		for _, c := range cs {
 			if c.Kind != workload.ContainerBuild && c.Platform.IsZero() {
-				c.Platform = pin
+				c.Platform, c.UnreadPlatform = pin, unread
 			}
 			w.Containers = append(w.Containers, c)
 		}
@@ -201,6 +206,8 @@ func (f *file) service(key *yaml.Node, project string) (workload.Workload, bool,
 			Image:    image,
 			Location: workload.Location{File: f.name, Line: fs.image.Line, Column: fs.image.Column},
 			Platform: pin,
+
+			UnreadPlatform: unread,
 		})
 	default:
 		return workload.Workload{}, false, nil
@@ -270,26 +277,27 @@ func extendsTarget(n *yaml.Node) (service string, otherFile bool, err error) {
 	return s.Value, fl != nil, nil
 }
 
-// build returns the base images of a service's build.
-func (f *file) build(service string, n *yaml.Node) ([]workload.Container, error) {
+// build returns the base images of a service's build and the Dockerfile
+// it reads ("" for dockerfile_inline).
+func (f *file) build(service string, n *yaml.Node) ([]workload.Container, string, error) {
 	b := buildSpec{context: ".", dockerfile: "Dockerfile"}
 	if err := b.read(n); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if isRemote(b.context) {
-		return nil, fmt.Errorf("build: remote context %q cannot be read", b.context)
+		return nil, "", fmt.Errorf("build: remote context %q cannot be read", b.context)
 	}
 	opts := dockerfile.Options{Target: b.target, BuildArgs: b.args}
 	if b.inline != nil {
 		ws, err := dockerfile.ParseOptions(f.name, []byte(b.inline.Value), opts)
 		if err != nil {
-			return nil, fmt.Errorf("build: dockerfile_inline: %w", err)
+			return nil, "", fmt.Errorf("build: dockerfile_inline: %w", err)
 		}
 		cs := ws[0].Containers
 		for i := range cs {
 			cs[i].Location.Line = inlineLine(b.inline, cs[i].Location.Line)
 		}
-		return cs, nil
+		return cs, "", nil
 	}
 	context := b.context
 	if !filepath.IsAbs(context) {
@@ -301,13 +309,13 @@ func (f *file) build(service string, n *yaml.Node) ([]workload.Container, error)
 	}
 	data, err := readDockerfile(path)
 	if err != nil {
-		return nil, fmt.Errorf("build: %w", err)
+		return nil, "", fmt.Errorf("build: %w", err)
 	}
 	ws, err := dockerfile.ParseOptions(path, data, opts)
 	if err != nil {
-		return nil, fmt.Errorf("build: %w", err)
+		return nil, "", fmt.Errorf("build: %w", err)
 	}
-	return ws[0].Containers, nil
+	return ws[0].Containers, path, nil
 }
 
 // maxDockerfile bounds the Dockerfile a compose file makes archway read.

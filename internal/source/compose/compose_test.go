@@ -2,6 +2,7 @@ package compose
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,6 +39,12 @@ func svc(project, name string, loc workload.Location, pinned []string, cs ...wor
 	}
 }
 
+// built is w building the given Dockerfiles.
+func built(w workload.Workload, dockerfiles ...string) workload.Workload {
+	w.Builds = dockerfiles
+	return w
+}
+
 func ctr(name string, kind workload.ContainerKind, image string, loc workload.Location, p platform.Platform) workload.Container {
 	return workload.Container{Name: name, Kind: kind, Image: image, Location: loc, Platform: p}
 }
@@ -63,11 +70,13 @@ func TestRead(t *testing.T) {
 					ctr("queue", regular, "demo/queue:1.1", at(shop, 13, 12), none)),
 				svc("shop", "sidecar", at(shop, 15, 3), nil,
 					ctr("sidecar", regular, "demo/sidecar:1.0", at(shop, 4, 10), none)),
-				svc("shop", "web", at(shop, 18, 3), []string{"amd64"},
+				built(svc("shop", "web", at(shop, 18, 3), []string{"amd64"},
 					ctr("assets", build, "node:20", at("testdata/shop/web/Dockerfile", 1, 0), none),
 					ctr("stage-1", regular, "nginx:1.27-alpine", at("testdata/shop/web/Dockerfile", 4, 0), amd64)),
-				svc("shop", "worker", at(shop, 23, 3), nil,
+					"testdata/shop/web/Dockerfile"),
+				built(svc("shop", "worker", at(shop, 23, 3), nil,
 					ctr("release", regular, "demo/worker:1.0", at("testdata/shop/worker/docker/Worker.Dockerfile", 2, 0), none)),
+					"testdata/shop/worker/docker/Worker.Dockerfile"),
 				svc("shop", "inline", at(shop, 33, 3), nil,
 					ctr("build", build, "golang:1.23", at(shop, 36, 0), none),
 					ctr("stage-1", regular, "demo/edge-agent:0.9", at(shop, 37, 0), none)),
@@ -113,7 +122,8 @@ func TestRead(t *testing.T) {
 }
 
 // TestReadPartial: each bad service is its own error with its line; the
-// good services around them are still returned.
+// good services around them are still returned, and so is one pinned to a
+// platform archway does not know (judged unknown, not an input error).
 func TestReadPartial(t *testing.T) {
 	path := filepath.FromSlash("testdata/errors/partial.yaml")
 	got, err := Read(path)
@@ -121,7 +131,7 @@ func TestReadPartial(t *testing.T) {
 	for _, w := range got {
 		names = append(names, w.Name)
 	}
-	if diff := cmp.Diff([]string{"good", "good2"}, names); diff != "" {
+	if diff := cmp.Diff([]string{"good", "badplatform", "good2"}, names); diff != "" {
 		t.Errorf("workloads (-want +got):\n%s", diff)
 	}
 	if err == nil {
@@ -132,7 +142,6 @@ func TestReadPartial(t *testing.T) {
 		parts = append(parts, e.Error())
 	}
 	want := []string{
-		path + `: line 6: service badplatform: "linux/sparc9": unknown architecture "sparc9" (want e.g. linux/arm64, linux/amd64, linux/arm/v7)`,
 		path + `: line 7: service notmap: want a mapping`,
 		path + `: line 9: service nodockerfile: build: open ` + filepath.FromSlash("testdata/errors/nowhere/Dockerfile") + `: no such file or directory`,
 		path + `: line 11: service remote: build: remote context "https://github.com/example/app.git#main" cannot be read`,
@@ -297,4 +306,44 @@ func TestIsComposeFileName(t *testing.T) {
 			t.Errorf("IsComposeFileName(%q) = %v, want %v", name, got, want)
 		}
 	}
+}
+
+// TestReadPlatforms reads a compose file with WebAssembly services (Docker's
+// wasi/wasm platform), a Windows one, a pin archway does not know and
+// build contexts: every service is kept, with its pin as written.
+func TestReadPlatforms(t *testing.T) {
+	ws, err := Read(filepath.FromSlash("testdata/wasm/compose.yaml"))
+	if err != nil {
+		t.Fatalf("Read: %v", err)
+	}
+	var got, names []string
+	for _, w := range ws {
+		names = append(names, fmt.Sprintf("%s%v", w.Name, w.PinnedArchitectures))
+		for _, c := range w.Containers {
+			got = append(got, fmt.Sprintf("%s %s(%s) %s platform=%q unread=%q %s:%d", w.Name, c.Name, c.Kind, c.Image, pin(c.Platform), c.UnreadPlatform, filepath.ToSlash(c.Location.File), c.Location.Line))
+		}
+	}
+	want := []string{
+		`api build(container) golang:1.23 platform="" unread="" testdata/wasm/api/Dockerfile:2`,
+		`api stage-1(container) gcr.io/distroless/static-debian12:nonroot platform="" unread="" testdata/wasm/api/Dockerfile:7`,
+		`spin spin(container) ghcr.io/example/spin-hello:0.4.0 platform="wasi/wasm" unread="" testdata/wasm/compose.yaml:15`,
+		`reports reports(container) mcr.microsoft.com/dotnet/framework/runtime:4.8 platform="windows/amd64" unread="" testdata/wasm/compose.yaml:18`,
+		`legacy legacy(container) example/legacy:2.0 platform="" unread="linux/sparc9" testdata/wasm/compose.yaml:21`,
+		`db db(container) postgres:16.3 platform="" unread="" testdata/wasm/compose.yaml:24`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("containers (-want +got):\n%s", diff)
+	}
+	// edge builds FROM scratch: no image to judge, but the service is kept.
+	if diff := cmp.Diff([]string{"api[]", "edge[]", "spin[]", "reports[amd64]", "legacy[]", "db[]"}, names); diff != "" {
+		t.Errorf("services (-want +got):\n%s", diff)
+	}
+}
+
+// pin is a container's platform pin, "" when it has none.
+func pin(p platform.Platform) string {
+	if p.IsZero() {
+		return ""
+	}
+	return p.String()
 }

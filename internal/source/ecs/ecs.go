@@ -1,6 +1,7 @@
 package ecs
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -32,6 +33,9 @@ func Read(path string) ([]workload.Workload, error) {
 // file order, and the workloads it could read alongside an error for the
 // task definitions it could not.
 func Parse(name string, data []byte) ([]workload.Workload, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, nil // an empty file defines nothing, as for kubectl
+	}
 	p := &parser{file: name, lines: newLines(data)}
 	root, err := parseJSON(data)
 	if err != nil {

@@ -130,7 +130,6 @@ func TestReadErrors(t *testing.T) {
 	}{
 		{file: "trailingcomma.json", want: "line 5, column 3: invalid character ']' looking for beginning of value"},
 		{file: "truncated.json", want: "line 4, column 1: unexpected end of JSON input"},
-		{file: "empty.json", want: "line 1, column 1: unexpected end of JSON input"},
 		{file: "two-values.json", want: "line 2, column 1: unexpected data after the top-level value"},
 		{file: "package.json", want: "line 1, column 1: not an ECS task definition: no containerDefinitions or taskDefinition", notTD: true},
 		{file: "empty-array.json", want: "line 1, column 1: not an ECS task definition: an empty array", notTD: true},
@@ -203,4 +202,14 @@ func FuzzParse(f *testing.F) {
 			t.Errorf("error %q does not name the file", err)
 		}
 	})
+}
+
+// TestParseEmpty: an empty or whitespace-only file (--kind ecs on a file
+// not yet written, say) holds no task definitions, and is no error.
+func TestParseEmpty(t *testing.T) {
+	for _, data := range []string{"", " \n\t\r\n"} {
+		if ws, err := Parse("empty.json", []byte(data)); err != nil || len(ws) != 0 {
+			t.Errorf("Parse(%q) = %d workloads, %v; want none, nil", data, len(ws), err)
+		}
+	}
 }

@@ -7,11 +7,19 @@
 // rendered too, with their conditions and tags evaluated against the merged
 // values. Values come from the chart's values.yaml, then the values files
 // and --set style values in Options, with Helm's own precedence. Nothing
-// talks to a cluster or a repository: capabilities are Helm's defaults (or
-// Options.KubeVersion) and lookup returns nothing.
+// talks to a cluster or a repository: capabilities are Helm's defaults with
+// the Kubernetes version of Options.KubeVersion, else DefaultKubeVersion
+// (the minor of the client-go archway links, so that charts declaring a
+// current kubeVersion render), plus Options.APIVersions; lookup returns
+// nothing.
 //
-// Each workload's location names the template it was rendered from, e.g.
-// "mychart/templates/deployment.yaml" or
-// "mychart/charts/db/templates/statefulset.yaml", with lines counted in the
-// rendered output.
+// Each workload's location is the template file on disk, under the chart
+// path as given (e.g. "charts/web/templates/deployment.yaml" or
+// "charts/web/charts/redis/templates/statefulset.yaml"), at the line of the
+// template that writes the object's kind and each container's image when it
+// can be told unambiguously: the only image line, the one line that writes
+// the rendered value literally, or the image lines in order when every one
+// of them rendered. Otherwise the line is the template's first image line,
+// marked Approximate. A chart or subchart read from an archive is located
+// at the archive, without lines.
 package helm

@@ -46,9 +46,13 @@ type Options struct {
 	FileValues []string
 	// JSONValues are --set-json assignments.
 	JSONValues []string
-	// KubeVersion is .Capabilities.KubeVersion (e.g. "1.31.0"); default
-	// Helm's built-in default.
+	// KubeVersion is .Capabilities.KubeVersion (e.g. "1.31.0"), checked
+	// against the chart's kubeVersion constraint; default DefaultKubeVersion.
 	KubeVersion string
+	// APIVersions are added to .Capabilities.APIVersions (helm template
+	// --api-versions), e.g. "monitoring.coreos.com/v1" or
+	// "monitoring.coreos.com/v1/ServiceMonitor".
+	APIVersions []string
 }
 
 // Read renders the chart at path (a directory or a .tgz) and returns the
@@ -62,9 +66,10 @@ func Read(ctx context.Context, path string, opts Options) ([]workload.Workload, 
 	if err != nil {
 		return nil, fmt.Errorf("helm: loading chart %s: %w", path, err)
 	}
+	srcs := templates(chrt, path)
 	files, err := Render(chrt, opts)
 	if err != nil {
-		return nil, fmt.Errorf("helm: chart %s: %w", path, err)
+		return nil, fmt.Errorf("helm: chart %s: %w", path, onDisk(err, srcs))
 	}
 	names := make([]string, 0, len(files))
 	for name := range files {
@@ -81,12 +86,30 @@ func Read(ctx context.Context, path string, opts Options) ([]workload.Workload, 
 		for i := range ws {
 			ws[i].Source = workload.SourceHelm
 		}
+		src, ok := srcs[name]
+		if ok {
+			locate(ws, src)
+		}
 		out = append(out, ws...)
-		if err != nil {
-			errs = append(errs, err)
+		for _, e := range kube.Errors(err) {
+			errs = append(errs, renderedError(e, src.file, ok))
 		}
 	}
 	return out, errors.Join(errs...)
+}
+
+// renderedError names the template's file in an error about its rendered
+// output, the line being one of the output.
+func renderedError(err error, file string, ok bool) error {
+	var ke *kube.Error
+	if !ok || !errors.As(err, &ke) {
+		return err
+	}
+	e := &kube.Error{File: file, Err: ke.Err}
+	if ke.Line > 0 {
+		e.Err = fmt.Errorf("rendered line %d: %w", ke.Line, ke.Err)
+	}
+	return e
 }
 
 // Render renders chrt client-only with opts and returns the manifest
@@ -103,13 +126,9 @@ func Render(chrt *chart.Chart, opts Options) (map[string]string, error) {
 	if err := chartutil.ProcessDependenciesWithMerge(chrt, vals); err != nil {
 		return nil, fmt.Errorf("dependencies: %w", err)
 	}
-	caps := chartutil.DefaultCapabilities.Copy()
-	if opts.KubeVersion != "" {
-		kv, err := chartutil.ParseKubeVersion(opts.KubeVersion)
-		if err != nil {
-			return nil, err
-		}
-		caps.KubeVersion = *kv
+	caps, err := capabilities(opts)
+	if err != nil {
+		return nil, err
 	}
 	if c := chrt.Metadata.KubeVersion; c != "" && !chartutil.IsCompatibleRange(c, caps.KubeVersion.String()) {
 		return nil, fmt.Errorf("chart requires kubeVersion %s, which is incompatible with Kubernetes %s", c, caps.KubeVersion.String())

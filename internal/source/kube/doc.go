@@ -10,7 +10,11 @@
 // Streams may hold many documents separated by "---", and List objects
 // (kind: List or any kind ending in "List" with items) are expanded.
 // Documents that are not workloads (Service, ConfigMap, documents without
-// a kind) are skipped.
+// a kind) are skipped, except custom resources with no pod template whose
+// spec names images (the Prometheus Operator's Prometheus.spec.image, any
+// *Image string field): each is a workload with CustomResource set and one
+// container of kind workload.ContainerCustom per image, so that the images
+// its operator runs are judged too.
 //
 // Documents are parsed as yaml.Node so every workload keeps the line of its
 // object and every container the line and column of its image value.

@@ -18,7 +18,7 @@ func workloadOf(file string, o manifest.Object) (w workload.Workload, ok bool, e
 		return w, false, o.Err
 	}
 	if o.Spec == nil {
-		return w, false, nil
+		return customResource(file, o)
 	}
 	specPath := strings.Join(o.SpecPath, ".")
 	podSpec, err := workload.DecodePodSpec(o.Spec.Decode)
@@ -29,17 +29,21 @@ func workloadOf(file string, o manifest.Object) (w workload.Workload, ok bool, e
 	if err != nil {
 		return w, false, &Error{File: file, Line: o.Spec.Line, Err: fmt.Errorf("%s: %s: %w", o.ID(), specPath, err)}
 	}
+	w = objectWorkload(file, o)
+	w.Containers, w.PodSpec, w.PinnedArchitectures = containers, podSpec, workload.PodArchitectures(podSpec)
+	return w, true, nil
+}
+
+// objectWorkload is the workload of object o, before its containers.
+func objectWorkload(file string, o manifest.Object) workload.Workload {
 	return workload.Workload{
-		Source:              workload.SourceKubernetes,
-		Location:            workload.Location{File: file, Line: o.Line},
-		APIVersion:          o.APIVersion,
-		Kind:                o.Kind,
-		Namespace:           o.Namespace,
-		Name:                o.Name,
-		Containers:          containers,
-		PodSpec:             podSpec,
-		PinnedArchitectures: workload.PodArchitectures(podSpec),
-	}, true, nil
+		Source:     workload.SourceKubernetes,
+		Location:   workload.Location{File: file, Line: o.Line},
+		APIVersion: o.APIVersion,
+		Kind:       o.Kind,
+		Namespace:  o.Namespace,
+		Name:       o.Name,
+	}
 }
 
 // containerLists are the pod spec fields that hold containers, in the order
@@ -85,4 +89,21 @@ func containers(file string, spec *yaml.Node) ([]workload.Container, error) {
 		}
 	}
 	return out, nil
+}
+
+// customResource is the workload of an object with no pod template whose
+// fields name images; ok is false when none does.
+func customResource(file string, o manifest.Object) (w workload.Workload, ok bool, err error) {
+	if len(o.Images) == 0 {
+		return w, false, nil
+	}
+	w = objectWorkload(file, o)
+	w.CustomResource = true
+	for _, f := range o.Images {
+		w.Containers = append(w.Containers, workload.Container{
+			Name: f.Path, Kind: workload.ContainerCustom, Image: f.Node.Value,
+			Location: workload.Location{File: file, Line: f.Node.Line, Column: f.Node.Column},
+		})
+	}
+	return w, true, nil
 }

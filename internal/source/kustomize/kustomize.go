@@ -2,10 +2,17 @@ package kustomize
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 
 	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
+	"sigs.k8s.io/yaml"
 
+	"github.com/archwaydev/archway/internal/manifest"
 	"github.com/archwaydev/archway/internal/source/kube"
 	"github.com/archwaydev/archway/internal/workload"
 )
@@ -18,34 +25,203 @@ var FileNames = []string{"kustomization.yaml", "kustomization.yml", "Kustomizati
 // workload and container locations.
 func DisplayName(dir string) string { return "kustomize build " + dir }
 
+// originAnnotation is where kustomize records the file each resource of
+// the build came from (with buildMetadata: [originAnnotations]).
+const originAnnotation = "config.kubernetes.io/origin"
+
 // Read builds the kustomization in dir and returns the workloads of the
-// output, with Source set to workload.SourceKustomize. A kustomization
-// that does not build is an error with no workloads; an object of the
-// output that is not a valid workload is a *kube.Error in the joined
-// error, and the others are still returned.
-func Read(dir string) ([]workload.Workload, error) {
-	data, err := Build(dir)
+// output, with Source set to workload.SourceKustomize, each located in the
+// resource file that holds it and each image at its line there, or at the
+// images: entry of a kustomization that set it (see the package doc), and
+// the deprecation warnings kustomize gave on the kustomization files. A
+// kustomization that does not build is an error with no workloads; an
+// object of the output that is not a valid workload is a *kube.Error in
+// the joined error, and the others are still returned.
+func Read(dir string) ([]workload.Workload, []string, error) {
+	data, warnings, err := build(dir, true)
 	if err != nil {
-		return nil, err
+		return nil, warnings, err
 	}
-	ws, err := kube.Parse(DisplayName(dir), data)
+	name := DisplayName(dir)
+	ws, err := kube.Parse(name, data)
+	origins := originsOf(name, data)
+	entries := imageEntries(dir)
+	files := resourceFiles{}
 	for i := range ws {
 		ws[i].Source = workload.SourceKustomize
+		locate(&ws[i], dir, origins[objectKey(ws[i].Kind, ws[i].Namespace, ws[i].Name)], entries, files)
 	}
-	return ws, err
+	return ws, warnings, err
 }
 
 // Build runs kustomize on dir with its default options and returns the
-// output as a YAML stream.
-func Build(dir string) ([]byte, error) {
-	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
-	m, err := k.Run(filesys.MakeFsOnDisk(), dir)
+// output as a YAML stream, and the deprecation warnings kustomize gave on
+// the kustomization files (see the package doc).
+func Build(dir string) ([]byte, []string, error) {
+	return build(dir, false)
+}
+
+// build runs kustomize on dir; origins asks for origin annotations.
+func build(dir string, origins bool) ([]byte, []string, error) {
+	fs := &fixingFS{FileSystem: filesys.MakeFsOnDisk(), origins: origins}
+	opts := krusty.MakeDefaultOptions()
+	if hasSortOptions(dir) {
+		// The file's order wins over any option; saying none would make
+		// kustomize log a warning to the process's stderr.
+		opts.Reorder = krusty.ReorderOptionUnspecified
+	}
+	k := krusty.MakeKustomizer(opts)
+	m, err := k.Run(fs, dir)
+	for i, w := range fs.warnings {
+		fs.warnings[i] = relativePaths(w, dir)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("kustomize build %s: %w", dir, err)
+		return nil, fs.warnings, relative(fmt.Errorf("kustomize build %s: %w", dir, err), dir)
 	}
 	data, err := m.AsYaml()
 	if err != nil {
-		return nil, fmt.Errorf("kustomize build %s: %w", dir, err)
+		return nil, fs.warnings, fmt.Errorf("kustomize build %s: %w", dir, err)
 	}
-	return data, nil
+	return data, fs.warnings, nil
+}
+
+// fixingFS is the disk as kustomize reads it, except that kustomization
+// files are handed over fixed as `kustomize edit fix` would fix them, with
+// kustomize's own fix functions (so that kustomize, which prints its
+// deprecation warnings straight to the process's stderr, has none to print:
+// they are collected instead), and, with origins, asking for origin
+// annotations. Nothing on disk changes. Only `vars`, which has no
+// mechanical fix, is left for kustomize to warn about itself.
+type fixingFS struct {
+	filesys.FileSystem
+	origins  bool
+	warnings []string
+}
+
+// ReadFile reads path, fixing a kustomization file.
+func (f *fixingFS) ReadFile(path string) ([]byte, error) {
+	data, err := f.FileSystem.ReadFile(path)
+	if err != nil || !slices.Contains(FileNames, filepath.Base(path)) {
+		return data, err
+	}
+	var k types.Kustomization
+	if k.Unmarshal(data) != nil {
+		return data, nil // kustomize reports it
+	}
+	if ws := k.CheckDeprecatedFields(); ws != nil {
+		for _, w := range *ws {
+			f.warnings = append(f.warnings, filepath.Clean(path)+": "+strings.TrimPrefix(w, "# Warning: "))
+		}
+	}
+	k.FixKustomization()
+	if k.FixKustomizationPreMarshalling(dirFS{f.FileSystem, filepath.Dir(path)}) != nil {
+		return data, nil // kustomize reports the conflict
+	}
+	if f.origins && !slices.Contains(k.BuildMetadata, types.OriginAnnotations) {
+		k.BuildMetadata = append(k.BuildMetadata, types.OriginAnnotations)
+	}
+	fixed, err := yaml.Marshal(k)
+	if err != nil {
+		return data, nil
+	}
+	return fixed, nil
+}
+
+// hasSortOptions reports whether the kustomization in dir sets sortOptions.
+func hasSortOptions(dir string) bool {
+	_, data := kustomizationFile(dir)
+	var k types.Kustomization
+	return data != nil && k.Unmarshal(data) == nil && k.SortOptions != nil
+}
+
+// dirFS resolves relative paths against dir: kustomize's fix reads the
+// patch files a kustomization names relative to the working directory.
+type dirFS struct {
+	filesys.FileSystem
+	dir string
+}
+
+// ReadFile reads path, relative to the kustomization's directory.
+func (d dirFS) ReadFile(path string) ([]byte, error) {
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(d.dir, path)
+	}
+	return d.FileSystem.ReadFile(path)
+}
+
+// IsComponent reports whether dir holds a kustomize Component (kind:
+// Component), which is built only by the kustomizations that use it.
+func IsComponent(dir string) bool {
+	for _, n := range FileNames {
+		data, err := os.ReadFile(filepath.Join(dir, n))
+		if err != nil {
+			continue
+		}
+		var tm struct {
+			Kind string `json:"kind"`
+		}
+		return yaml.Unmarshal(data, &tm) == nil && tm.Kind == types.ComponentKind
+	}
+	return false
+}
+
+// relative rewrites the absolute paths kustomize puts in its errors back to
+// paths relative to the working directory, when dir was given relative.
+func relative(err error, dir string) error {
+	msg := relativePaths(err.Error(), dir)
+	if msg == err.Error() {
+		return err
+	}
+	return &relativeError{msg: msg, err: err}
+}
+
+// relativePaths makes the paths under the working directory in s relative
+// to it, when dir was given relative.
+func relativePaths(s, dir string) string {
+	if filepath.IsAbs(dir) {
+		return s
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return s
+	}
+	s = strings.ReplaceAll(s, wd+string(filepath.Separator), "")
+	return strings.ReplaceAll(s, wd, ".")
+}
+
+// relativeError is an error with the machine's paths made relative.
+type relativeError struct {
+	msg string
+	err error
+}
+
+func (e *relativeError) Error() string { return e.msg }
+func (e *relativeError) Unwrap() error { return e.err }
+
+// objectKey identifies an object of a build output: kustomize keeps them
+// unique.
+func objectKey(kind, namespace, name string) string {
+	return kind + "/" + namespace + "/" + name
+}
+
+// origin is where kustomize says an object came from.
+type origin struct {
+	Path         string `json:"path"`
+	Repo         string `json:"repo"`
+	ConfiguredIn string `json:"configuredIn"`
+}
+
+// originsOf reads the origin annotation of every object of a build output.
+func originsOf(name string, data []byte) map[string]origin {
+	out := map[string]origin{}
+	for _, o := range manifest.Parse(name, data).Objects() {
+		anns := manifest.Get(manifest.Get(o.Node, "metadata"), "annotations")
+		v := manifest.Str(anns, originAnnotation)
+		var or origin
+		if v == "" || yaml.Unmarshal([]byte(v), &or) != nil {
+			continue
+		}
+		out[objectKey(o.Kind, o.Namespace, o.Name)] = or
+	}
+	return out
 }

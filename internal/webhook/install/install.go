@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	archwaychart "github.com/archwaydev/archway/deploy/charts/archway"
+	"github.com/archwaydev/archway/internal/certs"
 	"github.com/archwaydev/archway/internal/webhook"
 )
 
@@ -98,14 +99,14 @@ func Manifests(opts Options) (string, error) {
 		values["certManager"] = map[string]any{"enabled": true}
 	} else {
 		svc := ReleaseName + "." + opts.Namespace + ".svc"
-		certs, err := webhook.GenerateCerts([]string{svc, svc + ".cluster.local"}, opts.Now, opts.CertValidity)
+		serving, err := certs.NewServing("archway-webhook-ca", []string{svc, svc + ".cluster.local"}, opts.Now, opts.CertValidity)
 		if err != nil {
 			return "", err
 		}
 		values["tls"] = map[string]any{
-			"crt":      string(certs.CertPEM),
-			"key":      string(certs.KeyPEM),
-			"caBundle": string(certs.CAPEM),
+			"crt":      string(serving.CertPEM),
+			"key":      string(serving.KeyPEM),
+			"caBundle": string(serving.CAPEM),
 		}
 		values["certManager"] = map[string]any{"enabled": false}
 	}

@@ -32,6 +32,8 @@ var constructors = map[string]func() any{
 	"policy/v1 PodDisruptionBudget": func() any { return &policyv1.PodDisruptionBudget{} },
 	"rbac.authorization.k8s.io/v1 ClusterRole":        func() any { return &rbacv1.ClusterRole{} },
 	"rbac.authorization.k8s.io/v1 ClusterRoleBinding": func() any { return &rbacv1.ClusterRoleBinding{} },
+	"rbac.authorization.k8s.io/v1 Role":               func() any { return &rbacv1.Role{} },
+	"rbac.authorization.k8s.io/v1 RoleBinding":        func() any { return &rbacv1.RoleBinding{} },
 	"admissionregistration.k8s.io/v1 MutatingWebhookConfiguration": func() any {
 		return &admissionregistrationv1.MutatingWebhookConfiguration{}
 	},
@@ -198,8 +200,12 @@ func TestManifestsSelfContained(t *testing.T) {
 		t.Errorf("service selector != deployment selector: %s", diff)
 	}
 
-	// RBAC: get secrets and serviceaccounts, bound to the webhook's account.
-	wantRules := []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets", "serviceaccounts"}, Verbs: []string{"get"}}}
+	// RBAC: list pods (warm start), get secrets and serviceaccounts (pull
+	// secrets), bound to the webhook's account.
+	wantRules := []rbacv1.PolicyRule{
+		{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"list"}},
+		{APIGroups: []string{""}, Resources: []string{"secrets", "serviceaccounts"}, Verbs: []string{"get"}},
+	}
 	if diff := cmp.Diff(wantRules, of[*rbacv1.ClusterRole](o)[0].Rules); diff != "" {
 		t.Errorf("rules (-want +got):\n%s", diff)
 	}
@@ -274,6 +280,83 @@ func TestChart(t *testing.T) {
 			},
 		},
 		{
+			name:      "pull secrets disabled: no rule reads a Secret",
+			namespace: "tools",
+			values:    withTLS(map[string]any{"pullSecrets": map[string]any{"enabled": false}}),
+			check: func(t *testing.T, o *objects) {
+				if r := secretRules(o); len(r) != 0 {
+					t.Errorf("secret rules %v, want none", r)
+				}
+				if args := of[*appsv1.Deployment](o)[0].Spec.Template.Spec.Containers[0].Args; !slices.Contains(args, "--pull-secrets=false") {
+					t.Errorf("args %v lack --pull-secrets=false", args)
+				}
+			},
+		},
+		{
+			name:      "pull secrets limited to listed namespaces: Roles there, none cluster-wide",
+			namespace: "tools",
+			values: withTLS(map[string]any{
+				"pullSecrets": map[string]any{"namespaces": []any{"payments", "shop"}},
+				"warmStart":   map[string]any{"enabled": false},
+			}),
+			check: func(t *testing.T, o *objects) {
+				if want := []string{"Role payments", "Role shop"}; !slices.Equal(secretRules(o), want) {
+					t.Errorf("secret rules %v, want %v", secretRules(o), want)
+				}
+				if n := len(of[*rbacv1.ClusterRole](o)); n != 0 {
+					t.Errorf("%d ClusterRoles, want none", n)
+				}
+				for _, b := range of[*rbacv1.RoleBinding](o) {
+					if b.Subjects[0].Name != "rel-archway" || b.Subjects[0].Namespace != "tools" || b.RoleRef.Kind != "Role" {
+						t.Errorf("binding %s/%s %+v %+v", b.Namespace, b.Name, b.Subjects, b.RoleRef)
+					}
+				}
+				if args := of[*appsv1.Deployment](o)[0].Spec.Template.Spec.Containers[0].Args; !slices.Contains(args, "--warm-start=-1s") {
+					t.Errorf("args %v lack --warm-start=-1s", args)
+				}
+			},
+		},
+		{
+			name:      "hygiene: replicas, spread, priority, security context, reinvocation, match conditions",
+			namespace: "tools",
+			values:    withTLS(map[string]any{"priorityClassName": "system-cluster-critical"}),
+			check: func(t *testing.T, o *objects) {
+				d := of[*appsv1.Deployment](o)[0]
+				pod := d.Spec.Template.Spec
+				if *d.Spec.Replicas < 2 {
+					t.Errorf("replicas %d, want ≥ 2", *d.Spec.Replicas)
+				}
+				if len(of[*policyv1.PodDisruptionBudget](o)) != 1 {
+					t.Error("no PodDisruptionBudget")
+				}
+				if pod.PriorityClassName != "system-cluster-critical" {
+					t.Errorf("priorityClassName %q", pod.PriorityClassName)
+				}
+				var keys []string
+				for _, c := range pod.TopologySpreadConstraints {
+					keys = append(keys, c.TopologyKey)
+				}
+				if !slices.Equal(keys, []string{"kubernetes.io/hostname", "topology.kubernetes.io/zone"}) {
+					t.Errorf("spread over %v", keys)
+				}
+				psc, sc := pod.SecurityContext, pod.Containers[0].SecurityContext
+				if psc.RunAsNonRoot == nil || !*psc.RunAsNonRoot || psc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
+					t.Errorf("pod security context %+v", psc)
+				}
+				if !*sc.RunAsNonRoot || !*sc.ReadOnlyRootFilesystem || *sc.AllowPrivilegeEscalation ||
+					!slices.Equal(sc.Capabilities.Drop, []corev1.Capability{"ALL"}) || sc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
+					t.Errorf("container security context %+v", sc)
+				}
+				wh := of[*admissionregistrationv1.MutatingWebhookConfiguration](o)[0].Webhooks[0]
+				if wh.ReinvocationPolicy == nil || *wh.ReinvocationPolicy != admissionregistrationv1.IfNeededReinvocationPolicy {
+					t.Errorf("reinvocationPolicy %v, want IfNeeded", wh.ReinvocationPolicy)
+				}
+				if len(wh.MatchConditions) != 1 || !strings.Contains(wh.MatchConditions[0].Expression, "object.metadata.annotations['archway.dev/placement'] == 'disabled'") {
+					t.Errorf("matchConditions %+v", wh.MatchConditions)
+				}
+			},
+		},
+		{
 			name:      "no TLS configured",
 			namespace: "tools",
 			values:    map[string]any{},
@@ -301,4 +384,30 @@ func TestChart(t *testing.T) {
 			tc.check(t, decode(t, manifest))
 		})
 	}
+}
+
+// withTLS adds a pre-created TLS Secret to values.
+func withTLS(values map[string]any) map[string]any {
+	values["tls"] = map[string]any{"existingSecret": "my-tls", "caBundle": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"}
+	return values
+}
+
+// secretRules lists "Kind namespace" of every (Cluster)Role that may read
+// Secrets.
+func secretRules(o *objects) []string {
+	var out []string
+	reads := func(rules []rbacv1.PolicyRule) bool {
+		return slices.ContainsFunc(rules, func(r rbacv1.PolicyRule) bool { return slices.Contains(r.Resources, "secrets") })
+	}
+	for _, r := range of[*rbacv1.ClusterRole](o) {
+		if reads(r.Rules) {
+			out = append(out, "ClusterRole")
+		}
+	}
+	for _, r := range of[*rbacv1.Role](o) {
+		if reads(r.Rules) {
+			out = append(out, "Role "+r.Namespace)
+		}
+	}
+	return out
 }

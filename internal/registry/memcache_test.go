@@ -1,4 +1,4 @@
-package webhook_test
+package registry_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 
 	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/archwaydev/archway/internal/platform"
-	"github.com/archwaydev/archway/internal/webhook"
+	"github.com/archwaydev/archway/internal/registry"
 )
 
 // gated is a lookup that counts calls and blocks until released.
@@ -30,6 +30,13 @@ func (g *gated) lookup(ctx context.Context, ref string) lookup.Result {
 	return lookup.Result{Ref: ref, Entries: []lookup.Entry{{Platform: platform.LinuxARM64}}}
 }
 
+// observer counts what a MemCache reports.
+type observer struct{ hits, misses, lookups atomic.Int64 }
+
+func (o *observer) CacheHit()                     { o.hits.Add(1) }
+func (o *observer) CacheMiss()                    { o.misses.Add(1) }
+func (o *observer) LookedUp(time.Duration, error) { o.lookups.Add(1) }
+
 type clock struct {
 	mu  sync.Mutex
 	now time.Time
@@ -42,19 +49,19 @@ func (c *clock) advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-func TestResolverSingleflight(t *testing.T) {
+func TestMemCacheSingleflight(t *testing.T) {
 	g := &gated{release: make(chan struct{})}
-	m := webhook.NewMetrics()
-	r := webhook.NewResolver(webhook.ResolverOptions{}, m)
+	o := &observer{}
+	r := registry.NewMemCache(registry.MemCacheOptions{Observer: o})
 	const n = 100
 	var wg sync.WaitGroup
 	results := make([]lookup.Result, n)
 	for i := range n {
-		wg.Go(func() { results[i] = r.Resolve(context.Background(), "example.test/new:1", "ns/default/", g.lookup) })
+		wg.Go(func() { results[i] = r.Lookup(context.Background(), "example.test/new:1", "", g.lookup) })
 	}
 	// Let every caller join the flight before the lookup answers.
 	deadline := time.Now().Add(5 * time.Second)
-	for counter(t, m, "archway_webhook_cache_misses_total", "", "") < n && time.Now().Before(deadline) {
+	for o.misses.Load() < n && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
 	close(g.release)
@@ -68,48 +75,56 @@ func TestResolverSingleflight(t *testing.T) {
 		}
 	}
 	// Now cached: no new lookup, counted as a hit.
-	r.Resolve(context.Background(), "example.test/new:1", "other/sa/", g.lookup)
+	r.Lookup(context.Background(), "example.test/new:1", "", g.lookup)
 	if c := g.calls.Load(); c != 1 {
 		t.Errorf("%d lookups after a cached answer, want 1", c)
 	}
-	if h := counter(t, m, "archway_webhook_cache_hits_total", "", ""); h != 1 {
-		t.Errorf("cache hits = %v, want 1", h)
+	if h, l := o.hits.Load(), o.lookups.Load(); h != 1 || l != 1 {
+		t.Errorf("cache hits = %d, lookups = %d, want 1 and 1", h, l)
 	}
 }
 
-func TestResolverExpiry(t *testing.T) {
+func TestMemCacheExpiry(t *testing.T) {
 	const digestRef = "example.test/app@sha256:0123456789012345678901234567890123456789012345678901234567890123"
 	tests := []struct {
 		name      string
 		ref       string
 		fail      bool
-		authKey2  string // the second caller's credentials
+		authKey1  string // the first caller's credentials ("" = "sha256:a", "-" = anonymous)
+		authKey2  string // the second caller's (likewise)
 		after     time.Duration
 		wantCalls int64
 	}{
 		{name: "tag reused within its TTL", ref: "example.test/app:1", after: 4 * time.Minute, wantCalls: 1},
 		{name: "tag looked up again after its TTL", ref: "example.test/app:1", after: 6 * time.Minute, wantCalls: 2},
 		{name: "digest kept for ever", ref: digestRef, after: 1000 * time.Hour, wantCalls: 1},
-		{name: "success shared across credentials", ref: "example.test/app:1", authKey2: "b", wantCalls: 1},
+		{name: "success not shared across credentials", ref: "example.test/app:1", authKey2: "sha256:b", wantCalls: 2},
+		{name: "success shared by anonymous callers", ref: "example.test/app:1", authKey1: "-", authKey2: "-", wantCalls: 1},
+		{name: "anonymous success not reused with credentials", ref: "example.test/app:1", authKey1: "-", authKey2: "sha256:b", wantCalls: 2},
 		{name: "failure reused briefly", ref: "example.test/app:1", fail: true, after: 5 * time.Second, wantCalls: 1},
 		{name: "failure retried after its TTL", ref: "example.test/app:1", fail: true, after: 11 * time.Second, wantCalls: 2},
-		{name: "failure not shared across credentials", ref: "example.test/app:1", fail: true, authKey2: "b", wantCalls: 2},
+		{name: "failure not shared across credentials", ref: "example.test/app:1", fail: true, authKey2: "sha256:b", wantCalls: 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			c := &clock{now: time.Unix(1e9, 0)}
 			g := &gated{fail: tc.fail}
-			r := webhook.NewResolver(webhook.ResolverOptions{Now: c.Now}, nil)
-			first := r.Resolve(context.Background(), tc.ref, "a", g.lookup)
+			r := registry.NewMemCache(registry.MemCacheOptions{Now: c.Now})
+			key := func(k string) string {
+				switch k {
+				case "":
+					return "sha256:a"
+				case "-":
+					return ""
+				}
+				return k
+			}
+			first := r.Lookup(context.Background(), tc.ref, key(tc.authKey1), g.lookup)
 			if (first.Err != nil) != tc.fail {
 				t.Fatalf("first = %+v", first)
 			}
 			c.advance(tc.after)
-			key2 := tc.authKey2
-			if key2 == "" {
-				key2 = "a"
-			}
-			second := r.Resolve(context.Background(), tc.ref, key2, g.lookup)
+			second := r.Lookup(context.Background(), tc.ref, key(tc.authKey2), g.lookup)
 			if (second.Err != nil) != tc.fail {
 				t.Fatalf("second = %+v", second)
 			}
@@ -120,11 +135,11 @@ func TestResolverExpiry(t *testing.T) {
 	}
 }
 
-func TestResolverLRUEviction(t *testing.T) {
+func TestMemCacheLRUEviction(t *testing.T) {
 	g := &gated{}
-	r := webhook.NewResolver(webhook.ResolverOptions{CacheSize: 2}, nil)
+	r := registry.NewMemCache(registry.MemCacheOptions{Size: 2})
 	for _, ref := range []string{"example.test/a:1", "example.test/b:1", "example.test/a:1", "example.test/c:1", "example.test/a:1", "example.test/b:1"} {
-		r.Resolve(context.Background(), ref, "", g.lookup)
+		r.Lookup(context.Background(), ref, "", g.lookup)
 	}
 	// a, b, (a hit), c evicts b, (a hit), b again: 4 lookups.
 	if got := g.calls.Load(); got != 4 {
@@ -132,12 +147,12 @@ func TestResolverLRUEviction(t *testing.T) {
 	}
 }
 
-func TestResolverBudgetLeavesLookupRunning(t *testing.T) {
+func TestMemCacheBudgetLeavesLookupRunning(t *testing.T) {
 	g := &gated{release: make(chan struct{})}
-	r := webhook.NewResolver(webhook.ResolverOptions{}, nil)
+	r := registry.NewMemCache(registry.MemCacheOptions{})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	res := r.Resolve(ctx, "example.test/slow:1", "", g.lookup)
+	res := r.Lookup(ctx, "example.test/slow:1", "", g.lookup)
 	if lookup.CauseOf(res.Err) != lookup.CauseTimeout {
 		t.Fatalf("cause %q, want timeout: %v", lookup.CauseOf(res.Err), res.Err)
 	}
@@ -145,7 +160,7 @@ func TestResolverBudgetLeavesLookupRunning(t *testing.T) {
 	// The lookup finishes in the background and fills the cache.
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
-		if res := r.Resolve(context.Background(), "example.test/slow:1", "", g.lookup); res.Err == nil {
+		if res := r.Lookup(context.Background(), "example.test/slow:1", "", g.lookup); res.Err == nil {
 			if got := g.calls.Load(); got != 1 {
 				t.Errorf("%d lookups, want 1", got)
 			}
@@ -156,9 +171,9 @@ func TestResolverBudgetLeavesLookupRunning(t *testing.T) {
 	t.Fatal("the abandoned lookup never filled the cache")
 }
 
-func TestResolverLookupPanic(t *testing.T) {
-	r := webhook.NewResolver(webhook.ResolverOptions{}, nil)
-	res := r.Resolve(context.Background(), "example.test/a:1", "", func(context.Context, string) lookup.Result { panic("boom") })
+func TestMemCacheLookupPanic(t *testing.T) {
+	r := registry.NewMemCache(registry.MemCacheOptions{})
+	res := r.Lookup(context.Background(), "example.test/a:1", "", func(context.Context, string) lookup.Result { panic("boom") })
 	if res.Err == nil || lookup.CauseOf(res.Err) != lookup.CauseUnknown {
 		t.Fatalf("result %+v, want an unknown failure", res)
 	}
