@@ -14,8 +14,17 @@
 # Each is run RUNS times and the fastest counts (the machine may be busy).
 # Target: the scan within 1.3× of the floor.
 #
+# Then the scale case: PODS Pods in one file, all using three images (the
+# shape of a chart rendered at scale), at PODS/4, PODS/2 and PODS:
+#   parse + assess: bench/scan/parsetime -assess (no lookups), each size
+#   scan: archway scan --no-cache of the PODS file (its three lookups too)
+# Target: linear growth (PODS vs PODS/4 within 5× in CPU time, not 16×), and
+# PODS = 100,000 parsed and assessed in under 5 s. CPU seconds are printed
+# beside the wall time: on a shared machine the wall time also measures
+# the other loads.
+#
 # Environment: IMAGES (1000), MANIFESTS (10000), JOBS (32), DELAY_MS (25),
-# RUNS (3).
+# RUNS (3), PODS (100000).
 # Needs Go and docker-registry (installed with apt-get when missing and root).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -26,6 +35,7 @@ MANIFESTS=${MANIFESTS:-10000}
 JOBS=${JOBS:-32}
 DELAY_MS=${DELAY_MS:-25}
 RUNS=${RUNS:-3}
+PODS=${PODS:-100000}
 
 # shellcheck source=bench/lib.sh
 source "$root/bench/lib.sh"
@@ -91,6 +101,31 @@ if [[ $p_images != "$IMAGES" ]]; then
   exit 1
 fi
 
+# --- scale: PODS Pods in one file --------------------------------------------------
+scale=$work/scale.tsv
+: >"$scale"
+for n in $((PODS / 4)) $((PODS / 2)) "$PODS"; do
+  "$work/genfleet" -refs "$work/refs.txt" -pods "$n" -out "$work/pods-$n.yaml"
+  line=$(/usr/bin/env time -f '%U %S' -o "$work/time.txt" "$work/parsetime" -runs "$RUNS" -assess "$work/pods-$n.yaml")
+  IFS=$'\t' read -r s_workloads _ s_read s_both <<<"$line"
+  read -r u sy <"$work/time.txt"
+  if [[ $s_workloads != "$n" ]]; then
+    echo "bench/scan: parsetime read $s_workloads workloads from $n Pods" >&2
+    exit 1
+  fi
+  cpu=$(awk -v u="$u" -v s="$sy" -v r="$RUNS" 'BEGIN {printf "%.2f", (u + s) / r}')
+  log "$n pods: read $s_read ms, read + assess $s_both ms, $cpu CPU s per run"
+  printf '%d\t%d\t%d\t%s\n' "$n" "$s_read" "$s_both" "$cpu" >>"$scale"
+done
+run_scale() { "$work/archway" scan "$work/pods-$PODS.yaml" -q -o json --fail-on never --no-cache --jobs "$JOBS" >"$work/scale.json"; }
+measure "archway scan --no-cache ($PODS pods, one file)" run_scale
+tail -1 "$results" >"$work/scale-scan.tsv" # not a run to compare with the floor
+sed -i '$d' "$results"
+if ! grep -q "\"total\": $PODS" "$work/scale.json"; then
+  echo "bench/scan: the scan of $PODS pods did not report $PODS workloads" >&2
+  exit 1
+fi
+
 # --- table ---------------------------------------------------------------------------
 awk -F'\t' -v m="$MANIFESTS" -v n="$IMAGES" -v jobs="$JOBS" -v rtt=$((2 * DELAY_MS)) \
     -v pw="$p_workloads" -v pms="$p_ms" -v runs="$RUNS" '
@@ -106,3 +141,15 @@ awk -F'\t' -v m="$MANIFESTS" -v n="$IMAGES" -v jobs="$JOBS" -v rtt=$((2 * DELAY_
     printf "target: scan --no-cache within 1.3× of the floor (check of the %d distinct images): %s (%.2f×)\n",
       n, (ms[2] <= 1.3 * floor ? "met" : "NOT met"), ms[2] / floor
   }' "$results"
+awk -F'\t' -v runs="$RUNS" '
+  { n[NR] = $1; rd[NR] = $2; both[NR] = $3; cpu[NR] = $4 }
+  END {
+    printf "\nscale: Pods in one file using 3 images, parse (source.Read) and assess (assess.Assess), best of %d runs\n\n", runs
+    printf "%10s %12s %16s %14s\n", "pods", "parse", "parse + assess", "CPU per run"
+    for (i = 1; i <= NR; i++)
+      printf "%10d %11.2fs %15.2fs %13.2fs\n", n[i], rd[i] / 1000, both[i] / 1000, cpu[i]
+    g = cpu[NR] / cpu[1]
+    printf "\ngrowth from %d to %d pods: %.1f× in CPU time, %.1f× in wall time (linear: 4×, quadratic: 16×): %s\n", n[1], n[NR], g, both[NR] / both[1], (g <= 5 ? "linear" : "NOT linear")
+    printf "target: %d pods parsed and assessed under 5 s: %s (%.2fs wall, %.2fs CPU; load average %s)\n", n[NR], (both[NR] <= 5000 ? "met" : "NOT met"), both[NR] / 1000, cpu[NR], load
+  }' load="$(cut -d' ' -f1 /proc/loadavg)" "$scale"
+awk -F'\t' '{printf "%s: %.2fs, %d requests\n", $1, $2 / 1000, $3}' "$work/scale-scan.tsv"

@@ -16,6 +16,7 @@ import (
 	"github.com/archwaydev/archway/internal/source/compose"
 	"github.com/archwaydev/archway/internal/source/kube"
 	"github.com/archwaydev/archway/internal/source/kustomize"
+	"github.com/archwaydev/archway/internal/walk"
 )
 
 // PlaceMode is what Place does with the placed files.
@@ -196,11 +197,14 @@ type inputFile struct {
 }
 
 // findFiles expands the paths: files as given, directories walked for
-// manifest files. A Helm chart met in a walk is skipped (its templates are
-// not YAML until rendered), with a note.
+// manifest files, symbolic links by package walk's rule within the
+// directories given. A Helm chart met in a walk is skipped (its templates
+// are not YAML until rendered), and so is a link not followed, each with a
+// note.
 func findFiles(paths []string) ([]inputFile, []string, error) {
 	var out []inputFile
 	var skipped []string
+	within := walk.Dirs(paths)
 	for _, a := range paths {
 		info, err := os.Stat(a)
 		if err != nil {
@@ -210,7 +214,12 @@ func findFiles(paths []string) ([]inputFile, []string, error) {
 			out = append(out, inputFile{path: a, rel: filepath.Base(a)})
 			continue
 		}
-		err = filepath.WalkDir(a, func(p string, d fs.DirEntry, err error) error {
+		err = walk.Dir(a, walk.Options{Within: within, Reads: kube.IsManifestFile}, func(p string, d fs.DirEntry, err error) error {
+			var le *walk.LinkError
+			if errors.As(err, &le) {
+				skipped = append(skipped, le.Error())
+				return nil
+			}
 			if err != nil {
 				return err
 			}

@@ -319,6 +319,7 @@ func everySupports(crs []ContainerResult, target platform.Platform) bool {
 
 func imageVerdicts(wrs []WorkloadResult, j judger, target platform.Platform) []ImageVerdict {
 	byRef := map[string]*ImageVerdict{}
+	listed := map[string]map[string]bool{} // by image, the workloads listed: linear in workloads
 	for _, wr := range wrs {
 		for _, cr := range wr.Containers {
 			ref := cr.Container.Image
@@ -330,11 +331,13 @@ func imageVerdicts(wrs []WorkloadResult, j judger, target platform.Platform) []I
 				img, v, reason := j.judge(ref, target)
 				iv = &ImageVerdict{Result: img, Verdict: v, Reason: reason, BuildOnly: true}
 				byRef[ref] = iv
+				listed[ref] = map[string]bool{}
 			}
 			if !cr.Build {
 				iv.BuildOnly = false
 			}
-			if id := wr.Workload.ID(); !slices.Contains(iv.Workloads, id) {
+			if id := wr.Workload.ID(); !listed[ref][id] {
+				listed[ref][id] = true
 				iv.Workloads = append(iv.Workloads, id)
 			}
 		}

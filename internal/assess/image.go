@@ -9,7 +9,8 @@ import (
 )
 
 // JudgeImage gives an image's verdict against every target: Unknown when
-// the lookup failed or found no platforms, Supported when every target is
+// the lookup failed or found no platforms, Unsupported when the registry
+// served an index of artifacts only (NoRunnablePlatform), Supported when every target is
 // satisfied (platform.Set.Supports: a variant in a target is the node's
 // level), else Unsupported. The reason says why in one line. check, scan,
 // advise and place all judge an image through this function.
@@ -17,6 +18,9 @@ func JudgeImage(r lookup.Result, targets ...platform.Platform) (Verdict, string)
 	if r.Err != nil {
 		// Registry errors start with the reference, which is said already.
 		return Unknown, "lookup failed: " + strings.TrimPrefix(r.Err.Error(), r.Ref+": ")
+	}
+	if r.NoRunnable {
+		return Unsupported, NoRunnablePlatform
 	}
 	set := r.Platforms()
 	if set.Len() == 0 {
@@ -37,6 +41,10 @@ func JudgeImage(r lookup.Result, targets ...platform.Platform) (Verdict, string)
 	}
 	return Supported, "supports " + strings.Join(names, ", ")
 }
+
+// NoRunnablePlatform is the cause and reason of an image whose index lists
+// only attestations, signatures or other artifacts: it runs nowhere.
+const NoRunnablePlatform = "no runnable platform in index"
 
 // ImageCheck is the verdict of one image looked up on its own (archway
 // check), against one or more targets.
@@ -73,6 +81,8 @@ func Check(results []lookup.Result, targets ...platform.Platform) CheckReport {
 		switch {
 		case r.Err != nil:
 			ic.Cause = string(lookup.CauseOf(r.Err))
+		case r.NoRunnable:
+			ic.Cause = NoRunnablePlatform
 		case v == Unknown:
 			ic.Cause = "no platforms"
 		case v == Unsupported:

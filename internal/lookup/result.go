@@ -37,6 +37,10 @@ type Result struct {
 	// Entries are the platforms the image supports, attestations excluded,
 	// nested indexes flattened, in index order.
 	Entries []Entry `json:"platforms,omitempty"`
+	// NoRunnable is set when the registry served an index that lists no
+	// runnable platform: its entries are all attestations, signatures or
+	// other artifacts, so the image runs nowhere (Entries is empty).
+	NoRunnable bool `json:"noRunnablePlatform,omitempty"`
 	// Err is set when the lookup failed; then the platforms are unknown.
 	// It is a *Error whose Cause classifies the failure.
 	Err error `json:"-"`

@@ -8,11 +8,15 @@
 // use the same walk, so what scan reports is what place edits.
 //
 // Bounds: a document that expands past MaxExpandedNodes through its aliases
-// is refused; an object with a key written twice is malformed (Kubernetes'
+// is refused, and so is every document past the point where the file has
+// added MaxAliasedNodesPerFile nodes through aliases; an object with a key written twice is malformed (Kubernetes'
 // strict decoding rejects it), and so is a pod spec that is not a mapping:
 // such an object carries its Err, and the rest of the stream is still read.
 // The search for image fields in custom resources (Object.Images) stops at
 // a depth and a count.
+//
+// The documents of a large stream are parsed in parallel; the result is
+// the same as in order.
 //
 // It uses go.yaml.in/yaml/v3, whose Node keeps comments and positions.
 package manifest

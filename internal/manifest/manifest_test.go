@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -129,6 +130,36 @@ func TestAliasBomb(t *testing.T) {
 	}
 }
 
+// TestAliasBombAcrossDocuments: documents each under MaxExpandedNodes but
+// together far past what a file may expand are refused once the file's
+// budget is spent; the documents before stay read.
+func TestAliasBombAcrossDocuments(t *testing.T) {
+	var doc strings.Builder
+	doc.WriteString("kind: Pod\nmetadata: {name: p}\nx: &a [" + strings.TrimSuffix(strings.Repeat("1,", 1000), ",") + "]\ny: [")
+	doc.WriteString(strings.TrimSuffix(strings.Repeat("*a,", 200), ","))
+	doc.WriteString("]\nspec: {containers: [{name: c, image: x}]}\n")
+	const docs = 30 // each adds about 200,000 nodes through aliases: 6,000,000 in all
+	in := strings.Repeat("---\n"+doc.String(), docs)
+	s := Parse("bombs.yaml", []byte(in))
+	var ok, refused int
+	for _, d := range s.Docs {
+		switch {
+		case d.Err == nil:
+			ok++
+		case strings.Contains(d.Err.Error(), "across documents"):
+			refused++
+		default:
+			t.Errorf("unexpected error: %v", d.Err)
+		}
+	}
+	if want := MaxAliasedNodesPerFile / 200_200; ok != want || refused != docs-want {
+		t.Errorf("%d documents read and %d refused, want %d and %d", ok, refused, want, docs-want)
+	}
+	if n := len(s.Objects()); n != ok {
+		t.Errorf("%d objects, want %d (one per document read)", n, ok)
+	}
+}
+
 func TestEncodeRoundTrip(t *testing.T) {
 	in := "# head\nkind: Pod # why\nspec:\n  containers: []\n---\n# second\nkind: Job\n"
 	s := Parse("f", []byte(in))
@@ -152,3 +183,43 @@ var yamlNodeName = func() yaml.Node {
 	n, _ := ToNode("n")
 	return *n
 }()
+
+// TestLargeStream: a stream large enough to be parsed in parallel keeps
+// every document in order, with its own lines and errors.
+func TestLargeStream(t *testing.T) {
+	var b strings.Builder
+	const n = 2000
+	for i := range n {
+		if i%97 == 0 {
+			fmt.Fprintf(&b, "---\nkind: Pod\nmetadata: {name: bad-%d\n", i) // unterminated flow mapping
+			continue
+		}
+		fmt.Fprintf(&b, "---\nkind: Pod\nmetadata:\n  name: p-%d\nspec: {containers: [{name: c, image: x}]}\n", i)
+	}
+	s := Parse("big.yaml", []byte(b.String()))
+	if len(s.Docs) != n {
+		t.Fatalf("%d documents, want %d", len(s.Docs), n)
+	}
+	line := 1
+	for i, d := range s.Docs {
+		if d.Line != line {
+			t.Fatalf("document %d starts at line %d, want %d", i, d.Line, line)
+		}
+		bad := i%97 == 0
+		if (d.Err != nil) != bad {
+			t.Fatalf("document %d: err %v, want an error: %v", i, d.Err, bad)
+		}
+		if bad {
+			line += 3
+			continue
+		}
+		if got := Get(Get(d.Root.Content[0], "metadata"), "name"); got == nil || got.Value != fmt.Sprintf("p-%d", i) || got.Line != line+3 {
+			t.Fatalf("document %d: name %v", i, got)
+		}
+		line += 5
+	}
+	out, err := s.Encode()
+	if err != nil || string(out) != b.String() {
+		t.Errorf("unchanged stream does not encode back byte for byte (%v)", err)
+	}
+}

@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/pmezard/go-difflib/difflib"
 	yaml "go.yaml.in/yaml/v3"
@@ -90,7 +93,7 @@ func Parse(name string, data []byte) *Stream {
 		d := &Document{raw: data, Line: 1}
 		d.Root, d.Err = parseJSON(name, data)
 		if d.Err == nil {
-			d.Err = checkAliases(name, d.Root)
+			d.Err = checkAliases(name, d.Root, newAliasBudget())
 		}
 		s.Docs = []*Document{d}
 		return s
@@ -111,38 +114,82 @@ func (s *Stream) Err() error {
 }
 
 // Encode writes the stream back: unchanged documents byte for byte, changed
-// ones re-encoded in the style detected from their text (JSON as JSON).
+// ones re-encoded in the style detected from their text (JSON as JSON). A
+// JSON file that did not parse is written back as it was.
 func (s *Stream) Encode() ([]byte, error) {
 	if s.JSON {
-		return encodeJSON(s.Docs[0].Root.Content[0], s.jsonStyle)
+		d := s.Docs[0]
+		if d.Root == nil || len(d.Root.Content) == 0 {
+			return d.raw, nil
+		}
+		return encodeJSON(d.Root.Content[0], s.jsonStyle)
 	}
 	return encodeYAML(s.Docs)
 }
 
-// splitYAML cuts a stream at "---" lines and parses each document.
+// splitYAML cuts a stream at "---" lines and parses each document: in
+// parallel (a rendered chart may hold 100,000 documents), then checks
+// their aliases in file order against the file's budget.
 func splitYAML(name string, data []byte) []*Document {
+	docs := cutYAML(data)
+	parallel(len(docs), func(i int) { parseDocument(name, docs[i]) })
+	budget := newAliasBudget()
+	for _, d := range docs {
+		if d.Root != nil {
+			if err := checkAliases(name, d.Root, budget); err != nil {
+				d.Root, d.Err = nil, err
+			}
+		}
+	}
+	return docs
+}
+
+// parseDocument parses d's text into d.Root, lines made absolute, or sets
+// d.Err.
+func parseDocument(name string, d *Document) {
+	if len(bytes.TrimSpace(bytes.TrimPrefix(d.text, bom))) == 0 {
+		return
+	}
+	var n yaml.Node
+	if err := yaml.Unmarshal(d.text, &n); err != nil {
+		d.Err = yamlError(name, d.Line, err)
+		return
+	}
+	if n.Kind != 0 && len(n.Content) > 0 {
+		shiftLines(&n, d.Line-1)
+		d.Root = &n
+	}
+}
+
+// parallel runs f(0) … f(n-1) on up to GOMAXPROCS goroutines.
+func parallel(n int, f func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n/16) // small streams: not worth a goroutine
+	if workers <= 1 {
+		for i := range n {
+			f(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				f(i)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// cutYAML cuts a stream at "---" lines into unparsed documents.
+func cutYAML(data []byte) []*Document {
 	var docs []*Document
 	cur := &Document{Line: 1}
 	lineNo := 0
 	flush := func() {
-		if len(cur.raw) == 0 {
-			return
-		}
-		docs = append(docs, cur)
-		if len(bytes.TrimSpace(bytes.TrimPrefix(cur.text, bom))) == 0 {
-			return
-		}
-		var n yaml.Node
-		if err := yaml.Unmarshal(cur.text, &n); err != nil {
-			cur.Err = yamlError(name, cur.Line, err)
-			return
-		}
-		if n.Kind != 0 && len(n.Content) > 0 {
-			shiftLines(&n, cur.Line-1)
-			cur.Root = &n
-			if err := checkAliases(name, &n); err != nil {
-				cur.Root, cur.Err = nil, err
-			}
+		if len(cur.raw) > 0 {
+			docs = append(docs, cur)
 		}
 	}
 	rest := data

@@ -45,6 +45,9 @@ func Parse(s string) (Platform, error) {
 			p = Platform{Architecture: parts[0], Variant: parts[1]}
 		}
 	case 3:
+		if !isOS(parts[0]) {
+			return Platform{}, fmt.Errorf("%q: unknown OS %q", s, parts[0])
+		}
 		p = Platform{OS: parts[0], Architecture: parts[1], Variant: parts[2]}
 	default:
 		return Platform{}, fmt.Errorf("%q: want os/arch[/variant]", s)
@@ -53,12 +56,20 @@ func Parse(s string) (Platform, error) {
 		if part == "" {
 			return Platform{}, fmt.Errorf("%q: empty component", s)
 		}
+		if strings.IndexFunc(part, badComponentRune) >= 0 {
+			return Platform{}, fmt.Errorf("%q: %q is not a platform component (letters, digits, '.', '_', '-')", s, part)
+		}
 	}
 	p = Normalize(p)
 	if !knownArch[p.Architecture] {
 		return Platform{}, fmt.Errorf("%q: unknown architecture %q (want e.g. linux/arm64, linux/amd64, linux/arm/v7)", s, p.Architecture)
 	}
 	return p, nil
+}
+
+// badComponentRune reports a rune no OS, architecture or variant name has.
+func badComponentRune(r rune) bool {
+	return (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '.' && r != '_' && r != '-'
 }
 
 // MustParse is Parse for constants in code and tests; it panics on error.

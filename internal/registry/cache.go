@@ -27,6 +27,8 @@ type cached struct {
 	Kind      lookup.Kind    `json:"kind"`
 	MediaType string         `json:"mediaType"`
 	Entries   []lookup.Entry `json:"entries"`
+	// NoRunnable: an index of artifacts only (see lookup.Result).
+	NoRunnable bool `json:"noRunnable,omitempty"`
 }
 
 // tagEntry maps a tag reference to a digest at a time.

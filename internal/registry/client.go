@@ -47,7 +47,7 @@ func New(opts ...Option) (*Client, error) {
 	}
 	stats := &hostStats{}
 	retry := &retryTransport{
-		inner:    &hostTransport{inner: o.transport, jobs: o.hostJobs, stats: stats},
+		inner:    &hostTransport{inner: &redactTransport{inner: o.transport}, jobs: o.hostJobs, stats: stats},
 		attempts: o.attempts,
 		maxWait:  o.maxWait,
 		timeout:  o.requestTimeout,

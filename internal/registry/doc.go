@@ -9,10 +9,20 @@
 //
 // What a lookup reads:
 //   - An index (OCI image index or Docker manifest list): the platforms of
-//     its descriptors, in order. Attestations (unknown/unknown, or the
-//     vnd.docker.reference.type annotation) are not platforms; Windows
-//     entries keep their OS and os.version; nested indexes are followed; an
-//     entry that declares no platform is read from its own config.
+//     its runnable descriptors, in order. Only image manifests (OCI, Docker
+//     schema 2 and 1) and nested indexes are runnable: attestations
+//     (unknown/unknown, or the vnd.docker.reference.type annotation),
+//     signatures, SBOMs and any other artifact (another media type, or an
+//     artifactType that is not an image config) are not platforms, whatever
+//     platform they declare. An index of artifacts alone is an answer
+//     (Result.NoRunnable): it runs nowhere. Windows entries keep their OS
+//     and os.version; nested indexes are followed (4 deep at most); an
+//     entry that declares no platform is read from its own config. Each
+//     child manifest is read once per Client however often indexes list
+//     it, and at most 256 distinct ones per lookup.
+//   - A dangling entry (an index lists linux/arm64, but that child is
+//     gone) counts as its platform: reading every child would cost a GET
+//     each, past the one-GET-per-index floor.
 //   - A single-platform manifest (OCI or Docker schema 2): the platform in
 //     its config blob, never assumed. Docker schema 1: its architecture.
 //
@@ -67,4 +77,11 @@
 // PullSecretLookups, which gives each pod the Credentials the kubelet would
 // pull with: its imagePullSecrets and its service account's, read from the
 // API server, ahead of a fallback keychain.
+//
+// Servers' bodies may echo credentials (a proxy's error page reflecting
+// the request headers, a token endpoint quoting the request): error bodies
+// are redacted as they arrive (Authorization, Cookie and token values,
+// Basic and Bearer credentials, JWTs, passwords in URLs), capped at 4 KiB,
+// and an error quotes at most a 200-byte excerpt of one, its whole message
+// at most 600 bytes.
 package registry

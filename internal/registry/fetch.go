@@ -119,7 +119,7 @@ func (c *Client) get(ctx context.Context, s *scope, kind, ref string, accept []s
 			return b, hdr, err
 		}
 		wait := c.retry.backoff(attempt)
-		c.o.logger.Debug("registry body read retried", "kind", kind, "ref", ref, "attempt", attempt, "wait", wait, "err", be.err)
+		c.o.logger.Debug("registry body read retried", "kind", kind, "ref", ref, "attempt", attempt, "wait", wait, "err", scrub(be.err))
 		if err := sleep(ctx, wait); err != nil {
 			return nil, nil, err
 		}
@@ -213,13 +213,16 @@ func (c *Client) head(ctx context.Context, s *scope, tag string) (string, error)
 	return d, nil
 }
 
-// classify turns any failure into a *lookup.Error with its Cause.
-func classify(err error) *lookup.Error {
+// classify turns any failure into a *lookup.Error with its Cause, its
+// message scrubbed of secrets and long server bodies (scrub).
+func classify(err error) (out *lookup.Error) {
 	var e *lookup.Error
 	if errors.As(err, &e) {
 		cp := *e
+		cp.Err = scrub(cp.Err)
 		return &cp
 	}
+	defer func() { out.Err = scrub(out.Err) }()
 	if isTLSError(err) {
 		// Before status codes: a ping's plain-HTTP fallback answering 400
 		// is not the story when the TLS attempt failed verification.

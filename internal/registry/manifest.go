@@ -35,6 +35,11 @@ const attestationAnnotation = "vnd.docker.reference.type"
 // maxIndexDepth bounds how deeply nested indexes are followed.
 const maxIndexDepth = 4
 
+// maxChildFetches bounds the child manifests (nested indexes, images whose
+// platform the index does not declare) one lookup reads: each distinct
+// digest counts once. Real indexes need a few dozen at most.
+const maxChildFetches = 256
+
 // lookup resolves r: from the cache when it can; else, for a tag whose
 // cached digest expired (or that has a mirror), with a HEAD at the origin
 // first, which may leave nothing more to fetch; then by digest from each
@@ -67,7 +72,7 @@ func (c *Client) lookup(ctx context.Context, r name.Reference) lookup.Result {
 			}
 			want = d
 		} else {
-			c.o.logger.Debug("registry HEAD failed", "ref", r.Name(), "err", err)
+			c.o.logger.Debug("registry HEAD failed", "ref", r.Name(), "err", scrub(err))
 		}
 	}
 	for _, m := range mirrors {
@@ -79,7 +84,7 @@ func (c *Client) lookup(ctx context.Context, r name.Reference) lookup.Result {
 			return res
 		}
 		c.notes.add("mirror "+m.host, fmt.Sprintf("mirror %s (from %s) failed for %s: %v; asking %s instead",
-			m.host, m.source, r.Name(), err, origin.RegistryStr()))
+			m.host, m.source, r.Name(), scrub(err), origin.RegistryStr()))
 	}
 	if err := c.refuse(ctx, origin); err != nil {
 		return fail(r, err)
@@ -167,20 +172,23 @@ func (c *Client) resolve(ctx context.Context, s *scope, r name.Reference, want s
 		// A tag that moved to content already known: no config GET.
 		entries, kind = v.Entries, v.Kind
 	} else {
-		entries, kind, err = c.platforms(ctx, s, m, 0)
+		entries, kind, err = c.platforms(ctx, &indexWalk{s: s, done: map[string]childResult{}}, m, 0)
 		if err != nil {
 			return lookup.Result{}, err
 		}
-		c.cache.putDigest(cached{Digest: m.digest, Kind: kind, MediaType: string(m.mediaType), Entries: entries})
+		c.cache.putDigest(cached{Digest: m.digest, Kind: kind, MediaType: string(m.mediaType),
+			Entries: entries, NoRunnable: len(entries) == 0})
 	}
 	if _, isTag := r.(name.Tag); isTag {
 		c.cache.putTag(r.Name(), m.digest)
 	}
-	return lookup.Result{Name: r.Name(), Digest: m.digest, Kind: kind, MediaType: string(m.mediaType), Entries: entries}, nil
+	return lookup.Result{Name: r.Name(), Digest: m.digest, Kind: kind, MediaType: string(m.mediaType),
+		Entries: entries, NoRunnable: len(entries) == 0}, nil
 }
 
 func cachedResult(r name.Reference, v cached) lookup.Result {
-	return lookup.Result{Name: r.Name(), Digest: v.Digest, Kind: v.Kind, MediaType: v.MediaType, Entries: v.Entries}
+	return lookup.Result{Name: r.Name(), Digest: v.Digest, Kind: v.Kind, MediaType: v.MediaType,
+		Entries: v.Entries, NoRunnable: v.NoRunnable}
 }
 
 // fetched is a manifest as the registry served it, its digest verified.
@@ -217,13 +225,13 @@ func (c *Client) manifest(ctx context.Context, s *scope, ident, want string) (fe
 // platforms reads the platforms of a fetched manifest: from an index's
 // descriptors (following nested indexes), from a single-platform
 // manifest's config blob, or from a schema 1 manifest's architecture.
-func (c *Client) platforms(ctx context.Context, s *scope, m fetched, depth int) ([]lookup.Entry, lookup.Kind, error) {
+func (c *Client) platforms(ctx context.Context, w *indexWalk, m fetched, depth int) ([]lookup.Entry, lookup.Kind, error) {
 	switch {
 	case m.mediaType.IsIndex():
-		entries, err := c.indexPlatforms(ctx, s, m, depth)
+		entries, err := c.indexPlatforms(ctx, w, m, depth)
 		return entries, lookup.KindIndex, err
 	case m.mediaType.IsImage():
-		p, err := c.imagePlatform(ctx, s, m)
+		p, err := c.imagePlatform(ctx, w.s, m)
 		if err != nil {
 			return nil, "", err
 		}
@@ -238,55 +246,121 @@ func (c *Client) platforms(ctx context.Context, s *scope, m fetched, depth int) 
 	return nil, "", &lookup.Error{Cause: lookup.CauseBadManifest, Err: fmt.Errorf("manifest %s: unsupported media type %q", m.digest, m.mediaType)}
 }
 
-func (c *Client) indexPlatforms(ctx context.Context, s *scope, m fetched, depth int) ([]lookup.Entry, error) {
+// indexWalk is the state of one index lookup: the child manifests read
+// so far (each distinct digest once, however often the index lists it) and
+// how many were fetched, against maxChildFetches.
+type indexWalk struct {
+	s       *scope
+	fetches int
+	done    map[string]childResult
+}
+
+type childResult struct {
+	entries []lookup.Entry
+	err     error
+}
+
+// indexPlatforms reads an index's runnable platforms: image manifests and
+// nested indexes, never attestations or other artifacts. An index whose
+// entries are all artifacts yields no entries and no error: it runs
+// nowhere.
+func (c *Client) indexPlatforms(ctx context.Context, w *indexWalk, m fetched, depth int) ([]lookup.Entry, error) {
 	idx, err := v1.ParseIndexManifest(bytes.NewReader(m.body))
 	if err != nil {
 		return nil, badManifest(m, err)
 	}
+	if len(idx.Manifests) == 0 {
+		return nil, &lookup.Error{Cause: lookup.CauseBadManifest, Err: fmt.Errorf("index %s lists no manifest", m.digest)}
+	}
 	var entries []lookup.Entry
+	seen := map[lookup.Entry]bool{}
+	add := func(es ...lookup.Entry) {
+		for _, e := range es {
+			if !seen[e] {
+				seen[e] = true
+				entries = append(entries, e)
+			}
+		}
+	}
 	for _, d := range idx.Manifests {
-		if isAttestation(d) {
+		if !runnable(d) {
+			continue // an attestation, signature, SBOM or other artifact
+		}
+		if d.MediaType.IsIndex() && depth >= maxIndexDepth {
+			return nil, &lookup.Error{Cause: lookup.CauseBadManifest, Err: fmt.Errorf("index %s: indexes nested deeper than %d", m.digest, maxIndexDepth)}
+		}
+		if p, ok := descPlatform(d); ok && !d.MediaType.IsIndex() {
+			add(lookup.Entry{Platform: p, Digest: d.Digest.String()})
 			continue
 		}
-		p, ok := descPlatform(d)
-		switch {
-		case d.MediaType.IsIndex():
-			if depth >= maxIndexDepth {
-				return nil, &lookup.Error{Cause: lookup.CauseBadManifest, Err: fmt.Errorf("index %s: indexes nested deeper than %d", m.digest, maxIndexDepth)}
-			}
-			child, err := c.manifest(ctx, s, d.Digest.String(), d.Digest.String())
-			if err != nil {
-				return nil, err
-			}
-			if !child.mediaType.IsIndex() {
-				return nil, &lookup.Error{Cause: lookup.CauseBadManifest, Err: fmt.Errorf("index %s: entry %s is %s, not an index", m.digest, d.Digest, child.mediaType)}
-			}
-			nested, err := c.indexPlatforms(ctx, s, child, depth+1)
-			if err != nil {
-				return nil, err
-			}
-			entries = append(entries, nested...)
-		case ok:
-			entries = append(entries, lookup.Entry{Platform: p, Digest: d.Digest.String()})
-		case d.MediaType.IsImage() || d.MediaType.IsSchema1():
-			// No platform in the index: read it from the image itself.
-			child, err := c.manifest(ctx, s, d.Digest.String(), d.Digest.String())
-			if err != nil {
-				return nil, err
-			}
-			nested, _, err := c.platforms(ctx, s, child, depth+1)
-			if err != nil {
-				return nil, err
-			}
-			entries = append(entries, nested...)
-		default:
-			// Not an image (an artifact such as a signature): not a platform.
+		// A nested index, or an image whose platform the index does not
+		// say: read the child itself.
+		nested, err := c.child(ctx, w, m, d, depth+1)
+		if err != nil {
+			return nil, err
 		}
-	}
-	if len(entries) == 0 {
-		return nil, &lookup.Error{Cause: lookup.CauseBadManifest, Err: fmt.Errorf("index %s lists no platform", m.digest)}
+		add(nested...)
 	}
 	return entries, nil
+}
+
+// child reads the platforms of index entry d, once per digest in a
+// lookup, from the cache when known.
+func (c *Client) child(ctx context.Context, w *indexWalk, parent fetched, d v1.Descriptor, depth int) ([]lookup.Entry, error) {
+	key := d.Digest.String()
+	if r, ok := w.done[key]; ok {
+		return r.entries, r.err
+	}
+	if v, ok := c.cache.digest(key); ok {
+		w.done[key] = childResult{entries: v.Entries}
+		return v.Entries, nil
+	}
+	if w.fetches >= maxChildFetches {
+		return nil, &lookup.Error{Cause: lookup.CauseBadManifest,
+			Err: fmt.Errorf("index %s: more than %d child manifests to read", parent.digest, maxChildFetches)}
+	}
+	w.fetches++
+	entries, err := c.readChild(ctx, w, parent, d, depth)
+	w.done[key] = childResult{entries: entries, err: err}
+	return entries, err
+}
+
+func (c *Client) readChild(ctx context.Context, w *indexWalk, parent fetched, d v1.Descriptor, depth int) ([]lookup.Entry, error) {
+	child, err := c.manifest(ctx, w.s, d.Digest.String(), d.Digest.String())
+	if err != nil {
+		return nil, err
+	}
+	if child.mediaType.IsIndex() != d.MediaType.IsIndex() {
+		return nil, &lookup.Error{Cause: lookup.CauseBadManifest,
+			Err: fmt.Errorf("index %s: entry %s is %s, the index says %s", parent.digest, d.Digest, child.mediaType, d.MediaType)}
+	}
+	entries, kind, err := c.platforms(ctx, w, child, depth)
+	if err != nil {
+		return nil, err
+	}
+	c.cache.putDigest(cached{Digest: child.digest, Kind: kind, MediaType: string(child.mediaType),
+		Entries: entries, NoRunnable: len(entries) == 0})
+	return entries, nil
+}
+
+// runnable reports whether an index entry is something a container
+// runtime runs: an image manifest (OCI, Docker schema 2 or 1) or a nested
+// index. Attestations, signatures, SBOMs and any other artifact are not,
+// whatever platform they declare (an artifactType other than an image
+// config's marks one: go-containerregistry writes the config media type
+// there for images); so is an entry of no media type, which containerd
+// skips too.
+func runnable(d v1.Descriptor) bool {
+	if isAttestation(d) || (d.ArtifactType != "" && !types.MediaType(d.ArtifactType).IsConfig()) {
+		return false
+	}
+	switch d.MediaType {
+	case types.OCIImageIndex, types.DockerManifestList,
+		types.OCIManifestSchema1, types.DockerManifestSchema2,
+		types.DockerManifestSchema1, types.DockerManifestSchema1Signed:
+		return true
+	}
+	return false
 }
 
 // imagePlatform reads a single-platform image's platform from its config

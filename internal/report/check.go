@@ -196,6 +196,8 @@ func Hint(c lookup.Cause) string {
 		return "the registry failed repeatedly, so it was not asked again; retry later"
 	case "no platforms":
 		return "the image lists no platform; it may be an artifact rather than an image"
+	case assess.NoRunnablePlatform:
+		return "the index lists only attestations, signatures or other artifacts: no image to run; check the tag"
 	}
 	return ""
 }

@@ -7,7 +7,9 @@
 // A plain directory is walked: every chart directory (Chart.yaml) and
 // kustomization directory under it is read as one input and not walked
 // further, and every other file is detected on its own; files of no known
-// kind are skipped, dot-directories are not entered.
+// kind are skipped, dot-directories are not entered. Symbolic links follow
+// package walk's rule: inside the directories given they are read (each
+// file once), pointing outside or nowhere they are input problems.
 //
 // Problems with one file or document do not stop the others: Read returns
 // every workload it could read together with an errors.Join of the

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/archwaydev/archway/internal/source/kube"
+	"github.com/archwaydev/archway/internal/walk"
 )
 
 // Input is one input that can be read on its own, so that a scan reads
@@ -21,6 +22,9 @@ type Input struct {
 	// walked is true for an entry of a directory PATH, which, as in Read's
 	// own walk, is skipped when it is of no known kind.
 	walked bool
+	// err is a problem found while splitting, such as a symbolic link not
+	// followed: the input's only result.
+	err error
 	// skip, when set, is why the walk does not read Path.
 	skip string
 }
@@ -32,11 +36,18 @@ type Input struct {
 // directory, charts and kustomizations read whole with their own values
 // and files of no known kind skipped; for Kubernetes, only manifest files.
 // Any other path is one input, read with opts. Inputs are in the order
-// Read would read them.
+// Read would read them. Symbolic links, here and in the walks below, follow
+// package walk's rule within the directories among paths.
 func Inputs(paths []string, opts Options) []Input {
-	entryOpts := Options{Kind: opts.Kind, Helm: walkHelm(opts.Helm)}
+	within := walk.Dirs(paths)
+	opts.Within = within
+	entryOpts := Options{Kind: opts.Kind, Helm: walkHelm(opts.Helm), Within: within}
 	if opts.Kind == Directory {
 		entryOpts.Kind = "" // entries are detected one by one
+	}
+	var reads func(string) bool // what the walk of a directory reads
+	if opts.Kind == Kubernetes {
+		reads = kube.IsManifestFile
 	}
 	var out []Input
 	for _, p := range paths {
@@ -51,13 +62,24 @@ func Inputs(paths []string, opts Options) []Input {
 		}
 		for _, e := range entries {
 			path := filepath.Join(p, e.Name())
+			if e.Type()&fs.ModeSymlink != 0 {
+				target, follow, err := walk.Link(path, walk.Options{Within: within, Reads: reads})
+				if err != nil {
+					out = append(out, Input{Path: path, Options: entryOpts, err: err})
+					continue
+				}
+				if !follow {
+					continue // read under its own name
+				}
+				e = target
+			}
 			switch {
 			case e.IsDir() && strings.HasPrefix(e.Name(), "."):
 				out = append(out, Input{Path: path, skip: whyHidden})
 			case e.IsDir():
 				out = append(out, Input{Path: path, Options: entryOpts, walked: true})
 			case opts.Kind == Kubernetes:
-				if (e.Type().IsRegular() || e.Type()&fs.ModeSymlink != 0) && kube.IsManifestFile(path) {
+				if e.Type().IsRegular() && kube.IsManifestFile(path) {
 					out = append(out, Input{Path: path, Options: entryOpts})
 				}
 			case e.Type().IsRegular():
@@ -93,6 +115,10 @@ func walkedByEntry(p string, kind Kind) bool {
 // results of a scan's inputs with Merge.
 func (in Input) Read(ctx context.Context) Result {
 	var r Result
+	if in.err != nil {
+		r.Errs = append(r.Errs, in.err)
+		return r
+	}
 	if in.skip != "" {
 		r.Skipped = append(r.Skipped, Skip{Path: in.Path, Why: in.skip})
 		return r

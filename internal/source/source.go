@@ -16,6 +16,7 @@ import (
 	"github.com/archwaydev/archway/internal/source/helm"
 	"github.com/archwaydev/archway/internal/source/kube"
 	"github.com/archwaydev/archway/internal/source/kustomize"
+	"github.com/archwaydev/archway/internal/walk"
 	"github.com/archwaydev/archway/internal/workload"
 )
 
@@ -69,6 +70,10 @@ type Options struct {
 	// Dockerfile holds the target stage and build arguments for a
 	// Dockerfile input (not for Dockerfiles found in a directory walk).
 	Dockerfile dockerfile.Options
+	// Within are the directories the command was given: a directory walk
+	// follows symbolic links that point inside one (package walk's rule).
+	// Nil: the directory walked.
+	Within []string
 }
 
 // Read reads the workloads of the input at path, of opts.Kind or else of
@@ -138,7 +143,7 @@ func (r *Result) readKind(ctx context.Context, path string, kind Kind, data []by
 	}
 	switch kind {
 	case Kubernetes:
-		return kube.Read(path)
+		return kube.ReadWithin(path, opts.Within)
 	case Helm:
 		return helm.Read(ctx, chartPath(path), opts.Helm)
 	case Kustomize:
@@ -187,7 +192,7 @@ func walkHelm(o helm.Options) helm.Options {
 // package doc).
 func (r *Result) readDir(ctx context.Context, root string, opts Options) {
 	walkHelm := walkHelm(opts.Helm)
-	walkErr := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	walkErr := walk.Dir(root, walk.Options{Within: opts.Within}, func(p string, d fs.DirEntry, err error) error {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return ctxErr
 		}
@@ -207,7 +212,7 @@ func (r *Result) readDir(ctx context.Context, root string, opts Options) {
 				return fs.SkipDir
 			}
 			if kind := dirKind(p); kind != Directory {
-				r.read(ctx, p, Options{Kind: kind, Helm: walkHelm}, true)
+				r.read(ctx, p, Options{Kind: kind, Helm: walkHelm, Within: opts.Within}, true)
 				return fs.SkipDir
 			}
 			return nil

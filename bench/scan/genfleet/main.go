@@ -2,9 +2,13 @@
 // scan benchmark: -n files under -dir, spread over namespaces, each one
 // workload (Deployment, StatefulSet, DaemonSet, Job or CronJob) whose
 // containers use images from the -refs file (one reference a line), so that
-// every reference is used and most are used by several workloads.
+// every reference is used and most are used by several workloads. With
+// -pods N it writes one file instead (-out): N Pods in one multi-document
+// stream, all using the first few references, the shape of a chart
+// rendered at scale (every image used by tens of thousands of workloads).
 //
 //	genfleet -refs refs.txt -dir fleet -n 10000
+//	genfleet -refs refs.txt -pods 100000 -out pods.yaml
 package main
 
 import (
@@ -29,13 +33,18 @@ func run() error {
 	dir := flag.String("dir", "fleet", "directory to write the manifests under (must not exist)")
 	n := flag.Int("n", 10000, "number of manifest files")
 	namespaces := flag.Int("namespaces", 50, "number of namespaces (one directory each)")
+	pods := flag.Int("pods", 0, "write this many Pods into one file (-out) instead")
+	out := flag.String("out", "pods.yaml", "the file of -pods")
 	flag.Parse()
-	if *n < 1 || *namespaces < 1 {
-		return errors.New("usage: genfleet -refs FILE -dir DIR [-n N] [-namespaces K]")
+	if *n < 1 || *namespaces < 1 || *pods < 0 {
+		return errors.New("usage: genfleet -refs FILE -dir DIR [-n N] [-namespaces K] | -refs FILE -pods N -out FILE")
 	}
 	refs, err := readRefs(*refsFile)
 	if err != nil {
 		return err
+	}
+	if *pods > 0 {
+		return writePods(*out, *pods, refs[:min(len(refs), 3)])
 	}
 	if _, err := os.Stat(*dir); err == nil {
 		return fmt.Errorf("%s exists; give a new directory", *dir)
@@ -93,6 +102,24 @@ func manifest(i int, ns, name string, imgs []string) string {
 	default:
 		return head + "apiVersion: batch/v1\nkind: CronJob\n" + meta + "spec:\n  schedule: \"0 3 * * *\"\n  jobTemplate:\n    spec:\n" + indent(pod.String(), 6)
 	}
+}
+
+// writePods writes n Pods to one file, cycling through refs.
+func writePods(file string, n int, refs []string) error {
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	for i := range n {
+		fmt.Fprintf(w, "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: pod-%06d\n  namespace: team-%03d\nspec:\n  containers:\n    - name: app\n      image: %s\n",
+			i, i%50, refs[i%len(refs)])
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // indent prefixes every line of s with n spaces.

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/archwaydev/archway/internal/manifest"
+	"github.com/archwaydev/archway/internal/walk"
 	"github.com/archwaydev/archway/internal/workload"
 )
 
@@ -29,7 +30,12 @@ func IsManifestFile(name string) bool {
 // returned in input order. Problems with single files or documents do not
 // stop the others: they come back joined in the error (see the package
 // doc); a path that cannot be opened at all is an error with no workloads.
-func Read(path string) ([]workload.Workload, error) {
+// Symbolic links follow package walk's rule, within path.
+func Read(path string) ([]workload.Workload, error) { return ReadWithin(path, nil) }
+
+// ReadWithin is Read with links followed when they point inside one of the
+// directories within (the ones the command was given; nil: path).
+func ReadWithin(path string, within []string) ([]workload.Workload, error) {
 	info, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes manifests: %w", err)
@@ -43,7 +49,7 @@ func Read(path string) ([]workload.Workload, error) {
 	}
 	var out []workload.Workload
 	var errs []error
-	walkErr := filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+	walkErr := walk.Dir(path, walk.Options{Within: within, Reads: IsManifestFile}, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			errs = append(errs, &Error{File: p, Err: err})
 			if d != nil && d.IsDir() {
@@ -57,7 +63,7 @@ func Read(path string) ([]workload.Workload, error) {
 			}
 			return nil
 		}
-		if !d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0 || !IsManifestFile(p) {
+		if !d.Type().IsRegular() || !IsManifestFile(p) {
 			return nil
 		}
 		data, err := os.ReadFile(p)
