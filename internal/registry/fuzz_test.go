@@ -40,8 +40,8 @@ func FuzzParseReference(f *testing.F) {
 		if r.Name() != want.Name() {
 			t.Errorf("ParseReference(%q) = %q, want %q", ref, r.Name(), want.Name())
 		}
-		if r.Context().RegistryStr() == "plain.example:8080" && r.Context().Registry.Scheme() != "http" {
-			t.Errorf("ParseReference(%q): a WithInsecure registry reached over %s", ref, r.Context().Registry.Scheme())
+		if r.Context().RegistryStr() == "plain.example:8080" && r.Context().Scheme() != "http" {
+			t.Errorf("ParseReference(%q): a WithInsecure registry reached over %s", ref, r.Context().Scheme())
 		}
 		again, err := c.ParseReference(r.Name())
 		if err != nil || again.Name() != r.Name() {
