@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -24,6 +25,7 @@ type webhookOptions struct {
 	cacheSize             int
 	cacheTTL              time.Duration
 	insecure              []string
+	mirrors               []string
 	kubeconfig            string
 	pullSecrets           bool
 	warmStart             time.Duration
@@ -83,6 +85,7 @@ or the Helm chart deploy/charts/archway.`,
 	f.IntVar(&o.cacheSize, "cache-size", 4096, "image lookups kept in memory")
 	f.DurationVar(&o.cacheTTL, "cache-ttl", 5*time.Minute, "how long a lookup by tag is reused (by digest: until evicted)")
 	f.StringArrayVar(&o.insecure, "insecure-registry", nil, "use plain HTTP for the registry at `HOST[:PORT]`; repeatable")
+	f.StringArrayVar(&o.mirrors, "registry-mirror", nil, "`ORIGIN=MIRROR`: ask MIRROR first for ORIGIN's images, verified by digest (docker.io names Docker Hub); repeatable")
 	f.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig `FILE` (default: $KUBECONFIG, else ~/.kube/config, else the in-cluster service account)")
 	f.BoolVar(&o.pullSecrets, "pull-secrets", true, "read pods' imagePullSecrets and their service account's, like the kubelet")
 	f.DurationVar(&o.warmStart, "warm-start", webhook.DefaultWarmStart, "at start-up, look up the cluster's pods' images for up to this long before /readyz turns ready (negative: skip)")
@@ -150,6 +153,16 @@ func (o webhookOptions) config() (webhook.Config, slog.Level, error) {
 	}
 	if len(o.insecure) > 0 {
 		cfg.Registry = []registry.Option{registry.WithInsecure(o.insecure...)}
+	}
+	for _, m := range o.mirrors {
+		origin, mirror, ok := strings.Cut(m, "=")
+		if !ok || origin == "" || mirror == "" {
+			return webhook.Config{}, level, fmt.Errorf("--registry-mirror %q: want ORIGIN=MIRROR, e.g. docker.io=mirror.gcr.io", m)
+		}
+		cfg.Registry = append(cfg.Registry, registry.WithMirror(origin, mirror))
+	}
+	if _, err := registry.New(append([]registry.Option{registry.WithoutCache()}, cfg.Registry...)...); err != nil {
+		return webhook.Config{}, level, err
 	}
 	return cfg, level, nil
 }

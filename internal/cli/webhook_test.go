@@ -108,6 +108,7 @@ func TestWebhookUsage(t *testing.T) {
 		{"no certificate", []string{"webhook"}, "--tls-cert-file and --tls-key-file are required"},
 		{"bad mode", []string{"webhook", "--tls-cert-file", "a", "--tls-key-file", "b", "--mode", "strict"}, `mode "strict": want enforce or audit`},
 		{"bad taint", []string{"webhook", "--tls-cert-file", "a", "--tls-key-file", "b", "--arm-taint", "=x:Bogus"}, "--arm-taint"},
+		{"bad mirror", []string{"webhook", "--tls-cert-file", "a", "--tls-key-file", "b", "--registry-mirror", "mirror.gcr.io"}, "want ORIGIN=MIRROR"},
 		{"bad budget", []string{"webhook", "--tls-cert-file", "a", "--tls-key-file", "b", "--budget", "1m"}, "--budget must be between"},
 		{"manifests bad mode", []string{"webhook", "manifests", "--mode", "x"}, "--mode"},
 		{"cluster-archs typo", []string{"webhook", "--tls-cert-file", "a", "--tls-key-file", "b", "--cluster-archs", "amd46"}, `--cluster-archs: "amd46" is not a CPU architecture`},
