@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -95,23 +94,12 @@ func runAdvise(cmd *cobra.Command, args []string, o adviseOptions) error {
 	if err != nil {
 		return usageError(fmt.Errorf("advise: %w", err))
 	}
-	inputs, err := readImageInputs(args, o.files, cmd.InOrStdin())
-	if err != nil {
-		return usageError(err)
-	}
-	if len(inputs) == 0 {
-		return usageError(errors.New("advise: no images given: pass IMAGE arguments or -f FILE (see 'archway advise --help')"))
-	}
-	client, err := o.reg.client(inputs[0].ref, cmd.InOrStdin())
+	refs, client, err := imageRefs(cmd, "advise", args, o.files, o.reg)
 	if err != nil {
 		return err
 	}
 	ctx, cancel := o.reg.withTimeout(cmd.Context())
 	defer cancel()
-	refs := make([]string, len(inputs))
-	for i, in := range inputs {
-		refs[i] = in.ref
-	}
 	res := app.Advise(ctx, client, refs, app.AdviseOptions{Target: targets[0], Ecosystem: eco, Jobs: o.reg.jobs})
 	if err := interrupted(ctx); err != nil {
 		return err

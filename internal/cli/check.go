@@ -97,23 +97,12 @@ func runCheck(cmd *cobra.Command, args []string, o checkOptions) error {
 	if o.advise && len(targets) != 1 {
 		return usageError(fmt.Errorf("check: --advise takes one --platform, not %q", o.platforms))
 	}
-	inputs, err := readImageInputs(args, o.files, cmd.InOrStdin())
-	if err != nil {
-		return usageError(err)
-	}
-	if len(inputs) == 0 {
-		return usageError(errors.New("check: no images given: pass IMAGE arguments or -f FILE (see 'archway check --help')"))
-	}
-	client, err := o.reg.client(inputs[0].ref, cmd.InOrStdin())
+	refs, client, err := imageRefs(cmd, "check", args, o.files, o.reg)
 	if err != nil {
 		return err
 	}
 	ctx, cancel := o.reg.withTimeout(cmd.Context())
 	defer cancel()
-	refs := make([]string, len(inputs))
-	for i, in := range inputs {
-		refs[i] = in.ref
-	}
 	rep := app.Check(ctx, client, refs, app.CheckOptions{Targets: targets, Jobs: o.reg.jobs,
 		Progress: report.NewProgress(cmd.ErrOrStderr(), isTerminal(cmd.ErrOrStderr()))})
 	if err := interrupted(ctx); err != nil {

@@ -9,12 +9,37 @@ import (
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/spf13/cobra"
+
+	"github.com/archwaydev/archway/internal/registry"
 )
 
 // imageInput is one image reference and where it was given.
 type imageInput struct {
 	ref    string
 	source string // "argument 2" or "refs.txt:14"
+}
+
+// imageRefs reads the images of a command that takes IMAGE arguments and
+// -f files (check, advise) and builds the registry client for them; the
+// registry of the first image is the one --username applies to.
+func imageRefs(cmd *cobra.Command, command string, args, files []string, reg registryFlags) ([]string, *registry.Client, error) {
+	inputs, err := readImageInputs(args, files, cmd.InOrStdin())
+	if err != nil {
+		return nil, nil, usageError(err)
+	}
+	if len(inputs) == 0 {
+		return nil, nil, usageError(fmt.Errorf("%s: no images given: pass IMAGE arguments or -f FILE (see 'archway %s --help')", command, command))
+	}
+	client, err := reg.client(inputs[0].ref, cmd.InOrStdin())
+	if err != nil {
+		return nil, nil, err
+	}
+	refs := make([]string, len(inputs))
+	for i, in := range inputs {
+		refs[i] = in.ref
+	}
+	return refs, client, nil
 }
 
 // readImageInputs gathers the references from the arguments and from each
