@@ -65,6 +65,13 @@ type Config struct {
 	Logger *slog.Logger
 	// ShutdownTimeout bounds the graceful shutdown; default 10s.
 	ShutdownTimeout time.Duration
+	// ReadTimeout bounds reading a request, body included, so a client
+	// sending it a byte a second cannot hold a connection; default
+	// DefaultReadTimeout, below the API server's webhook timeout.
+	ReadTimeout time.Duration
+	// MaxConnections caps the connections served at once; more wait to
+	// be accepted. Default DefaultMaxConnections.
+	MaxConnections int
 }
 
 // DefaultWarmStart is the default bound on the warm start.
@@ -142,6 +149,8 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 		Metrics:         metrics,
 		Logger:          logger,
 		ShutdownTimeout: cfg.ShutdownTimeout,
+		ReadTimeout:     cfg.ReadTimeout,
+		MaxConnections:  cfg.MaxConnections,
 	}); err != nil {
 		return nil, err
 	}

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/net/netutil"
 )
 
 // MutatePath is the URL path the admission webhook is served on.
@@ -32,7 +34,24 @@ type serveOptions struct {
 	Logger *slog.Logger
 	// ShutdownTimeout bounds the graceful shutdown; default 10s.
 	ShutdownTimeout time.Duration
+	// ReadTimeout bounds reading one request, body included; default
+	// DefaultReadTimeout.
+	ReadTimeout time.Duration
+	// MaxConnections caps the webhook connections served at once; default
+	// DefaultMaxConnections.
+	MaxConnections int
 }
+
+// Bounds on clients of the webhook port.
+const (
+	// DefaultReadTimeout bounds reading a request, body included: the API
+	// server sends an AdmissionReview at once, and its own timeout for a
+	// webhook is at most 30s.
+	DefaultReadTimeout = 10 * time.Second
+	// DefaultMaxConnections caps the connections served at once; the API
+	// servers keep a few each.
+	DefaultMaxConnections = 512
+)
 
 // Server is a running webhook server.
 type Server struct {
@@ -62,6 +81,12 @@ func (s *Server) serve(ctx context.Context, opts serveOptions) error {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.ReadTimeout <= 0 {
+		opts.ReadTimeout = DefaultReadTimeout
+	}
+	if opts.MaxConnections <= 0 {
+		opts.MaxConnections = DefaultMaxConnections
+	}
 	certs, err := NewCertReloader(opts.CertFile, opts.KeyFile, opts.Logger)
 	if err != nil {
 		return fmt.Errorf("webhook server: %w", err)
@@ -71,6 +96,7 @@ func (s *Server) serve(ctx context.Context, opts serveOptions) error {
 	if s.ln, err = lc.Listen(ctx, "tcp", opts.Addr); err != nil {
 		return fmt.Errorf("webhook server: %w", err)
 	}
+	s.ln = netutil.LimitListener(s.ln, opts.MaxConnections)
 	if opts.MetricsAddr != "" {
 		if s.mln, err = lc.Listen(ctx, "tcp", opts.MetricsAddr); err != nil {
 			return errors.Join(fmt.Errorf("webhook server: metrics: %w", err), s.ln.Close())
@@ -82,6 +108,7 @@ func (s *Server) serve(ctx context.Context, opts serveOptions) error {
 	srv := &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       opts.ReadTimeout,
 		IdleTimeout:       90 * time.Second,
 		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: certs.GetCertificate},
 		ErrorLog:          slog.NewLogLogger(opts.Logger.Handler(), slog.LevelWarn),
