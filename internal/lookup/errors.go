@@ -21,6 +21,7 @@ const (
 	CauseServerError    Cause = "server error"         // 5xx after retries
 	CauseNetwork        Cause = "network"              // connection refused, reset, DNS, TLS
 	CauseUnavailable    Cause = "registry unavailable" // the registry's circuit breaker is open
+	CauseBusy           Cause = "busy"                 // too many lookups in flight: not started
 	CauseUnknown        Cause = "unknown"              // anything else
 )
 

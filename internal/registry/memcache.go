@@ -37,6 +37,10 @@ type MemCacheOptions struct {
 	// caller that started it has given up so that the next caller finds
 	// the answer cached; default 30s.
 	LookupTimeout time.Duration
+	// MaxInFlight caps the registry lookups running at once, those that
+	// run on after their caller gave up included; past it a lookup is not
+	// started and its caller gets CauseBusy at once. Default 256.
+	MaxInFlight int
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// Observer hears hits, misses and lookups; nil hears nothing.
@@ -54,6 +58,9 @@ type MemCache struct {
 	opts    MemCacheOptions
 	entries *lru[lookup.Result]
 	group   singleflight.Group
+
+	mu       sync.Mutex
+	inFlight map[string]bool // keys whose lookup runs
 }
 
 // NewMemCache returns an empty MemCache.
@@ -73,7 +80,10 @@ func NewMemCache(opts MemCacheOptions) *MemCache {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &MemCache{opts: opts, entries: newLRU[lookup.Result](opts.Size)}
+	if opts.MaxInFlight <= 0 {
+		opts.MaxInFlight = 256
+	}
+	return &MemCache{opts: opts, entries: newLRU[lookup.Result](opts.Size), inFlight: map[string]bool{}}
 }
 
 // Lookup returns what fn, which authenticates with the credentials credKey
@@ -91,8 +101,13 @@ func (c *MemCache) Lookup(ctx context.Context, ref, credKey string, fn lookup.Fu
 		return res
 	}
 	c.miss()
+	if !c.start(key) {
+		return lookup.Result{Ref: ref, Err: &lookup.Error{Ref: ref, Cause: lookup.CauseBusy,
+			Err: fmt.Errorf("%d registry lookups already in flight: not started", c.opts.MaxInFlight)}}
+	}
 	_, byDigest := parsed.(name.Digest)
 	ch := c.group.DoChan(key, func() (any, error) {
+		defer c.finish(key)
 		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.opts.LookupTimeout)
 		defer cancel()
 		start := time.Now()
@@ -118,6 +133,28 @@ func (c *MemCache) Lookup(ctx context.Context, ref, credKey string, fn lookup.Fu
 			Ref: ref, Cause: lookup.CauseTimeout, Err: fmt.Errorf("lookup budget exhausted: %w", context.Cause(ctx)),
 		}}
 	}
+}
+
+// start claims a slot for key's lookup; a key already in flight needs
+// none (its callers share one lookup). false when every slot is taken.
+func (c *MemCache) start(key string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.inFlight[key] {
+		return true
+	}
+	if len(c.inFlight) >= c.opts.MaxInFlight {
+		return false
+	}
+	c.inFlight[key] = true
+	return true
+}
+
+// finish frees key's slot.
+func (c *MemCache) finish(key string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.inFlight, key)
 }
 
 func (c *MemCache) hit() {

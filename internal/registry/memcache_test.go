@@ -178,3 +178,49 @@ func TestMemCacheLookupPanic(t *testing.T) {
 		t.Fatalf("result %+v, want an unknown failure", res)
 	}
 }
+
+// TestMemCacheMaxInFlight: lookups that run on after their callers gave up
+// count against MaxInFlight; past it a new lookup is not started and its
+// caller hears "busy" at once, and a caller of a reference already in
+// flight still shares it.
+func TestMemCacheMaxInFlight(t *testing.T) {
+	release := make(chan struct{})
+	var started atomic.Int32
+	fn := func(ctx context.Context, ref string) lookup.Result {
+		started.Add(1)
+		<-release
+		return lookup.Result{Ref: ref}
+	}
+	c := registry.NewMemCache(registry.MemCacheOptions{MaxInFlight: 2})
+	short := func() context.Context {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		t.Cleanup(cancel)
+		return ctx
+	}
+	for _, ref := range []string{"example.com/a:1", "example.com/b:1"} {
+		if r := c.Lookup(short(), ref, "", fn); lookup.CauseOf(r.Err) != lookup.CauseTimeout {
+			t.Fatalf("%s: %v, want the caller's budget to run out while the lookup hangs", ref, r.Err)
+		}
+	}
+	begin := time.Now()
+	if r := c.Lookup(short(), "example.com/c:1", "", fn); lookup.CauseOf(r.Err) != lookup.CauseBusy || time.Since(begin) > 10*time.Millisecond {
+		t.Errorf("third lookup: %v after %s, want busy at once", r.Err, time.Since(begin))
+	}
+	if r := c.Lookup(short(), "example.com/a:1", "", fn); lookup.CauseOf(r.Err) != lookup.CauseTimeout {
+		t.Errorf("a reference already in flight: %v, want it shared (timeout), not busy", r.Err)
+	}
+	if n := started.Load(); n != 2 {
+		t.Errorf("%d lookups started, want 2", n)
+	}
+	close(release)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if r := c.Lookup(context.Background(), "example.com/c:1", "", fn); r.Err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no slot came free after the lookups ended")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
