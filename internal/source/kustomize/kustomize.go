@@ -1,6 +1,7 @@
 package kustomize
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -70,6 +71,9 @@ func build(dir string, origins bool) ([]byte, []string, error) {
 		// kustomize log a warning to the process's stderr.
 		opts.Reorder = krusty.ReorderOptionUnspecified
 	}
+	if err := refuseRemote(fs.FileSystem, dir, map[string]bool{}); err != nil {
+		return nil, nil, relative(err, dir)
+	}
 	k := krusty.MakeKustomizer(opts)
 	m, err := k.Run(fs, dir)
 	for i, w := range fs.warnings {
@@ -125,6 +129,63 @@ func (f *fixingFS) ReadFile(path string) ([]byte, error) {
 		return data, nil
 	}
 	return fixed, nil
+}
+
+// ErrRemote is wrapped by the error for a kustomization that names a remote
+// resource, base or component (an http(s) URL or a git repository).
+var ErrRemote = errors.New("remote resources are not read")
+
+// refuseRemote fails for the first entry of the kustomization in dir, or
+// of a local base or component it names (recursively), that is not on disk
+// and names a remote resource, which kustomize would fetch with its own
+// unbounded HTTP client or git: a scan reads the files it was given,
+// nothing from the network.
+func refuseRemote(fs filesys.FileSystem, dir string, seen map[string]bool) error {
+	if seen[dir] {
+		return nil
+	}
+	seen[dir] = true
+	for _, n := range FileNames {
+		path := filepath.Join(dir, n)
+		data, err := fs.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		var k types.Kustomization
+		if k.Unmarshal(data) != nil {
+			return nil // kustomize reports it
+		}
+		k.FixKustomization()
+		for _, e := range append(slices.Clone(k.Resources), k.Components...) {
+			local := filepath.Join(dir, e)
+			switch {
+			case fs.IsDir(local):
+				if err := refuseRemote(fs, local, seen); err != nil {
+					return err
+				}
+			case fs.Exists(local) || !looksRemote(e):
+			default:
+				return fmt.Errorf("%s: %q: %w (archway reads only local files; vendor the resource, or build with kustomize and scan its output)", path, e, ErrRemote)
+			}
+		}
+		return nil
+	}
+	return nil
+}
+
+// looksRemote reports whether a kustomization entry is a URL or a git
+// repository spec, as kustomize's loader would fetch it.
+func looksRemote(e string) bool {
+	lower := strings.ToLower(e)
+	if strings.Contains(lower, "://") || strings.HasPrefix(lower, "git@") || strings.HasPrefix(lower, "git::") || strings.Contains(lower, "?ref=") {
+		return true
+	}
+	for _, host := range []string{"github.com/", "gitlab.com/", "bitbucket.org/", "dev.azure.com/"} {
+		if strings.HasPrefix(lower, host) {
+			return true
+		}
+	}
+	return false
 }
 
 // hasSortOptions reports whether the kustomization in dir sets sortOptions.
