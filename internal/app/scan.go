@@ -162,14 +162,17 @@ func readCluster(ctx context.Context, c cluster.Config) ([]workload.Workload, *n
 		return nil, nil, "", []error{fmt.Errorf("--cluster: %w", err)}
 	}
 	var errs []error
-	ws, err := cluster.Read(ctx, conn.Client, cluster.Options{Namespace: conn.Namespace, Context: conn.Context, NodeArch: nodes.NodeArch})
+	// The nodes are listed once: for the census and for the architectures
+	// the workloads' pods run on.
+	nodeList, nodeErr := nodes.ListNodes(ctx, conn.Client)
+	ws, err := cluster.Read(ctx, conn.Client, cluster.Options{Namespace: conn.Namespace, Context: conn.Context, NodeArch: nodes.NodeArch, Nodes: nodeList})
 	if err != nil {
 		errs = append(errs, fmt.Errorf("cluster %q: %w", conn.Context, err))
 	}
-	n, err := nodes.ReadCensus(ctx, conn.Client)
-	if err != nil {
-		errs = append(errs, fmt.Errorf("cluster %q: %w", conn.Context, err))
+	if nodeErr != nil {
+		errs = append(errs, fmt.Errorf("cluster %q: %w", conn.Context, nodeErr))
 		return ws, nil, conn.Context, errs
 	}
+	n := nodes.CensusOf(nodeList)
 	return ws, &n, conn.Context, errs
 }

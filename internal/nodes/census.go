@@ -29,21 +29,39 @@ type Census struct {
 
 // ReadCensus lists a cluster's nodes, page by page, and counts them.
 func ReadCensus(ctx context.Context, client kubernetes.Interface) (Census, error) {
-	c := Census{ByArch: map[string]int{}, Taints: map[string]int{}}
+	ns, err := ListNodes(ctx, client)
+	if err != nil {
+		return Census{}, err
+	}
+	return CensusOf(ns), nil
+}
+
+// ListNodes lists a cluster's nodes, page by page.
+func ListNodes(ctx context.Context, client kubernetes.Interface) ([]*corev1.Node, error) {
+	var out []*corev1.Node
 	opts := metav1.ListOptions{Limit: 500}
 	for {
 		l, err := client.CoreV1().Nodes().List(ctx, opts)
 		if err != nil {
-			return Census{}, fmt.Errorf("list nodes: %w", err)
+			return nil, fmt.Errorf("list nodes: %w", err)
 		}
 		for i := range l.Items {
-			c.add(&l.Items[i])
+			out = append(out, &l.Items[i])
 		}
 		if l.Continue == "" {
-			return c, nil
+			return out, nil
 		}
 		opts.Continue = l.Continue
 	}
+}
+
+// CensusOf counts nodes already listed.
+func CensusOf(ns []*corev1.Node) Census {
+	c := Census{ByArch: map[string]int{}, Taints: map[string]int{}}
+	for _, n := range ns {
+		c.add(n)
+	}
+	return c
 }
 
 func (c *Census) add(n *corev1.Node) {

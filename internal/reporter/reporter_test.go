@@ -130,7 +130,8 @@ func (f *fixture) start(t *testing.T, name, lease string, client kubernetes.Inte
 		Reports:  policyreport.Options{Format: policyreport.PolicyReport},
 		Debounce: 200 * time.Millisecond, Interval: time.Hour,
 		Identity: name, LeaseNamespace: "archway-system", LeaseName: lease,
-		LeaseDuration: 3 * time.Second, RenewDeadline: 2 * time.Second, RetryPeriod: 300 * time.Millisecond,
+		// Generous: a loaded CI machine must not flip leadership; a stopped leader releases the Lease at once.
+		LeaseDuration: 15 * time.Second, RenewDeadline: 10 * time.Second, RetryPeriod: 300 * time.Millisecond,
 		Metrics: m, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {

@@ -28,9 +28,12 @@ type Options struct {
 	// Location.File is "cluster:" + Context.
 	Context string
 	// NodeArch, when set, is how a node's architecture is told; Read then
-	// also lists the nodes, so each workload's runtime evidence says which
-	// architectures its pods run on.
+	// also lists the nodes (unless Nodes has them), so each workload's
+	// runtime evidence says which architectures its pods run on.
 	NodeArch func(*corev1.Node) string
+	// Nodes, when set, are the cluster's nodes as the caller listed them
+	// (for its own census), so Read does not list them again.
+	Nodes []*corev1.Node
 }
 
 // object is one listed object with a pod template, before owners are
@@ -166,8 +169,8 @@ func Read(ctx context.Context, client kubernetes.Interface, opts Options) ([]wor
 			errs = append(errs, fmt.Errorf("list %s: %w", l.kind, err))
 		}
 	}
-	var nodeList []*corev1.Node
-	if opts.NodeArch != nil {
+	nodeList := opts.Nodes
+	if opts.NodeArch != nil && nodeList == nil {
 		err := each(ctx, client.CoreV1().Nodes().List, func(l *corev1.NodeList) {
 			for i := range l.Items {
 				nodeList = append(nodeList, &l.Items[i])
