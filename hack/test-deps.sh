@@ -14,6 +14,8 @@ command -v htpasswd >/dev/null 2>&1 || need_apt+=(apache2-utils)
 # patch: the diff test applies place's dry-run diff with the real patch (and git apply).
 command -v patch >/dev/null 2>&1 || need_apt+=(patch)
 command -v git >/dev/null 2>&1 || need_apt+=(git)
+# ca-certificates: the image-build test ships the CA bundle in archway's image.
+[[ -f /etc/ssl/certs/ca-certificates.crt ]] || need_apt+=(ca-certificates)
 # chromium: the headless browser internal/report's HTML test drives with chromedp.
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 
