@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/archwaydev/archway/internal/lookup"
+	"github.com/archwaydev/archway/internal/render"
 	"github.com/archwaydev/archway/internal/rewrite"
 	"github.com/archwaydev/archway/internal/source/compose"
 	"github.com/archwaydev/archway/internal/source/kube"
@@ -49,6 +50,11 @@ type PlaceOptions struct {
 	// KustomizePatch writes, for each kustomization directory, a patch
 	// file and adds it to its patches instead of editing its bases.
 	KustomizePatch bool
+	// Render bounds each kustomize build (package render).
+	Render render.Limits
+	// AllowRemote lets kustomize fetch the remote resources a
+	// kustomization names (see source.Options.AllowRemote).
+	AllowRemote bool
 	// Jobs is how many lookups run at once; at least 1.
 	Jobs int
 	// Out receives the diffs (PlaceDryRun) or the placed stream
@@ -299,11 +305,12 @@ func placeKustomization(ctx context.Context, l Lookuper, dir string, o PlaceOpti
 	if err != nil {
 		return nil, notes, err
 	}
-	built, notes, err := kustomize.Build(dir)
+	built, err := render.Kustomize(ctx, dir, kustomize.BuildOptions{AllowRemote: o.AllowRemote}, o.Render)
+	notes = built.Warnings
 	if err != nil {
 		return nil, notes, err
 	}
-	f, err := parser.Parse(kustomize.DisplayName(dir), built)
+	f, err := parser.Parse(kustomize.DisplayName(dir), built.YAML)
 	if err != nil {
 		return nil, notes, err
 	}
