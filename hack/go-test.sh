@@ -12,6 +12,8 @@ fuzz_targets=(
   "./internal/manifest FuzzManifest"
   "./internal/registry FuzzParseReference"
   "./internal/platform FuzzParse"
+  "./internal/render FuzzHelm"
+  "./internal/render FuzzKustomize"
 )
 for t in "${fuzz_targets[@]}"; do
   read -r pkg target <<<"$t"

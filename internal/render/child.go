@@ -70,7 +70,11 @@ func serve(bound string, in io.Reader, out io.Writer) int {
 		return 3
 	}
 	limitMemory(n)
-	http.DefaultTransport = capBodies{next: http.DefaultTransport, max: MaxRemoteBody}
+	var net http.RoundTripper = offline{}
+	if req.Job == jobKustomize && req.Kustomize.AllowRemote {
+		net = http.DefaultTransport
+	}
+	http.DefaultTransport = capBodies{next: net, max: MaxRemoteBody}
 	var resp response
 	switch req.Job {
 	case jobHelm:
@@ -95,6 +99,15 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// offline refuses every request: the network of a child whose job may not
+// fetch (a chart, a kustomization without AllowRemote, whose files other
+// than resources — patches, generator files — may still be URLs).
+type offline struct{}
+
+func (offline) RoundTrip(r *http.Request) (*http.Response, error) {
+	return nil, fmt.Errorf("%s: %w (archway reads only local files unless --allow-remote is given)", r.URL.Redacted(), kustomize.ErrRemote)
 }
 
 // capBodies fails a response body read past max bytes.

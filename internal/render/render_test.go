@@ -321,3 +321,29 @@ func TestServeBadRequest(t *testing.T) {
 		t.Errorf("serve = %d, wrote %q", code, out.String())
 	}
 }
+
+// TestKustomizeOffline: without AllowRemote, no file a kustomization
+// names is fetched, wherever it is named (patches, generator files), and
+// no git repository spec is cloned.
+func TestKustomizeOffline(t *testing.T) {
+	base, requests := remote(t)
+	for name, k := range map[string]string{
+		"patch":       "resources: [web.yaml]\npatches:\n- path: " + base + "/web.yaml\n",
+		"generator":   "resources: [web.yaml]\nconfigMapGenerator:\n- name: c\n  files: [" + base + "/web.yaml]\n",
+		"openapi":     "resources: [web.yaml]\nopenapi:\n  path: " + base + "/web.yaml\n",
+		"git user":    "resources: [web.yaml, deploy@127.0.0.1:org/repo]\n",
+		"git host":    "resources: [web.yaml, github.com:org/repo]\n",
+		"transformer": "resources: [web.yaml]\ntransformers: [ssh://127.0.0.1:1/org/repo]\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := writeFiles(t, map[string]string{"kustomization.yaml": k, "web.yaml": deployment})
+			_, err := Kustomize(context.Background(), dir, kustomize.BuildOptions{}, Limits{Timeout: 20 * time.Second})
+			if err == nil || !strings.Contains(err.Error(), kustomize.ErrRemote.Error()) {
+				t.Errorf("err = %v, want remote refused", err)
+			}
+		})
+	}
+	if n := requests.Load(); n != 0 {
+		t.Errorf("%d requests reached the server", n)
+	}
+}

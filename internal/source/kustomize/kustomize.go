@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -178,7 +179,11 @@ func refuseRemote(fs filesys.FileSystem, dir string, seen map[string]bool) error
 			return nil // kustomize reports it
 		}
 		k.FixKustomization()
-		for _, e := range append(slices.Clone(k.Resources), k.Components...) {
+		// Every list whose entries kustomize may load as a directory, and
+		// so clone from git; remote files anywhere else are refused by
+		// package render's child, which has no network then.
+		entries := slices.Concat(k.Resources, k.Components, k.Generators, k.Transformers, k.Validators)
+		for _, e := range entries {
 			local := filepath.Join(dir, e)
 			switch {
 			case fs.IsDir(local):
@@ -195,20 +200,25 @@ func refuseRemote(fs filesys.FileSystem, dir string, seen map[string]bool) error
 	return nil
 }
 
-// looksRemote reports whether a kustomization entry is a URL or a git
-// repository spec, as kustomize's loader would fetch it.
+// looksRemote reports whether a kustomization entry is one kustomize's
+// loader would fetch: an URL with a scheme, or a git repository spec as
+// kustomize's parser takes it (a user@ prefix, a GitHub host, a ?ref=).
 func looksRemote(e string) bool {
-	lower := strings.ToLower(e)
-	if strings.Contains(lower, "://") || strings.HasPrefix(lower, "git@") || strings.HasPrefix(lower, "git::") || strings.Contains(lower, "?ref=") {
+	lower := strings.TrimPrefix(strings.ToLower(e), "git::")
+	if strings.Contains(lower, "://") || gitUser.MatchString(lower) || strings.Contains(lower, "?ref=") {
 		return true
 	}
-	for _, host := range []string{"github.com/", "gitlab.com/", "bitbucket.org/", "dev.azure.com/"} {
+	for _, host := range []string{"github.com/", "github.com:", "gitlab.com/", "bitbucket.org/", "dev.azure.com/"} {
 		if strings.HasPrefix(lower, host) {
 			return true
 		}
 	}
 	return false
 }
+
+// gitUser is the user@ prefix that makes kustomize read an entry as a git
+// repository (git@host:org/repo).
+var gitUser = regexp.MustCompile(`^[a-z][a-z0-9-]*@`)
 
 // hasSortOptions reports whether the kustomization in dir sets sortOptions.
 func hasSortOptions(dir string) bool {
