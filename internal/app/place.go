@@ -112,7 +112,7 @@ func Place(ctx context.Context, l Lookuper, paths []string, o PlaceOptions) (Pla
 	var files []parsed
 	var refs []string
 	for _, in := range inputs {
-		data, err := os.ReadFile(in.path)
+		data, err := walk.ReadFile(in.path)
 		if err == nil {
 			var f *rewrite.File
 			if f, err = parser.Parse(in.path, data); err == nil {
@@ -301,7 +301,7 @@ func placeKustomization(ctx context.Context, l Lookuper, dir string, o PlaceOpti
 	if kpath == "" {
 		return nil, nil, fmt.Errorf("%s: no kustomization.yaml", dir)
 	}
-	kdata, err := os.ReadFile(kpath)
+	kdata, err := walk.ReadFile(kpath)
 	if err != nil {
 		return nil, notes, err
 	}
@@ -316,7 +316,7 @@ func placeKustomization(ctx context.Context, l Lookuper, dir string, o PlaceOpti
 	}
 	images := lookupMap(ctx, l, f.Images(), o.Jobs)
 	patchPath := filepath.Join(dir, rewrite.PatchFile)
-	existing, err := os.ReadFile(patchPath)
+	existing, err := walk.ReadFile(patchPath)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, notes, err
 	}

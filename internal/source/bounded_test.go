@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -69,5 +70,22 @@ func TestReadBoundedRenders(t *testing.T) {
 	}
 	if timeouts != 1 || memory != 1 {
 		t.Errorf("errors %q: want one timeout and one memory bound", r.Errs)
+	}
+}
+
+// TestReadSpecialFiles: an input that is a device or a named pipe, of any
+// kind, is refused at once instead of read without end.
+func TestReadSpecialFiles(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "pipe.yaml")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []Kind{"", Kubernetes, ECS, Compose, Dockerfile} {
+		for _, path := range []string{"/dev/zero", fifo} {
+			r := ReadResult(context.Background(), path, Options{Kind: kind})
+			if len(r.Errs) != 1 || len(r.Workloads) != 0 {
+				t.Errorf("%s as %q: errors %v, %d workloads", path, kind, r.Errs, len(r.Workloads))
+			}
+		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -173,7 +172,7 @@ func (r *Result) readKind(ctx context.Context, path string, kind Kind, data []by
 	case Compose:
 		return compose.Read(path)
 	case Dockerfile:
-		data, err := os.ReadFile(path)
+		data, err := walk.ReadFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("dockerfile: %w", err)
 		}

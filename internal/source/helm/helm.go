@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"os"
 	"path"
 	"slices"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/archwaydev/archway/internal/source/kube"
+	"github.com/archwaydev/archway/internal/walk"
 	"github.com/archwaydev/archway/internal/workload"
 )
 
@@ -212,7 +212,7 @@ func cmpOr(s, def string) string {
 func mergeValues(opts Options) (map[string]any, error) {
 	base := map[string]any{}
 	for _, file := range opts.ValueFiles {
-		data, err := os.ReadFile(file)
+		data, err := walk.ReadFile(file)
 		if err != nil {
 			return nil, fmt.Errorf("values file: %w", err)
 		}
@@ -239,7 +239,7 @@ func mergeValues(opts Options) (map[string]any, error) {
 	}
 	for _, v := range opts.FileValues {
 		read := func(rs []rune) (any, error) {
-			data, err := os.ReadFile(string(rs))
+			data, err := walk.ReadFile(string(rs))
 			return string(data), err
 		}
 		if err := strvals.ParseIntoFile(v, base, read); err != nil {
