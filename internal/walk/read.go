@@ -10,16 +10,18 @@ import (
 // past any real manifest, chart values or compose file.
 const MaxFileSize = 256 << 20
 
-// ReadFile reads an input file: a regular file (a link to one is
-// followed) of at most MaxFileSize bytes. A device, a FIFO or a socket
-// (/dev/zero, a named pipe that never closes) is refused before it is
-// opened, and a file that grows past the bound while read is refused too.
+// ReadFile reads an input file of at most MaxFileSize bytes: a regular
+// file or a pipe (a link to one is followed; a pipe, such as the
+// /dev/fd/63 of a shell's <(helm template ...), is read to its end). A
+// device or a socket (/dev/zero, /dev/urandom) is refused before it is
+// opened, and a file or pipe that goes on past the bound is refused when
+// it gets there.
 func ReadFile(path string) ([]byte, error) {
 	info, err := os.Stat(path)
 	if err != nil {
 		return nil, err
 	}
-	if !info.Mode().IsRegular() && !info.IsDir() {
+	if m := info.Mode(); !m.IsRegular() && !m.IsDir() && m&os.ModeNamedPipe == 0 {
 		return nil, fmt.Errorf("%s: not a regular file but %s", path, typeName(info.Mode()))
 	}
 	if info.Size() > MaxFileSize {
@@ -45,8 +47,6 @@ func typeName(m os.FileMode) string {
 	switch {
 	case m&os.ModeDevice != 0:
 		return "a device"
-	case m&os.ModeNamedPipe != 0:
-		return "a named pipe"
 	case m&os.ModeSocket != 0:
 		return "a socket"
 	}

@@ -39,10 +39,36 @@ func TestReadFile(t *testing.T) {
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A pipe is read to its end; one that goes on, to the bound.
+	go func() {
+		w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+		if err == nil {
+			_, _ = w.Write([]byte("kind: Pod\n"))
+			w.Close()
+		}
+	}()
+	if data, err := ReadFile(fifo); err != nil || string(data) != "kind: Pod\n" {
+		t.Errorf("a pipe: %q, %v", data, err)
+	}
+	go func() {
+		w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+		if err != nil {
+			return
+		}
+		defer w.Close()
+		chunk := make([]byte, 1<<20)
+		for {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	}()
+	if _, err := ReadFile(fifo); err == nil || !strings.Contains(err.Error(), "grew past the 256 MiB") {
+		t.Errorf("an endless pipe: err = %v", err)
+	}
 	for path, want := range map[string]string{
 		big:                                "larger than the 256 MiB",
-		fifo:                               "not a regular file",
-		"/dev/zero":                        "not a regular file",
+		"/dev/zero":                        "not a regular file but a device",
 		filepath.Join(dir, "missing.yaml"): "no such file",
 	} {
 		start := time.Now()
