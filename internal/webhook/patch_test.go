@@ -136,6 +136,43 @@ func TestPatchTouchesOnlyPlacement(t *testing.T) {
 	}
 }
 
+// TestPatchMissingMembers: the patch applies to objects without a spec or
+// metadata object (absent or null), which a JSON patch cannot add below, and
+// the pod is read as the API server reads it, keys case-sensitive, so a
+// "SPEC" is no spec (found by FuzzAdmissionReview).
+func TestPatchMissingMembers(t *testing.T) {
+	tests := []struct {
+		name, raw string
+		want      []string // "op path"
+	}{
+		{name: "no metadata", raw: `{"spec": {"containers": [{"image": "` + amd64Only + `"}]}}`,
+			want: []string{"add /spec/affinity", "add /metadata"}},
+		{name: "null metadata", raw: `{"metadata": null, "spec": {"containers": [{"image": "` + amd64Only + `"}]}}`,
+			want: []string{"add /spec/affinity", "add /metadata"}},
+		{name: "null annotations", raw: `{"metadata": {"annotations": null}, "spec": {"containers": [{"image": "` + amd64Only + `"}]}}`,
+			want: []string{"add /spec/affinity", "add /metadata/annotations"}},
+		{name: "keys in other cases are not the pod's: no containers, nothing to do",
+			raw: `{"metadata": {"Name": "p"}, "SPEC": {"Containers": [{"Image": "` + amd64Only + `"}]}}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, _ := newPlacer(t, webhook.ModeEnforce, time.Second, webhook.StaticLookups((&scripted{}).lookup))
+			req := rawRequest(t, tc.raw)
+			resp := p.Handle(context.Background(), req)
+			var got []string
+			for _, op := range resp.Patches {
+				got = append(got, op.Operation+" "+op.Path)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("patch operations (-want +got):\n%s", diff)
+			}
+			if after := applied(t, req, resp); len(tc.want) > 0 && after.Annotations[webhook.AnnotationKey] == "" {
+				t.Errorf("annotations %v, want archway's", after.Annotations)
+			}
+		})
+	}
+}
+
 // TestReinvocation admits a pod, lets "another webhook" inject a container
 // into the admitted object, and admits it again, as the API server does
 // with reinvocationPolicy IfNeeded.
