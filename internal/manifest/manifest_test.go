@@ -179,6 +179,37 @@ func TestEncodeRoundTrip(t *testing.T) {
 	}
 }
 
+// TestSetKeyKeepsLineComments: a value "{}", "[]" or null that SetKey
+// fills in as a block mapping or list keeps its line comment on its key's
+// line, nested keys included (found by FuzzRewrite: yaml.v3 lost or moved
+// them).
+func TestSetKeyKeepsLineComments(t *testing.T) {
+	in := "spec:\n  tolerations: [] # none yet\n  affinity: {} # empty\n  nodeSelector: ~ # null\n  deep:\n    inner: {} # inner\n"
+	s := Parse("f", []byte(in))
+	spec := Get(s.Docs[0].Root.Content[0], "spec")
+	for key, value := range map[string]any{
+		"tolerations":  []map[string]string{{"key": "arm"}},
+		"affinity":     map[string]any{"nodeAffinity": map[string]string{"a": "b"}},
+		"nodeSelector": map[string]string{"kubernetes.io/arch": "arm64"},
+		"deep":         map[string]any{"inner": map[string]string{"x": "y"}},
+	} {
+		n, err := ToNode(value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		SetKey(spec, key, n)
+	}
+	s.Docs[0].Changed = true
+	out, err := s.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "spec:\n  tolerations: # none yet\n  - key: arm\n  affinity: # empty\n    nodeAffinity:\n      a: b\n  nodeSelector: # null\n    kubernetes.io/arch: arm64\n  deep:\n    inner: # inner\n      x: y\n"
+	if string(out) != want {
+		t.Errorf("got\n%s\nwant\n%s", out, want)
+	}
+}
+
 var yamlNodeName = func() yaml.Node {
 	n, _ := ToNode("n")
 	return *n
