@@ -210,6 +210,36 @@ func TestSetKeyKeepsLineComments(t *testing.T) {
 	}
 }
 
+// TestDocumentEndMarker: content after a "..." line, which yaml.v3 and
+// kubectl do not read, makes the document fail with its line, not vanish;
+// comments after it are kept when the document is written back (found by
+// FuzzRewrite: place dropped the bytes after the marker).
+func TestDocumentEndMarker(t *testing.T) {
+	s := Parse("f", []byte("kind: ConfigMap\n---\nkind: Pod\nspec: {containers: [{image: x}]}\n...\n# after\nkind: Job\n"))
+	if len(s.Docs) != 2 || s.Docs[0].Err != nil {
+		t.Fatalf("docs %d, first %v", len(s.Docs), s.Docs[0].Err)
+	}
+	want := `f: line 5: content after the document end marker "...": kubectl ignores it; start it with a "---" line`
+	if err := s.Docs[1].Err; err == nil || err.Error() != want {
+		t.Errorf("error %v, want %s", err, want)
+	}
+
+	in := "kind: Pod\nspec: {containers: [{image: x}]}\n... # end\n# after the end\n\n"
+	s = Parse("f", []byte(in))
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+	SetKey(s.Docs[0].Root.Content[0], "metadata", &yamlNodeName)
+	s.Docs[0].Changed = true
+	out, err := s.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "kind: Pod\nspec: {containers: [{image: x}]}\nmetadata: n\n... # end\n# after the end\n\n"; string(out) != want {
+		t.Errorf("got %q, want %q", out, want)
+	}
+}
+
 var yamlNodeName = func() yaml.Node {
 	n, _ := ToNode("n")
 	return *n

@@ -155,10 +155,50 @@ func parseDocument(name string, d *Document) {
 		d.Err = yamlError(name, d.Line, err)
 		return
 	}
+	if at, ok := endMarker(d.text); ok && !onlyComments(d.text[at:]) {
+		// yaml.Unmarshal reads up to "..." and kubectl too: what follows
+		// would be neither read nor, when the document is written back, kept.
+		line := d.Line + bytes.Count(d.text[:at], []byte("\n"))
+		d.Err = &Error{File: name, Line: line, Err: errors.New(`content after the document end marker "...": kubectl ignores it; start it with a "---" line`)}
+		return
+	}
 	if n.Kind != 0 && len(n.Content) > 0 {
 		shiftLines(&n, d.Line-1)
 		d.Root = &n
 	}
+}
+
+// endMarker returns the offset in text of its first document end marker
+// line ("..." alone or followed by white space or a comment).
+func endMarker(text []byte) (int, bool) {
+	if !bytes.Contains(text, []byte("...")) {
+		return 0, false // the common case, found fast
+	}
+	for at := 0; at < len(text); {
+		line := text[at:]
+		if i := bytes.IndexByte(line, '\n'); i >= 0 {
+			line = line[:i+1]
+		}
+		if rest, ok := bytes.CutPrefix(line, []byte("...")); ok && (len(rest) == 0 || strings.ContainsRune(" \t\r\n", rune(rest[0]))) {
+			return at, true
+		}
+		at += len(line)
+	}
+	return 0, false
+}
+
+// onlyComments reports whether the lines of tail past its first are blank
+// or comments, and its first line ends after "..." with at most a comment.
+func onlyComments(tail []byte) bool {
+	for i, l := range strings.Split(string(tail), "\n") {
+		if i == 0 {
+			l = l[len("..."):]
+		}
+		if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "#") {
+			return false
+		}
+	}
+	return true
 }
 
 // parallel runs f(0) … f(n-1) on up to GOMAXPROCS goroutines.
@@ -288,6 +328,10 @@ func encodeYAML(docs []*Document) ([]byte, error) {
 				out.Write(bom)
 			}
 		}
+		var tail []byte // the end marker and the comments after it, which yaml.v3 does not keep
+		if at, ok := endMarker(text); ok {
+			text, tail = text[:at], text[at:]
+		}
 		style := detectYAMLStyle(text)
 		untagMergeKeys(d.Root)
 		var buf bytes.Buffer
@@ -313,6 +357,7 @@ func encodeYAML(docs []*Document) ([]byte, error) {
 		}
 		out.WriteString(d.sep)
 		out.Write(body)
+		out.Write(tail)
 	}
 	return out.Bytes(), nil
 }
