@@ -208,6 +208,27 @@ func TestSetKeyKeepsLineComments(t *testing.T) {
 	if string(out) != want {
 		t.Errorf("got\n%s\nwant\n%s", out, want)
 	}
+
+	// With an anchor or a tag, which must follow the key on its line, the
+	// comment goes above the first entry (on the key, yaml.v3 writes it
+	// before the anchor, which does not parse).
+	s = Parse("f", []byte("spec:\n  tolerations: &t [] # shared\n  affinity: !!map {} # tagged\n  copy: *t\n"))
+	spec = Get(s.Docs[0].Root.Content[0], "spec")
+	tol, _ := ToNode([]map[string]string{{"key": "arm"}})
+	aff, _ := ToNode(map[string]string{"a": "b"})
+	SetKey(spec, "tolerations", tol)
+	SetKey(spec, "affinity", aff)
+	s.Docs[0].Changed = true
+	if out, err = s.Encode(); err != nil {
+		t.Fatal(err)
+	}
+	want = "spec:\n  tolerations: &t\n  # shared\n  - key: arm\n  affinity: !!map\n    # tagged\n    a: b\n  copy: *t\n"
+	if string(out) != want {
+		t.Errorf("got\n%s\nwant\n%s", out, want)
+	}
+	if err := Parse("f", out).Err(); err != nil {
+		t.Errorf("the output does not parse: %v", err)
+	}
 }
 
 // TestDocumentEndMarker: content after a "..." line, which yaml.v3 and

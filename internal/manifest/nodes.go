@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
 )
@@ -245,17 +246,22 @@ func SetKey(m *yaml.Node, key string, value *yaml.Node) {
 
 // keyLineComment moves the line comment of a value that Merge made a
 // block mapping or list ("key: {} # c" filled in, "key: ~ # c" replaced)
-// to its key: yaml.v3 writes "key: # c" from the key node, and a block
-// collection's own line comment lands on a later line or is lost.
+// where yaml.v3 writes it right: a block collection's own line comment
+// lands on a later line, or is lost, or (before a later tag or anchor)
+// breaks the YAML. It goes to the key, which yaml.v3 writes as "key: # c",
+// or, when the value has an anchor or tag that must follow "key:" on that
+// line, above the value's first entry.
 func keyLineComment(key, value *yaml.Node) {
 	if value.LineComment == "" || value.Kind != yaml.MappingNode && value.Kind != yaml.SequenceNode ||
 		value.Style&yaml.FlowStyle != 0 || len(value.Content) == 0 {
 		return
 	}
-	if key.LineComment != "" {
-		key.LineComment += " "
+	if value.Anchor != "" || value.Style&yaml.TaggedStyle != 0 || value.Tag != "" && value.Tag != "!!map" && value.Tag != "!!seq" {
+		first := value.Content[0]
+		first.HeadComment = strings.TrimSuffix(value.LineComment+"\n"+first.HeadComment, "\n")
+	} else {
+		key.LineComment = strings.TrimPrefix(key.LineComment+" "+value.LineComment, " ")
 	}
-	key.LineComment += value.LineComment
 	value.LineComment = ""
 }
 
