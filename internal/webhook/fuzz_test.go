@@ -35,11 +35,13 @@ const fuzzRegistry = "registry.test"
 // the decode → lookups → placement → patch path the server runs, with the
 // production pod placer looking images up in a real registry on loopback
 // (legacy:1 amd64, edge:1 arm64, api:2 both; any other host is refused at
-// the dial, so it fails fast as unknown). The answer to a body that is not
-// an AdmissionReview v1 with a request is a plain-text 400; to every other
-// one an AdmissionReview with the request's UID that admits the pod (the
-// webhook fails open), with at most a JSON patch that applies to the
-// object, touches only the placement fields and archway's annotations,
+// the dial, so it fails fast as unknown), in three configurations: node
+// affinity with an arm taint, nodeSelector with a preferred arm64, audit.
+// The answer to a body that is not an AdmissionReview v1 with a request is
+// a plain-text 400; to every other one an AdmissionReview with the
+// request's UID that admits the pod (the webhook fails open), with at most
+// a JSON patch that applies to the object (with the API server's patch
+// library), touches only the placement fields and archway's annotations,
 // leaves a pod that decodes, and that a reinvocation on the patched pod
 // does not change.
 func FuzzAdmissionReview(f *testing.F) {
@@ -47,51 +49,60 @@ func FuzzAdmissionReview(f *testing.F) {
 	registrytest.Push(f, reg.Ref("legacy:1"), registrytest.Image(f, platform.LinuxAMD64))
 	registrytest.Push(f, reg.Ref("edge:1"), registrytest.Image(f, platform.LinuxARM64))
 	registrytest.PushIndex(f, reg.Ref("api:2"), registrytest.Index(f, platform.LinuxAMD64, platform.LinuxARM64))
-	wh := fuzzWebhook(f, reg.Host)
+	lookups := loopbackLookups(f, reg.Host)
+	cache := registry.NewMemCache(registry.MemCacheOptions{})
+	webhooks := []*webhook.Webhook{
+		fuzzWebhook(f, cache, lookups, webhook.ModeEnforce, placement.Options{ClusterArchs: []string{"amd64", "arm64"}, ArmTaint: &armTaint}),
+		fuzzWebhook(f, cache, lookups, webhook.ModeEnforce, placement.Options{Style: placement.StyleNodeSelector, Prefer: map[string]int32{"arm64": 80}}),
+		fuzzWebhook(f, cache, lookups, webhook.ModeAudit, placement.Options{ArmTaint: &armTaint}),
+	}
 
 	f.Fuzz(func(t *testing.T, body []byte) {
 		body = bytes.ReplaceAll(body, []byte(fuzzRegistry), []byte(reg.Host))
-		code, resp := post(wh, body)
 		var in admissionv1.AdmissionReview
 		decodable := utiljson.Unmarshal(body, &in) == nil && in.APIVersion == "admission.k8s.io/v1" && in.Kind == "AdmissionReview" && in.Request != nil
-		if !decodable {
-			if code != http.StatusBadRequest || !strings.HasPrefix(string(resp), "archway webhook: ") {
-				t.Fatalf("not an AdmissionReview v1 with a request: status %d %q, want 400 and the reason", code, resp)
+		for _, wh := range webhooks {
+			code, resp := post(wh, body)
+			if !decodable {
+				if code != http.StatusBadRequest || !strings.HasPrefix(string(resp), "archway webhook: ") {
+					t.Fatalf("not an AdmissionReview v1 with a request: status %d %q, want 400 and the reason", code, resp)
+				}
+				continue
 			}
-			return
-		}
-		if code != http.StatusOK {
-			t.Fatalf("status %d %q, want 200", code, resp)
-		}
-		out := checkReview(t, in.Request, resp)
-		if out.Patch == nil {
-			return
-		}
-		patched := checkPatch(t, in.Request.Object.Raw, out)
-
-		// A reinvocation on the patched pod (the API server's, after
-		// another webhook) leaves it as it is.
-		again := *in.Request
-		again.Object.Raw = patched
-		body2, err := json.Marshal(admissionv1.AdmissionReview{TypeMeta: in.TypeMeta, Request: &again})
-		if err != nil {
-			t.Fatal(err)
-		}
-		code, resp = post(wh, body2)
-		if code != http.StatusOK {
-			t.Fatalf("reinvocation: status %d %q, want 200", code, resp)
-		}
-		if out2 := checkReview(t, &again, resp); out2.Patch != nil {
-			if twice := checkPatch(t, patched, out2); !jsonEqual(t, patched, twice) {
-				t.Errorf("a reinvocation changes the pod\nfirst patch: %s\nsecond patch: %s\nafter one: %s\nafter two: %s", out.Patch, out2.Patch, patched, twice)
+			if code != http.StatusOK {
+				t.Fatalf("status %d %q, want 200", code, resp)
+			}
+			if out := checkReview(t, in.Request, resp); out.Patch != nil {
+				checkReinvocation(t, wh, in, checkPatch(t, in.Request.Object.Raw, out))
 			}
 		}
 	})
 }
 
-// fuzzWebhook builds the handler NewServer serves, its registry client
-// limited to the registry at host.
-func fuzzWebhook(f *testing.F, host string) *webhook.Webhook {
+// checkReinvocation checks that admitting the patched pod again (as the API
+// server does after another webhook) leaves it as it is.
+func checkReinvocation(t *testing.T, wh *webhook.Webhook, in admissionv1.AdmissionReview, patched []byte) {
+	t.Helper()
+	again := *in.Request
+	again.Object.Raw = patched
+	body, err := json.Marshal(admissionv1.AdmissionReview{TypeMeta: in.TypeMeta, Request: &again})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, resp := post(wh, body)
+	if code != http.StatusOK {
+		t.Fatalf("reinvocation: status %d %q, want 200", code, resp)
+	}
+	if out := checkReview(t, &again, resp); out.Patch != nil {
+		if twice := checkPatch(t, patched, out); !jsonEqual(t, patched, twice) {
+			t.Errorf("a reinvocation changes the pod\npatch: %s\nafter one: %s\nafter two: %s", out.Patch, patched, twice)
+		}
+	}
+}
+
+// loopbackLookups are the production pod lookups (no pull secrets read),
+// their registry client limited to the registry at host.
+func loopbackLookups(f *testing.F, host string) webhook.Lookups {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.Proxy = nil
 	transport.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -114,11 +125,13 @@ func fuzzWebhook(f *testing.F, host string) *webhook.Webhook {
 	if err != nil {
 		f.Fatal(err)
 	}
+	return lookups
+}
+
+// fuzzWebhook builds the handler NewServer serves.
+func fuzzWebhook(f *testing.F, cache *registry.MemCache, lookups webhook.Lookups, mode webhook.Mode, opts placement.Options) *webhook.Webhook {
 	placer, err := webhook.NewPodPlacer(webhook.PodPlacerOptions{
-		Cache:     registry.NewMemCache(registry.MemCacheOptions{}),
-		Lookups:   lookups,
-		Placement: placement.Options{ClusterArchs: []string{"amd64", "arm64"}, ArmTaint: &armTaint},
-		Budget:    10 * time.Second,
+		Cache: cache, Lookups: lookups, Placement: opts, Mode: mode, Budget: 10 * time.Second,
 	})
 	if err != nil {
 		f.Fatal(err)

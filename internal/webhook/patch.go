@@ -98,6 +98,7 @@ func revert(spec *corev1.PodSpec, a *added) (corev1.PodSpec, bool) {
 		changed = true
 	}
 	na := nodeAffinity(&out)
+	affinity := false // archway's node affinity taken out
 	if a.Required != nil && na != nil && na.RequiredDuringSchedulingIgnoredDuringExecution != nil {
 		sel := na.RequiredDuringSchedulingIgnoredDuringExecution
 		var terms []corev1.NodeSelectorTerm
@@ -110,7 +111,7 @@ func revert(spec *corev1.PodSpec, a *added) (corev1.PodSpec, bool) {
 				terms = append(terms, term)
 				continue
 			}
-			changed = true
+			changed, affinity = true, true
 			if len(term.MatchExpressions) == 0 {
 				term.MatchExpressions = nil
 			}
@@ -118,23 +119,25 @@ func revert(spec *corev1.PodSpec, a *added) (corev1.PodSpec, bool) {
 				terms = append(terms, term) // a term archway emptied goes: archway made it
 			}
 		}
-		sel.NodeSelectorTerms = terms
-		if len(terms) == 0 {
-			na.RequiredDuringSchedulingIgnoredDuringExecution = nil
+		if affinity {
+			sel.NodeSelectorTerms = terms
+			if len(terms) == 0 {
+				na.RequiredDuringSchedulingIgnoredDuringExecution = nil
+			}
 		}
 	}
 	if len(a.Preferred) > 0 && na != nil {
 		for _, pref := range a.Preferred {
 			if i := slices.IndexFunc(na.PreferredDuringSchedulingIgnoredDuringExecution, func(t corev1.PreferredSchedulingTerm) bool { return reflect.DeepEqual(t, pref) }); i >= 0 {
 				na.PreferredDuringSchedulingIgnoredDuringExecution = slices.Delete(na.PreferredDuringSchedulingIgnoredDuringExecution, i, i+1)
-				changed = true
+				changed, affinity = true, true
 			}
 		}
 		if len(na.PreferredDuringSchedulingIgnoredDuringExecution) == 0 {
 			na.PreferredDuringSchedulingIgnoredDuringExecution = nil
 		}
 	}
-	if changed && na != nil && reflect.DeepEqual(*na, corev1.NodeAffinity{}) {
+	if affinity && reflect.DeepEqual(*na, corev1.NodeAffinity{}) { // archway emptied it: it made it
 		out.Affinity.NodeAffinity = nil
 		if reflect.DeepEqual(*out.Affinity, corev1.Affinity{}) {
 			out.Affinity = nil
