@@ -14,7 +14,9 @@ import (
 )
 
 // FuzzRewrite feeds arbitrary files through place's path: Parse, Apply
-// with a fixed support table, and the atomic write over a file on disk.
+// with a fixed support table (in two configurations: node affinity with an
+// arm taint, nodeSelector with a preferred arm64), and the atomic write
+// over a file on disk.
 // It must not panic, and what it writes must be what Apply returned; parse
 // again into as many documents; keep byte for byte every document in which
 // no target changed (documents with no workload among them); keep every
@@ -27,60 +29,69 @@ func FuzzRewrite(f *testing.F) {
 			f.Add(b)
 		}
 	}
-	opts := optionsFor("fuzz")
+	options := []Options{optionsFor("fuzz"), optionsFor("nodeselector-prefer")}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		file, err := testParser.Parse("fuzz", data)
 		if err != nil {
 			return
 		}
-		res, err := file.Apply(testImages, opts)
-		if err != nil {
-			return // a value yaml cannot write back: reported, the file left alone
-		}
-		path := filepath.Join(t.TempDir(), "fuzz")
-		if err := os.WriteFile(path, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if res.Changed {
-			if err := ReplaceFile(path, data, res.Data); err != nil {
-				t.Fatal(err)
-			}
-		}
-		out, err := os.ReadFile(path)
-		switch {
-		case err != nil:
-			t.Fatal(err)
-		case !bytes.Equal(out, res.Data):
-			t.Fatalf("the file holds %q, Apply returned %q", out, res.Data)
-		case !res.Changed && !bytes.Equal(out, data):
-			t.Fatalf("nothing changed but the file is %q, was %q", out, data)
-		}
-
-		before, after := manifest.Parse("fuzz", data), manifest.Parse("fuzz", out)
-		if err := after.Err(); err != nil {
-			t.Fatalf("the output does not parse: %v\ninput:\n%s\noutput:\n%s", err, data, out)
-		}
-		if len(after.Docs) != len(before.Docs) {
-			t.Fatalf("%d documents in, %d out\ninput:\n%s\noutput:\n%s", len(before.Docs), len(after.Docs), data, out)
-		}
-		checkUntouchedDocs(t, data, out, res.Changes)
-		if missing := missingComments(commentsOf(before), commentsOf(after)); len(missing) > 0 {
-			t.Errorf("comments lost: %q\ninput:\n%s\noutput:\n%s", missing, data, out)
-		}
-		checkSemantics(t, "fuzz", data, out, opts)
-
-		again, err := testParser.Parse("fuzz", out)
-		if err != nil {
-			t.Fatalf("the output does not parse: %v\ninput:\n%s\noutput:\n%s", err, data, out)
-		}
-		res2, err := again.Apply(testImages, opts)
-		if err != nil {
-			t.Fatalf("applying to the output: %v", err)
-		}
-		if res2.Changed || !bytes.Equal(res2.Data, out) {
-			t.Fatalf("not idempotent\ninput:\n%s\nfirst:\n%s\nsecond:\n%s", data, out, res2.Data)
+		for _, opts := range options {
+			checkRewrite(t, file, data, opts)
 		}
 	})
+}
+
+// checkRewrite places file, read from data, with opts, writes the result
+// over a file on disk as place does, and checks what was written.
+func checkRewrite(t *testing.T, file *File, data []byte, opts Options) {
+	t.Helper()
+	res, err := file.Apply(testImages, opts)
+	if err != nil {
+		return // a value yaml cannot write back: reported, the file left alone
+	}
+	path := filepath.Join(t.TempDir(), "fuzz")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if res.Changed {
+		if err := ReplaceFile(path, data, res.Data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := os.ReadFile(path)
+	switch {
+	case err != nil:
+		t.Fatal(err)
+	case !bytes.Equal(out, res.Data):
+		t.Fatalf("the file holds %q, Apply returned %q", out, res.Data)
+	case !res.Changed && !bytes.Equal(out, data):
+		t.Fatalf("nothing changed but the file is %q, was %q", out, data)
+	}
+
+	before, after := manifest.Parse("fuzz", data), manifest.Parse("fuzz", out)
+	if err := after.Err(); err != nil {
+		t.Fatalf("the output does not parse: %v\ninput:\n%s\noutput:\n%s", err, data, out)
+	}
+	if len(after.Docs) != len(before.Docs) {
+		t.Fatalf("%d documents in, %d out\ninput:\n%s\noutput:\n%s", len(before.Docs), len(after.Docs), data, out)
+	}
+	checkUntouchedDocs(t, data, out, res.Changes)
+	if missing := missingComments(commentsOf(before), commentsOf(after)); len(missing) > 0 {
+		t.Errorf("comments lost: %q\ninput:\n%s\noutput:\n%s", missing, data, out)
+	}
+	checkSemantics(t, "fuzz", data, out, opts)
+
+	again, err := testParser.Parse("fuzz", out)
+	if err != nil {
+		t.Fatalf("the output does not parse: %v\ninput:\n%s\noutput:\n%s", err, data, out)
+	}
+	res2, err := again.Apply(testImages, opts)
+	if err != nil {
+		t.Fatalf("applying to the output: %v", err)
+	}
+	if res2.Changed || !bytes.Equal(res2.Data, out) {
+		t.Fatalf("not idempotent\ninput:\n%s\nfirst:\n%s\nsecond:\n%s", data, out, res2.Data)
+	}
 }
 
 // checkUntouchedDocs checks that every document of a YAML stream in which
