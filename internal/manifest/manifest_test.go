@@ -199,15 +199,7 @@ func TestSetKeyKeepsLineComments(t *testing.T) {
 		}
 		SetKey(spec, key, n)
 	}
-	s.Docs[0].Changed = true
-	out, err := s.Encode()
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := "spec:\n  tolerations: # none yet\n  - key: arm\n  affinity: # empty\n    nodeAffinity:\n      a: b\n  nodeSelector: # null\n    kubernetes.io/arch: arm64\n  deep:\n    inner: # inner\n      x: y\n"
-	if string(out) != want {
-		t.Errorf("got\n%s\nwant\n%s", out, want)
-	}
+	checkEncoded(t, s, "spec:\n  tolerations: # none yet\n  - key: arm\n  affinity: # empty\n    nodeAffinity:\n      a: b\n  nodeSelector: # null\n    kubernetes.io/arch: arm64\n  deep:\n    inner: # inner\n      x: y\n")
 
 	// With an anchor or a tag, which must follow the key on its line, the
 	// comment goes above the first entry (on the key, yaml.v3 writes it
@@ -218,17 +210,7 @@ func TestSetKeyKeepsLineComments(t *testing.T) {
 	aff, _ := ToNode(map[string]string{"a": "b"})
 	SetKey(spec, "tolerations", tol)
 	SetKey(spec, "affinity", aff)
-	s.Docs[0].Changed = true
-	if out, err = s.Encode(); err != nil {
-		t.Fatal(err)
-	}
-	want = "spec:\n  tolerations: &t\n  # shared\n  - key: arm\n  affinity: !!map\n    # tagged\n    a: b\n  copy: *t\n"
-	if string(out) != want {
-		t.Errorf("got\n%s\nwant\n%s", out, want)
-	}
-	if err := Parse("f", out).Err(); err != nil {
-		t.Errorf("the output does not parse: %v", err)
-	}
+	checkEncoded(t, s, "spec:\n  tolerations: &t\n  # shared\n  - key: arm\n  affinity: !!map\n    # tagged\n    a: b\n  copy: *t\n")
 }
 
 // TestDocumentEndMarker: content after a "..." line, which yaml.v3 and
@@ -251,13 +233,34 @@ func TestDocumentEndMarker(t *testing.T) {
 		t.Fatal(err)
 	}
 	SetKey(s.Docs[0].Root.Content[0], "metadata", &yamlNodeName)
-	s.Docs[0].Changed = true
+	checkEncoded(t, s, "kind: Pod\nspec: {containers: [{image: x}]}\nmetadata: n\n... # end\n# after the end\n\n")
+}
+
+// TestEncodeKeepsKeyComments: a comment after a key whose value is on the
+// next line survives re-encoding, which writes the value on the key's
+// line; yaml.v3 dropped it when the value had a comment of its own or was
+// a flow collection or an alias (found by FuzzRewrite).
+func TestEncodeKeepsKeyComments(t *testing.T) {
+	in := "a: &a # ka\n  va\nb: # kb\n  vb # vb\nc: # kc\n  [1, 2]\nd: # kd\n  {x: 1} # vd\ne: # ke\n  - 1\ng: # kg\n  *a\n"
+	checkEncoded(t, Parse("f", []byte(in)), "a: &a va # ka\nb: vb # kb # vb\nc: [1, 2] # kc\nd: {x: 1} # kd # vd\ne: # ke\n  - 1\ng: *a # kg\n")
+}
+
+// checkEncoded re-encodes every document of s and checks that the result
+// is want and parses.
+func checkEncoded(t *testing.T, s *Stream, want string) {
+	t.Helper()
+	for _, d := range s.Docs {
+		d.Changed = d.Root != nil
+	}
 	out, err := s.Encode()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "kind: Pod\nspec: {containers: [{image: x}]}\nmetadata: n\n... # end\n# after the end\n\n"; string(out) != want {
-		t.Errorf("got %q, want %q", out, want)
+	if string(out) != want {
+		t.Errorf("got\n%s\nwant\n%s", out, want)
+	}
+	if err := Parse("f", out).Err(); err != nil {
+		t.Errorf("the output does not parse: %v", err)
 	}
 }
 

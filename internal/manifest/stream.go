@@ -333,7 +333,7 @@ func encodeYAML(docs []*Document) ([]byte, error) {
 			text, tail = text[:at], text[at:]
 		}
 		style := detectYAMLStyle(text)
-		untagMergeKeys(d.Root)
+		beforeEncode(d.Root)
 		var buf bytes.Buffer
 		enc := yaml.NewEncoder(&buf)
 		enc.SetIndent(style.indent)
@@ -495,9 +495,13 @@ func splitLines(s string) []string {
 	return lines
 }
 
-// untagMergeKeys clears the explicit !!merge tag yaml.v3 gives "<<" keys,
-// which its encoder would otherwise write out ("!!merge <<: *base").
-func untagMergeKeys(n *yaml.Node) {
+// beforeEncode works around two habits of yaml.v3's encoder: it clears
+// the explicit !!merge tag yaml.v3 gives "<<" keys, which the encoder would
+// write out ("!!merge <<: *base"), and it moves the line comment of a key
+// ("key: # c" with the value on the next line) to a value that is written
+// on the key's line (a scalar, an alias, a flow or empty collection),
+// where the encoder drops a key's comment.
+func beforeEncode(n *yaml.Node) {
 	seen := map[*yaml.Node]bool{}
 	var walk func(*yaml.Node)
 	walk = func(n *yaml.Node) {
@@ -507,8 +511,14 @@ func untagMergeKeys(n *yaml.Node) {
 		seen[n] = true
 		if n.Kind == yaml.MappingNode {
 			for i := 0; i+1 < len(n.Content); i += 2 {
-				if k := n.Content[i]; k.Kind == yaml.ScalarNode && k.Tag == "!!merge" && k.Value == "<<" {
+				k, v := n.Content[i], n.Content[i+1]
+				if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" && k.Value == "<<" {
 					k.Tag = ""
+				}
+				block := (v.Kind == yaml.MappingNode || v.Kind == yaml.SequenceNode) && v.Style&yaml.FlowStyle == 0 && len(v.Content) > 0
+				if k.LineComment != "" && !block {
+					v.LineComment = strings.TrimSuffix(k.LineComment+" "+v.LineComment, " ")
+					k.LineComment = ""
 				}
 			}
 		}

@@ -173,19 +173,17 @@ func commentsOf(s *manifest.Stream) []string {
 }
 
 // missingComments returns the comments of want (with repeats) that got
-// lacks.
+// lacks; comments joined on one line in got count.
 func missingComments(want, got []string) []string {
-	left := map[string]int{}
-	for _, c := range got {
-		left[c]++
-	}
+	left := strings.Join(got, "\n")
 	var missing []string
 	for _, c := range want {
-		if left[c] == 0 {
+		i := strings.Index(left, c)
+		if i < 0 {
 			missing = append(missing, c)
 			continue
 		}
-		left[c]--
+		left = left[:i] + "\x00" + left[i+len(c):]
 	}
 	return missing
 }
