@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
-	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
 )
@@ -209,7 +208,6 @@ func Merge(slot **yaml.Node, nw *yaml.Node) {
 		for i := 0; i+1 < len(nw.Content); i += 2 {
 			if j := KeyIndex(old, nw.Content[i].Value); j >= 0 {
 				Merge(&old.Content[j+1], nw.Content[i+1])
-				keyLineComment(old.Content[j], old.Content[j+1])
 			} else {
 				old.Content = append(old.Content, nw.Content[i], nw.Content[i+1])
 			}
@@ -238,31 +236,9 @@ func Merge(slot **yaml.Node, nw *yaml.Node) {
 func SetKey(m *yaml.Node, key string, value *yaml.Node) {
 	if i := KeyIndex(m, key); i >= 0 {
 		Merge(&m.Content[i+1], value)
-		keyLineComment(m.Content[i], m.Content[i+1])
 		return
 	}
 	m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, value)
-}
-
-// keyLineComment moves the line comment of a value that Merge made a
-// block mapping or list ("key: {} # c" filled in, "key: ~ # c" replaced)
-// where yaml.v3 writes it right: a block collection's own line comment
-// lands on a later line, or is lost, or (before a later tag or anchor)
-// breaks the YAML. It goes to the key, which yaml.v3 writes as "key: # c",
-// or, when the value has an anchor or tag that must follow "key:" on that
-// line, above the value's first entry.
-func keyLineComment(key, value *yaml.Node) {
-	if value.LineComment == "" || value.Kind != yaml.MappingNode && value.Kind != yaml.SequenceNode ||
-		value.Style&yaml.FlowStyle != 0 || len(value.Content) == 0 {
-		return
-	}
-	if value.Anchor != "" || value.Style&yaml.TaggedStyle != 0 || value.Tag != "" && value.Tag != "!!map" && value.Tag != "!!seq" {
-		first := value.Content[0]
-		first.HeadComment = strings.TrimSuffix(value.LineComment+"\n"+first.HeadComment, "\n")
-	} else {
-		key.LineComment = strings.TrimPrefix(key.LineComment+" "+value.LineComment, " ")
-	}
-	value.LineComment = ""
 }
 
 // Path follows keys from m through nested mappings; nil when one is missing.

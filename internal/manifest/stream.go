@@ -495,12 +495,18 @@ func splitLines(s string) []string {
 	return lines
 }
 
-// beforeEncode works around two habits of yaml.v3's encoder: it clears
-// the explicit !!merge tag yaml.v3 gives "<<" keys, which the encoder would
-// write out ("!!merge <<: *base"), and it moves the line comment of a key
-// ("key: # c" with the value on the next line) to a value that is written
-// on the key's line (a scalar, an alias, a flow or empty collection),
-// where the encoder drops a key's comment.
+// beforeEncode works around habits of yaml.v3's encoder that lose or
+// break things: it clears the explicit !!merge tag yaml.v3 gives "<<" keys,
+// which the encoder would write out ("!!merge <<: *base"), and it moves
+// line comments to where the encoder writes them right:
+//   - a key's ("key: # c" with the value on the next line) goes to a value
+//     written on the key's line (a scalar, an alias, a flow or empty
+//     collection), where the encoder drops a key's comment;
+//   - a block mapping's or list's own (a "key: {} # c" placement filled in,
+//     "key: &anchor [] # c") goes to its key, written "key: # c", or above
+//     its first entry when an anchor or a tag must follow "key:" on that
+//     line; the encoder wrote it on a later line, lost it, or put it
+//     before such an anchor, which no longer parsed.
 func beforeEncode(n *yaml.Node) {
 	seen := map[*yaml.Node]bool{}
 	var walk func(*yaml.Node)
@@ -515,11 +521,7 @@ func beforeEncode(n *yaml.Node) {
 				if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" && k.Value == "<<" {
 					k.Tag = ""
 				}
-				block := (v.Kind == yaml.MappingNode || v.Kind == yaml.SequenceNode) && v.Style&yaml.FlowStyle == 0 && len(v.Content) > 0
-				if k.LineComment != "" && !block {
-					v.LineComment = strings.TrimSuffix(k.LineComment+" "+v.LineComment, " ")
-					k.LineComment = ""
-				}
+				moveLineComment(k, v)
 			}
 		}
 		for _, c := range n.Content {
@@ -527,6 +529,25 @@ func beforeEncode(n *yaml.Node) {
 		}
 	}
 	walk(n)
+}
+
+// moveLineComment moves the line comments of a mapping pair as beforeEncode
+// says.
+func moveLineComment(k, v *yaml.Node) {
+	block := (v.Kind == yaml.MappingNode || v.Kind == yaml.SequenceNode) && v.Style&yaml.FlowStyle == 0 && len(v.Content) > 0
+	switch {
+	case !block && k.LineComment != "":
+		v.LineComment = strings.TrimSuffix(k.LineComment+" "+v.LineComment, " ")
+		k.LineComment = ""
+	case block && v.LineComment != "":
+		if v.Anchor != "" || v.Style&yaml.TaggedStyle != 0 || v.Tag != "" && v.Tag != "!!map" && v.Tag != "!!seq" {
+			first := v.Content[0]
+			first.HeadComment = strings.TrimSuffix(v.LineComment+"\n"+first.HeadComment, "\n")
+		} else {
+			k.LineComment = strings.TrimPrefix(k.LineComment+" "+v.LineComment, " ")
+		}
+		v.LineComment = ""
+	}
 }
 
 // sameYAML reports whether two texts decode to the same value.
