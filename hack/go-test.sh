@@ -7,11 +7,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 go test -race -count=1 -timeout 30m ./...
 
-# Fuzz targets: package and target, 10s each (75s in all with the builds, measured).
+# Fuzz targets: package and target, 10s each (203s in all with cold builds, measured).
 fuzz_targets=(
   "./internal/manifest FuzzManifest"
   "./internal/registry FuzzParseReference"
   "./internal/platform FuzzParse"
+  "./internal/render FuzzHelm"
+  "./internal/render FuzzKustomize"
   "./internal/webhook FuzzAdmissionReview"
   "./internal/rewrite FuzzRewrite"
 )

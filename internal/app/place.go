@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/archwaydev/archway/internal/lookup"
+	"github.com/archwaydev/archway/internal/render"
 	"github.com/archwaydev/archway/internal/rewrite"
 	"github.com/archwaydev/archway/internal/source/compose"
 	"github.com/archwaydev/archway/internal/source/kube"
@@ -49,6 +50,11 @@ type PlaceOptions struct {
 	// KustomizePatch writes, for each kustomization directory, a patch
 	// file and adds it to its patches instead of editing its bases.
 	KustomizePatch bool
+	// Render bounds each kustomize build (package render).
+	Render render.Limits
+	// AllowRemote lets kustomize fetch the remote resources a
+	// kustomization names (see source.Options.AllowRemote).
+	AllowRemote bool
 	// Jobs is how many lookups run at once; at least 1.
 	Jobs int
 	// Out receives the diffs (PlaceDryRun) or the placed stream
@@ -106,7 +112,7 @@ func Place(ctx context.Context, l Lookuper, paths []string, o PlaceOptions) (Pla
 	var files []parsed
 	var refs []string
 	for _, in := range inputs {
-		data, err := os.ReadFile(in.path)
+		data, err := walk.ReadFile(in.path)
 		if err == nil {
 			var f *rewrite.File
 			if f, err = parser.Parse(in.path, data); err == nil {
@@ -295,21 +301,22 @@ func placeKustomization(ctx context.Context, l Lookuper, dir string, o PlaceOpti
 	if kpath == "" {
 		return nil, nil, fmt.Errorf("%s: no kustomization.yaml", dir)
 	}
-	kdata, err := os.ReadFile(kpath)
+	kdata, err := walk.ReadFile(kpath)
 	if err != nil {
 		return nil, notes, err
 	}
-	built, notes, err := kustomize.Build(dir)
+	built, err := render.Kustomize(ctx, dir, kustomize.BuildOptions{AllowRemote: o.AllowRemote}, o.Render)
+	notes = built.Warnings
 	if err != nil {
 		return nil, notes, err
 	}
-	f, err := parser.Parse(kustomize.DisplayName(dir), built)
+	f, err := parser.Parse(kustomize.DisplayName(dir), built.YAML)
 	if err != nil {
 		return nil, notes, err
 	}
 	images := lookupMap(ctx, l, f.Images(), o.Jobs)
 	patchPath := filepath.Join(dir, rewrite.PatchFile)
-	existing, err := os.ReadFile(patchPath)
+	existing, err := walk.ReadFile(patchPath)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, notes, err
 	}

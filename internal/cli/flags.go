@@ -7,18 +7,21 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/archwaydev/archway/internal/placement"
 	"github.com/archwaydev/archway/internal/platform"
+	"github.com/archwaydev/archway/internal/render"
 	"github.com/archwaydev/archway/internal/report"
 	"github.com/archwaydev/archway/internal/source/cluster"
 )
 
 // The flag groups commands share, each defined and validated once:
-// registry access (registryflags.go), placement, Kubernetes access and
-// output.
+// registry access (registryflags.go), placement, Kubernetes access,
+// render bounds and output.
 
 // placementFlags say what placement to write (place, webhook, webhook
 // manifests).
@@ -103,6 +106,32 @@ func (c kubeFlags) config() *cluster.Config {
 		return nil
 	}
 	return &cluster.Config{Kubeconfig: c.kubeconfig, Context: c.context, Namespace: c.namespace, AllNamespaces: c.allNamespaces}
+}
+
+// renderFlags bound each chart render and kustomize build, which run in a
+// child process (package render): scan, place.
+type renderFlags struct {
+	timeout     time.Duration
+	memory      string
+	allowRemote bool
+}
+
+func addRenderFlags(fs *pflag.FlagSet, r *renderFlags) {
+	fs.DurationVar(&r.timeout, "render-timeout", render.DefaultTimeout, "how long one chart render or kustomize build may take; past it, that input fails and the rest go on")
+	fs.StringVar(&r.memory, "render-memory", "1Gi", "memory `SIZE` one chart render or kustomize build may use (e.g. 512Mi, 2Gi); past it, that input fails and the rest go on")
+	fs.BoolVar(&r.allowRemote, "allow-remote", false, fmt.Sprintf("let kustomize fetch the remote resources, bases and components a kustomization names (http(s) URLs, git repositories), each file at most %d MiB, within --render-timeout (default: such a kustomization fails, nothing fetched)", render.MaxRemoteBody>>20))
+}
+
+// limits are the render bounds the flags give.
+func (r renderFlags) limits() (render.Limits, error) {
+	if r.timeout <= 0 {
+		return render.Limits{}, fmt.Errorf("--render-timeout %s: want a positive duration", r.timeout)
+	}
+	q, err := resource.ParseQuantity(r.memory)
+	if err != nil || q.Value() < 64<<20 {
+		return render.Limits{}, fmt.Errorf("--render-memory %q: want a size of at least 64Mi, such as 512Mi or 2Gi", r.memory)
+	}
+	return render.Limits{Timeout: r.timeout, Memory: q.Value()}, nil
 }
 
 // outputFormat resolves -o among allowed formats: the flag, else file's

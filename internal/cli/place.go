@@ -26,6 +26,7 @@ type placeOptions struct {
 	kustomizePatch bool
 	platform       string
 	placement      placementFlags
+	render         renderFlags
 	reg            registryFlags
 }
 
@@ -108,6 +109,7 @@ cannot be placed (no cluster architecture runs every container); 2 with
 	f.BoolVar(&o.postRenderer, "post-renderer", false, "read a manifest stream on stdin and write it placed to stdout (Helm --post-renderer)")
 	f.BoolVar(&o.kustomizePatch, "kustomize-patch", false, "for each kustomization DIR, write "+rewrite.PatchFile+" and add it to its patches instead of editing bases")
 	addPlacementFlags(f, &o.placement)
+	addRenderFlags(f, &o.render)
 	f.StringVar(&o.platform, "platform", "linux/arm64", "target platform of ECS task definitions")
 	addRegistryFlags(f, &o.reg, "the first image")
 	return cmd
@@ -170,6 +172,10 @@ func runPlace(cmd *cobra.Command, args []string, o placeOptions) error {
 	if err := o.reg.validate(); err != nil {
 		return usageError(fmt.Errorf("place: %w", err))
 	}
+	limits, err := o.render.limits()
+	if err != nil {
+		return usageError(fmt.Errorf("place: %w", err))
+	}
 	switch {
 	case mode == app.PlacePostRender && len(args) > 0:
 		return usageError(errors.New("place: --post-renderer reads stdin; give no files"))
@@ -190,7 +196,7 @@ func runPlace(cmd *cobra.Command, args []string, o placeOptions) error {
 	ctx, cancel := o.reg.withTimeout(cmd.Context())
 	defer cancel()
 	opts := app.PlaceOptions{Mode: mode, Rewrite: ropts, OutDir: o.outDir, KustomizePatch: o.kustomizePatch,
-		Jobs: o.reg.jobs, Out: cmd.OutOrStdout()}
+		Render: limits, AllowRemote: o.render.allowRemote, Jobs: o.reg.jobs, Out: cmd.OutOrStdout()}
 	var res app.PlaceResult
 	if mode == app.PlacePostRender {
 		res, err = app.PostRender(ctx, client, cmd.InOrStdin(), opts)

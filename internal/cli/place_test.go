@@ -329,7 +329,8 @@ resources:
 	golden(t, "place_kustomize_patch.golden", strings.ReplaceAll(string(patch), host, hostPlaceholder))
 
 	// kustomize itself applies the patch.
-	built, _, err := kustomize.Build(overlay)
+	b, err := kustomize.Build(overlay, kustomize.BuildOptions{})
+	built := b.YAML
 	if err != nil {
 		t.Fatal(err)
 	}

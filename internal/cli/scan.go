@@ -15,6 +15,7 @@ import (
 	"github.com/archwaydev/archway/internal/app"
 	"github.com/archwaydev/archway/internal/assess"
 	"github.com/archwaydev/archway/internal/platform"
+	"github.com/archwaydev/archway/internal/render"
 	"github.com/archwaydev/archway/internal/report"
 	"github.com/archwaydev/archway/internal/rewrite"
 	"github.com/archwaydev/archway/internal/source"
@@ -39,6 +40,7 @@ type scanOptions struct {
 	all        bool
 	deep       bool
 	advise     bool
+	render     renderFlags
 	reg        registryFlags
 }
 
@@ -57,7 +59,8 @@ Inputs (each PATH is detected; --kind forces one kind for every PATH):
   kubernetes  YAML/JSON manifests, a file or a directory (recursively)
   helm        a chart directory or .tgz, rendered client-side (-f, --set,
               --kube-version, --api-versions, as helm template)
-  kustomize   a directory with a kustomization.yaml, built in process
+  kustomize   a directory with a kustomization.yaml, built as kustomize
+              build does (remote resources only with --allow-remote)
   ecs         ECS task definitions (JSON)
   compose     compose.yaml / docker-compose.yml (and the Dockerfiles it builds)
   dockerfile  a Dockerfile's base images
@@ -70,6 +73,10 @@ Inputs (each PATH is detected; --kind forces one kind for every PATH):
 Output (-o): table (default on a terminal), json (default otherwise),
 markdown, html, sarif. --output-file writes the report to a file (atomically)
 instead of stdout; its extension picks the format when -o is not given.
+
+Each chart render and kustomize build runs in a child process bounded by
+--render-timeout and --render-memory: a template that never ends fails its
+input, and the rest is still scanned.
 
 Each distinct image is looked up once, and lookups start while the inputs are
 still being read. An input that cannot be read is reported on stderr, naming
@@ -117,6 +124,7 @@ Exit status:
 	f.StringSliceVar(&o.apiVers, "api-versions", nil, "Kubernetes `API` versions charts see in .Capabilities.APIVersions (e.g. monitoring.coreos.com/v1/ServiceMonitor), as helm template --api-versions; repeatable or comma-separated")
 	f.BoolVar(&o.allowEmpty, "allow-empty", false, "exit 0 when no workload is found (default: exit 3, saying what was read and skipped)")
 	addKubeFlags(f, &o.cluster)
+	addRenderFlags(f, &o.render)
 	f.StringVarP(&o.output, "output", "o", "", "output `FORMAT`: table, json, markdown, html, sarif (default: from --output-file's extension, else table on a terminal, else json)")
 	f.StringVar(&o.outputFile, "output-file", "", "write the report to `FILE` (atomically) instead of stdout")
 	f.StringVar(&o.failOn, "fail-on", string(report.FailOnUnknown), "`POLICY` for the exit status: unknown (not-ready → 1, unknown → 2), not-ready (only not-ready → 1), never")
@@ -134,6 +142,7 @@ type scanRequest struct {
 	kind   source.Kind
 	format report.Format
 	failOn report.FailOn
+	render render.Limits
 }
 
 func (o scanOptions) validate(args []string, stdout io.Writer) (scanRequest, error) {
@@ -162,6 +171,9 @@ func (o scanOptions) validate(args []string, stdout io.Writer) (scanRequest, err
 		return req, errors.New("--username needs --registry-auth HOST: scan has no single first image to take the registry from")
 	}
 	if err := o.cluster.validate(); err != nil {
+		return req, err
+	}
+	if req.render, err = o.render.limits(); err != nil {
 		return req, err
 	}
 	for _, set := range o.set {
@@ -212,7 +224,7 @@ func runScan(cmd *cobra.Command, args []string, o scanOptions) error {
 		Source: source.Options{Kind: req.kind, Helm: helm.Options{
 			ValueFiles: o.values, Values: o.set, Namespace: o.cluster.namespace,
 			KubeVersion: o.kubeVer, APIVersions: o.apiVers,
-		}},
+		}, Render: req.render, AllowRemote: o.render.allowRemote},
 		Cluster:  o.cluster.config(),
 		Target:   req.target,
 		Jobs:     o.reg.jobs,

@@ -105,7 +105,7 @@ func Inspect(ctx context.Context, c *registry.Client, ref string) (*Inspection, 
 		}
 		cm, err := r.get(ctx, pr.Context().Digest(d.Digest.String()))
 		switch {
-		case isNotFound(err):
+		case registry.IsNotFound(err):
 			e.Config, e.Error = ConfigMissing, "the registry does not have this entry"
 		case err != nil:
 			e.Config, e.Error = ConfigUnknown, err.Error()

@@ -8,13 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/archwaydev/archway/internal/platform"
@@ -315,23 +313,6 @@ func isAttestation(d v1.Descriptor) bool {
 		return true
 	}
 	return d.Platform != nil && (d.Platform.OS == "unknown" || d.Platform.Architecture == "unknown")
-}
-
-// isNotFound reports whether err is the registry's 404 for a manifest.
-func isNotFound(err error) bool {
-	var te *transport.Error
-	if !errors.As(err, &te) {
-		return false
-	}
-	if te.StatusCode == http.StatusNotFound {
-		return true
-	}
-	for _, d := range te.Errors {
-		if d.Code == transport.ManifestUnknownErrorCode || d.Code == transport.NameUnknownErrorCode {
-			return true
-		}
-	}
-	return false
 }
 
 // MediaTypeName names a manifest media type for people, e.g. "OCI image

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/archwaydev/archway/internal/platform"
+	"github.com/archwaydev/archway/internal/registry"
 )
 
 // checkTags reads what each tag points at now and returns the tags that do
@@ -25,7 +26,7 @@ func checkTags(ctx context.Context, r *reader, tags []name.Tag, digest string, n
 	for _, t := range tags {
 		m, err := r.get(ctx, t)
 		switch {
-		case isNotFound(err):
+		case registry.IsNotFound(err):
 			stale = append(stale, t)
 			continue
 		case err != nil:

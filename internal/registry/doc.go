@@ -22,7 +22,9 @@
 //     it, and at most 256 distinct ones per lookup.
 //   - A dangling entry (an index lists linux/arm64, but that child is
 //     gone) counts as its platform: reading every child would cost a GET
-//     each, past the one-GET-per-index floor.
+//     each, past the one-GET-per-index floor. `archway verify` (a false
+//     claim, mismatch) and `archway index inspect` read the children and
+//     say so.
 //   - A single-platform manifest (OCI or Docker schema 2): the platform in
 //     its config blob, never assumed. Docker schema 1: its architecture.
 //

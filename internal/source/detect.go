@@ -20,6 +20,7 @@ import (
 	"github.com/archwaydev/archway/internal/source/dockerfile"
 	"github.com/archwaydev/archway/internal/source/kube"
 	"github.com/archwaydev/archway/internal/source/kustomize"
+	"github.com/archwaydev/archway/internal/walk"
 )
 
 // chartFile names a Helm chart's metadata file.
@@ -106,7 +107,7 @@ func detectFile(p string) (Kind, []byte, error) {
 			return Helm, nil, nil
 		}
 	case ext == ".json" || ext == ".yaml" || ext == ".yml":
-		data, err := os.ReadFile(p)
+		data, err := walk.ReadFile(p)
 		if err != nil {
 			return "", nil, err
 		}

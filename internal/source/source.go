@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
+	"github.com/archwaydev/archway/internal/render"
 	"github.com/archwaydev/archway/internal/source/compose"
 	"github.com/archwaydev/archway/internal/source/dockerfile"
 	"github.com/archwaydev/archway/internal/source/ecs"
@@ -70,6 +70,14 @@ type Options struct {
 	// Dockerfile holds the target stage and build arguments for a
 	// Dockerfile input (not for Dockerfiles found in a directory walk).
 	Dockerfile dockerfile.Options
+	// Render bounds each chart render and kustomize build (package
+	// render); the zero value is its defaults.
+	Render render.Limits
+	// AllowRemote lets kustomize fetch the remote resources, bases and
+	// components a kustomization names (bounded by Render and
+	// render.MaxRemoteBody); unset, such a kustomization fails, nothing
+	// fetched.
+	AllowRemote bool
 	// Within are the directories the command was given: a directory walk
 	// follows symbolic links that point inside one (package walk's rule).
 	// Nil: the directory walked.
@@ -145,17 +153,26 @@ func (r *Result) readKind(ctx context.Context, path string, kind Kind, data []by
 	case Kubernetes:
 		return kube.ReadWithin(path, opts.Within)
 	case Helm:
-		return helm.Read(ctx, chartPath(path), opts.Helm)
-	case Kustomize:
-		ws, notes, err := kustomize.Read(kustomizationDir(path))
+		rendered, notes, err := render.Helm(ctx, chartPath(path), opts.Helm, opts.Render)
 		r.Notes = append(r.Notes, notes...)
-		return ws, err
+		if err != nil {
+			return nil, err
+		}
+		return helm.Workloads(ctx, rendered)
+	case Kustomize:
+		dir := kustomizationDir(path)
+		built, err := render.Kustomize(ctx, dir, kustomize.BuildOptions{Origins: true, AllowRemote: opts.AllowRemote}, opts.Render)
+		r.Notes = append(r.Notes, built.Warnings...)
+		if err != nil {
+			return nil, err
+		}
+		return kustomize.Workloads(dir, built.YAML)
 	case ECS:
 		return ecs.Read(path)
 	case Compose:
 		return compose.Read(path)
 	case Dockerfile:
-		data, err := os.ReadFile(path)
+		data, err := walk.ReadFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("dockerfile: %w", err)
 		}
@@ -212,7 +229,7 @@ func (r *Result) readDir(ctx context.Context, root string, opts Options) {
 				return fs.SkipDir
 			}
 			if kind := dirKind(p); kind != Directory {
-				r.read(ctx, p, Options{Kind: kind, Helm: walkHelm, Within: opts.Within}, true)
+				r.read(ctx, p, Options{Kind: kind, Helm: walkHelm, Render: opts.Render, AllowRemote: opts.AllowRemote, Within: opts.Within}, true)
 				return fs.SkipDir
 			}
 			return nil
@@ -221,7 +238,7 @@ func (r *Result) readDir(ctx context.Context, root string, opts Options) {
 			r.Skipped = append(r.Skipped, Skip{Path: p, Why: whyNotFile})
 			return nil
 		}
-		r.read(ctx, p, Options{Helm: walkHelm}, true) // detects the kind, reading the file once
+		r.read(ctx, p, Options{Helm: walkHelm, Render: opts.Render, AllowRemote: opts.AllowRemote}, true) // detects the kind, reading the file once
 		return nil
 	})
 	if walkErr != nil {

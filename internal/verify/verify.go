@@ -170,7 +170,11 @@ func (v *Verifier) Image(ctx context.Context, ref string) (Result, error) {
 				claim = &p
 			}
 			img, err := idx.Image(m.Digest)
-			if err != nil {
+			switch {
+			case err != nil && claim != nil && registry.IsNotFound(err):
+				res.Platforms[i] = dangling(*claim, m.Digest)
+				return nil
+			case err != nil:
 				res.Platforms[i] = PlatformResult{Verdict: Unknown, Descriptor: claim, Digest: m.Digest.String(), Error: err.Error()}
 				return nil
 			}
@@ -182,6 +186,15 @@ func (v *Verifier) Image(ctx context.Context, ref string) (Result, error) {
 	res.Platforms = append(res.Platforms, nested...)
 	res.Platforms = append(res.Platforms, v.missing(res.Platforms)...)
 	return v.finish(res), nil
+}
+
+// dangling is the result for an index entry claiming p that the registry
+// does not have: a false claim, whatever the rest of the index holds.
+func dangling(p platform.Platform, digest v1.Hash) PlatformResult {
+	return PlatformResult{Platform: p, Descriptor: &p, Digest: digest.String(), Verdict: Mismatch, Findings: []Finding{{
+		Severity: SeverityError, Check: CheckClaims, Layer: -1,
+		Message: "the index lists " + p.String() + " but the registry does not have that image (a dangling entry)",
+	}}}
 }
 
 // Images verifies refs, at most jobs at once, and returns their results

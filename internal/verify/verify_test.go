@@ -9,9 +9,11 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
@@ -526,5 +528,47 @@ func TestNestedIndexIsUnknown(t *testing.T) {
 	}))
 	if res := run(t, att, verify.Options{}); res.Verdict != verify.Unknown || len(res.Platforms) != 0 || !strings.Contains(res.Error, "no image entries") {
 		t.Errorf("attestations only: %+v; want unknown", res)
+	}
+}
+
+// TestDanglingEntry: an index entry the registry does not have is a false
+// claim (mismatch), while the entry beside it is still verified.
+func TestDanglingEntry(t *testing.T) {
+	d := registrytest.StartDistribution(t, registrytest.DistributionOptions{})
+	arm := img(t, "arm64", appCfg, base("arm64"), layer{files: []file{reg("usr/local/bin/app", 0o755, bins["arm64-exe"])}})
+	amd := img(t, "amd64", appCfg, base("amd64"), layer{files: []file{reg("usr/local/bin/app", 0o755, bins["amd64-exe"])}})
+	ref := d.Ref("dangling:1")
+	registrytest.PushIndex(t, ref, index(t, entry{"linux/arm64", arm}, entry{"linux/amd64", amd}), d.RemoteOptions()...)
+	gone, err := arm.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	del, err := name.ParseReference(d.Ref("dangling@" + gone.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Delete(del, d.RemoteOptions()...); err != nil {
+		t.Fatal(err)
+	}
+	c, err := registry.New(registry.WithoutCache(), registry.WithTransport(d.Transport))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := verify.Image(t.Context(), c, ref, verify.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Verdict != verify.Mismatch || len(res.Platforms) != 2 {
+		t.Fatalf("verdict %s, %d platforms; want mismatch, 2: %+v", res.Verdict, len(res.Platforms), res.Platforms)
+	}
+	byArch := map[string]verify.PlatformResult{}
+	for _, p := range res.Platforms {
+		byArch[p.Platform.Architecture] = p
+	}
+	if p := byArch["arm64"]; p.Verdict != verify.Mismatch || len(p.Findings) != 1 || !strings.Contains(p.Findings[0].Message, "dangling entry") {
+		t.Errorf("the deleted arm64 entry: %+v", p)
+	}
+	if p := byArch["amd64"]; p.Verdict != verify.Verified {
+		t.Errorf("the amd64 entry beside it: %+v", p)
 	}
 }

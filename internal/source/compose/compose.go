@@ -15,6 +15,7 @@ import (
 
 	"github.com/archwaydev/archway/internal/platform"
 	"github.com/archwaydev/archway/internal/source/dockerfile"
+	"github.com/archwaydev/archway/internal/walk"
 	"github.com/archwaydev/archway/internal/workload"
 )
 
@@ -30,7 +31,7 @@ const maxDepth = 32
 
 // Read reads the compose file at path; see [Parse].
 func Read(path string) ([]workload.Workload, error) {
-	data, err := os.ReadFile(path)
+	data, err := walk.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("compose: %w", err)
 	}

@@ -166,7 +166,7 @@ func TestReadErrors(t *testing.T) {
 		{file: "list.yaml", want: "testdata/errors/list.yaml: line 1: not a compose file: the top level is not a mapping", notCompose: true},
 		{file: "noservices.yaml", want: "testdata/errors/noservices.yaml: line 1: not a compose file: no services", notCompose: true},
 		{file: "empty.yaml", want: "testdata/errors/empty.yaml: ", notCompose: true},
-		{file: "missing.yaml", want: "compose: open testdata/errors/missing.yaml: no such file"},
+		{file: "missing.yaml", want: "compose: stat testdata/errors/missing.yaml: no such file"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
 
 	"github.com/archwaydev/archway/internal/platform"
+	"github.com/archwaydev/archway/internal/walk"
 	"github.com/archwaydev/archway/internal/workload"
 )
 
@@ -40,7 +40,7 @@ type Options struct {
 
 // Read reads the Dockerfile at path; see [Parse].
 func Read(path string) ([]workload.Workload, error) {
-	data, err := os.ReadFile(path)
+	data, err := walk.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("dockerfile: %w", err)
 	}

@@ -167,7 +167,7 @@ func TestReadErrors(t *testing.T) {
 		{file: "onlyargs.Dockerfile", want: "testdata/onlyargs.Dockerfile: no FROM instruction"},
 		{file: "emptybase.Dockerfile", want: "testdata/emptybase.Dockerfile: line 2: base name \"${BASE}\" is empty"},
 		{file: "simple.Dockerfile", opts: Options{Target: "release"}, want: "testdata/simple.Dockerfile: target stage \"release\" not found"},
-		{file: "missing.Dockerfile", want: "dockerfile: open testdata/missing.Dockerfile: no such file"},
+		{file: "missing.Dockerfile", want: "dockerfile: stat testdata/missing.Dockerfile: no such file"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

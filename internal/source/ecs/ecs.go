@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/archwaydev/archway/internal/platform"
+	"github.com/archwaydev/archway/internal/walk"
 	"github.com/archwaydev/archway/internal/workload"
 )
 
@@ -21,7 +21,7 @@ var ErrNotTaskDefinition = errors.New("not an ECS task definition")
 
 // Read reads the task definition file at path; see [Parse].
 func Read(path string) ([]workload.Workload, error) {
-	data, err := os.ReadFile(path)
+	data, err := walk.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("ecs: %w", err)
 	}

@@ -146,7 +146,7 @@ func TestReadErrors(t *testing.T) {
 			}
 		})
 	}
-	if _, err := Read(filepath.Join("testdata", "nope.json")); err == nil || !strings.HasPrefix(err.Error(), "ecs: open ") {
+	if _, err := Read(filepath.Join("testdata", "nope.json")); err == nil || !strings.HasPrefix(err.Error(), "ecs: stat ") {
 		t.Errorf("Read(missing) error = %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 // Package helm renders a Helm chart client-side, the way `helm template`
 // does, and reads the workloads of every rendered template with package
-// kube.
+// kube. RenderChart renders in the calling process (package render runs it
+// in a bounded child); Workloads reads and locates what it rendered.
 //
 // The chart is a directory or a packaged .tgz; its dependencies must be
 // vendored under charts/ (as `helm dependency build` leaves them) and are

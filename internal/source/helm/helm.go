@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"os"
 	"path"
 	"slices"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/archwaydev/archway/internal/source/kube"
+	"github.com/archwaydev/archway/internal/walk"
 	"github.com/archwaydev/archway/internal/workload"
 )
 
@@ -57,42 +57,65 @@ type Options struct {
 
 // Read renders the chart at path (a directory or a .tgz) and returns the
 // workloads of its templates and its subcharts' templates, with Source set
-// to workload.SourceHelm. A chart that does not load or render is an error
-// with no workloads; a rendered template that is not valid YAML, or an
-// object that is not a valid workload, is reported as a *kube.Error in the
-// joined error while the other templates are still read.
+// to workload.SourceHelm: RenderChart, then Workloads, in this process.
 func Read(ctx context.Context, path string, opts Options) ([]workload.Workload, error) {
+	r, err := RenderChart(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	return Workloads(ctx, r)
+}
+
+// Rendered is a chart rendered: each manifest template's output, and the
+// source of each template (for locations).
+type Rendered struct {
+	// Files is the output of each manifest template, keyed by template
+	// name ("chart/templates/x.yaml"), as Render returns it.
+	Files map[string]string `json:"files"`
+	// Templates is the source of every template, by the same names.
+	Templates map[string]Template `json:"templates"`
+}
+
+// RenderChart loads the chart at path (a directory or a .tgz) and renders
+// it with opts. A chart that does not load or render is an error naming
+// the chart, with template names made the files on disk.
+func RenderChart(path string, opts Options) (Rendered, error) {
 	chrt, err := loader.Load(path)
 	if err != nil {
-		return nil, fmt.Errorf("helm: loading chart %s: %w", path, err)
+		return Rendered{}, fmt.Errorf("helm: loading chart %s: %w", path, err)
 	}
 	srcs := templates(chrt, path)
 	files, err := Render(chrt, opts)
 	if err != nil {
-		return nil, fmt.Errorf("helm: chart %s: %w", path, onDisk(err, srcs))
+		return Rendered{}, fmt.Errorf("helm: chart %s: %w", path, onDisk(err, srcs))
 	}
-	names := make([]string, 0, len(files))
-	for name := range files {
-		names = append(names, name)
-	}
-	slices.Sort(names)
+	return Rendered{Files: files, Templates: srcs}, nil
+}
+
+// Workloads reads the workloads of a rendered chart, each located at its
+// template (see the package doc). A rendered template that is not valid
+// YAML, or an object that is not a valid workload, is reported as a
+// *kube.Error in the joined error while the other templates are still
+// read.
+func Workloads(ctx context.Context, r Rendered) ([]workload.Workload, error) {
+	names := slices.Sorted(maps.Keys(r.Files))
 	var out []workload.Workload
 	var errs []error
 	for _, name := range names {
 		if err := ctx.Err(); err != nil {
 			return out, errors.Join(append(errs, err)...)
 		}
-		ws, err := kube.Parse(name, []byte(files[name]))
+		ws, err := kube.Parse(name, []byte(r.Files[name]))
 		for i := range ws {
 			ws[i].Source = workload.SourceHelm
 		}
-		src, ok := srcs[name]
+		src, ok := r.Templates[name]
 		if ok {
 			locate(ws, src)
 		}
 		out = append(out, ws...)
 		for _, e := range kube.Errors(err) {
-			errs = append(errs, renderedError(e, src.file, ok))
+			errs = append(errs, renderedError(e, src.File, ok))
 		}
 	}
 	return out, errors.Join(errs...)
@@ -189,7 +212,7 @@ func cmpOr(s, def string) string {
 func mergeValues(opts Options) (map[string]any, error) {
 	base := map[string]any{}
 	for _, file := range opts.ValueFiles {
-		data, err := os.ReadFile(file)
+		data, err := walk.ReadFile(file)
 		if err != nil {
 			return nil, fmt.Errorf("values file: %w", err)
 		}
@@ -216,7 +239,7 @@ func mergeValues(opts Options) (map[string]any, error) {
 	}
 	for _, v := range opts.FileValues {
 		read := func(rs []rune) (any, error) {
-			data, err := os.ReadFile(string(rs))
+			data, err := walk.ReadFile(string(rs))
 			return string(data), err
 		}
 		if err := strvals.ParseIntoFile(v, base, read); err != nil {

@@ -133,7 +133,7 @@ func TestReadErrors(t *testing.T) {
 	}{
 		{"missing dependency", "testdata/missing-dep", Options{}, "missing from charts/ (run helm dependency build): redis"},
 		{"no chart", "testdata/nope", Options{}, "helm: loading chart testdata/nope"},
-		{"missing values file", "testdata/shop", Options{ValueFiles: []string{"testdata/none.yaml"}}, "values file: open testdata/none.yaml"},
+		{"missing values file", "testdata/shop", Options{ValueFiles: []string{"testdata/none.yaml"}}, "values file: stat testdata/none.yaml"},
 		{"bad --set", "testdata/shop", Options{Values: []string{"image.tag"}}, `--set "image.tag": key "tag" has no value`},
 		{"bad kube version", "testdata/shop", Options{KubeVersion: "nonsense"}, "helm: chart testdata/shop: "},
 	} {

@@ -15,26 +15,26 @@ import (
 	"github.com/archwaydev/archway/internal/workload"
 )
 
-// template is the source of one rendered template.
-type template struct {
-	// file is the template's file on disk, or the chart archive it was
+// Template is the source of one rendered template.
+type Template struct {
+	// File is the template's file on disk, or the chart archive it was
 	// loaded from (then lines are not given).
-	file string
-	// data is the template's text; nil when file is an archive.
-	data []byte
+	File string `json:"file"`
+	// Data is the template's text; nil when File is an archive.
+	Data []byte `json:"data,omitempty"`
 }
 
 // templates maps the render name of every template of chrt and its
 // subcharts ("shop/charts/db/templates/x.yaml") to its source. root is the
 // path the chart was loaded from: a directory or an archive.
-func templates(chrt *chart.Chart, root string) map[string]template {
-	out := map[string]template{}
+func templates(chrt *chart.Chart, root string) map[string]Template {
+	out := map[string]Template{}
 	var walk func(c *chart.Chart, prefix, dir string, archive bool)
 	walk = func(c *chart.Chart, prefix, dir string, archive bool) {
 		for _, t := range c.Templates {
-			src := template{file: dir}
+			src := Template{File: dir}
 			if !archive {
-				src = template{file: filepath.Join(dir, filepath.FromSlash(t.Name)), data: t.Data}
+				src = Template{File: filepath.Join(dir, filepath.FromSlash(t.Name)), Data: t.Data}
 			}
 			out[path.Join(prefix, t.Name)] = src
 		}
@@ -102,18 +102,18 @@ var (
 // onto the template's source: the file on disk, and the line that writes
 // each object's kind and each container's image when that is unambiguous,
 // else an approximate line.
-func locate(ws []workload.Workload, src template) {
-	if src.data == nil {
+func locate(ws []workload.Workload, src Template) {
+	if src.Data == nil {
 		for i := range ws {
-			ws[i].Location = workload.Location{File: src.file}
+			ws[i].Location = workload.Location{File: src.File}
 			for j := range ws[i].Containers {
-				ws[i].Containers[j].Location = workload.Location{File: src.file}
+				ws[i].Containers[j].Location = workload.Location{File: src.File}
 			}
 		}
 		return
 	}
-	lines := strings.Split(string(src.data), "\n")
-	hasRange := rangeAction.Match(src.data)
+	lines := strings.Split(string(src.Data), "\n")
+	hasRange := rangeAction.Match(src.Data)
 	var images, kinds []int
 	kindOf := map[int]string{}
 	for i, l := range lines {
@@ -137,11 +137,11 @@ func locate(ws []workload.Workload, src template) {
 		}
 		switch {
 		case len(kinds) == len(ws):
-			w.Location = workload.Location{File: src.file, Line: kinds[i]}
+			w.Location = workload.Location{File: src.File, Line: kinds[i]}
 		case len(same) == 1:
-			w.Location = workload.Location{File: src.file, Line: same[0]}
+			w.Location = workload.Location{File: src.File, Line: same[0]}
 		default:
-			w.Location = approximate(src.file, kinds)
+			w.Location = approximate(src.File, kinds)
 		}
 	}
 	// Images: a line that writes the rendered value literally; else the
@@ -166,13 +166,13 @@ func locate(ws []workload.Workload, src template) {
 		}
 		switch {
 		case len(literal) == 1:
-			c.Location = exactImage(src.file, literal[0], lines)
+			c.Location = exactImage(src.File, literal[0], lines)
 		case len(images) == 1 && (len(all) == 1 || hasRange):
-			c.Location = exactImage(src.file, images[0], lines)
+			c.Location = exactImage(src.File, images[0], lines)
 		case len(images) == len(all) && !hasRange:
-			c.Location = exactImage(src.file, images[i], lines)
+			c.Location = exactImage(src.File, images[i], lines)
 		default:
-			c.Location = approximate(src.file, images)
+			c.Location = approximate(src.File, images)
 		}
 	}
 }
@@ -198,13 +198,13 @@ func approximate(file string, candidates []int) workload.Location {
 
 // onDisk rewrites the template names in a render error ("(web/templates/
 // x.yaml:3:15)") to the template files on disk.
-func onDisk(err error, srcs map[string]template) error {
+func onDisk(err error, srcs map[string]Template) error {
 	msg := err.Error()
 	names := slices.Collect(maps.Keys(srcs))
 	slices.SortFunc(names, func(a, b string) int { return len(b) - len(a) }) // longest first
 	for _, name := range names {
-		if src := srcs[name]; src.data != nil {
-			msg = strings.ReplaceAll(msg, "("+name+":", "("+src.file+":")
+		if src := srcs[name]; src.Data != nil {
+			msg = strings.ReplaceAll(msg, "("+name+":", "("+src.File+":")
 		}
 	}
 	if msg == err.Error() {

@@ -41,7 +41,7 @@ func ReadWithin(path string, within []string) ([]workload.Workload, error) {
 		return nil, fmt.Errorf("kubernetes manifests: %w", err)
 	}
 	if !info.IsDir() {
-		data, err := os.ReadFile(path)
+		data, err := walk.ReadFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("kubernetes manifests: %w", err)
 		}
@@ -66,7 +66,7 @@ func ReadWithin(path string, within []string) ([]workload.Workload, error) {
 		if !d.Type().IsRegular() || !IsManifestFile(p) {
 			return nil
 		}
-		data, err := os.ReadFile(p)
+		data, err := walk.ReadFile(p)
 		if err != nil {
 			errs = append(errs, &Error{File: p, Err: err})
 			return nil

@@ -1,6 +1,7 @@
-// Package kustomize builds a kustomization in process with kustomize's
-// krusty library (the `kustomize build` of kubectl) and reads the
-// workloads of the output with package kube.
+// Package kustomize builds a kustomization with kustomize's krusty library
+// (the `kustomize build` of kubectl) and reads the workloads of the output
+// with package kube. Build runs in the calling process: package render
+// runs it in a bounded child, and Workloads reads its output.
 //
 // Locations are in the files on disk, not in the build output: kustomize
 // is asked for origin annotations (buildMetadata: [originAnnotations],
@@ -17,7 +18,12 @@
 // (what `kustomize edit fix` writes), and returns the warnings, so that
 // the caller can show them as notes; a kustomization with sortOptions is
 // built without the order option kustomize would log about. Only `vars`,
-// which has no mechanical fix, is left for kustomize to warn about itself.
+// which has no mechanical fix, is left for kustomize to warn about itself
+// (on stderr, which package render returns as notes).
+//
+// A remote resource, base or component (an http(s) URL or a git
+// repository) fails the build with ErrRemote, nothing fetched, unless
+// BuildOptions.AllowRemote is set.
 // A Component (kind: Component) is built only by the kustomizations that
 // use it (IsComponent).
 package kustomize

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -30,63 +31,85 @@ func DisplayName(dir string) string { return "kustomize build " + dir }
 // the build came from (with buildMetadata: [originAnnotations]).
 const originAnnotation = "config.kubernetes.io/origin"
 
-// Read builds the kustomization in dir and returns the workloads of the
-// output, with Source set to workload.SourceKustomize, each located in the
-// resource file that holds it and each image at its line there, or at the
-// images: entry of a kustomization that set it (see the package doc), and
-// the deprecation warnings kustomize gave on the kustomization files. A
-// kustomization that does not build is an error with no workloads; an
-// object of the output that is not a valid workload is a *kube.Error in
-// the joined error, and the others are still returned.
+// Read builds the kustomization in dir in this process and returns the
+// workloads of the output: Build with origins, then Workloads.
 func Read(dir string) ([]workload.Workload, []string, error) {
-	data, warnings, err := build(dir, true)
+	b, err := Build(dir, BuildOptions{Origins: true})
 	if err != nil {
-		return nil, warnings, err
+		return nil, b.Warnings, err
 	}
+	ws, err := Workloads(dir, b.YAML)
+	return ws, b.Warnings, err
+}
+
+// Workloads reads the workloads of the build output of the kustomization
+// in dir (built with origins), with Source set to
+// workload.SourceKustomize, each located in the resource file that holds it
+// and each image at its line there, or at the images: entry of a
+// kustomization that set it (see the package doc). An object of the
+// output that is not a valid workload is a *kube.Error in the joined
+// error, and the others are still returned.
+func Workloads(dir string, output []byte) ([]workload.Workload, error) {
 	name := DisplayName(dir)
-	ws, err := kube.Parse(name, data)
-	origins := originsOf(name, data)
+	ws, err := kube.Parse(name, output)
+	origins := originsOf(name, output)
 	entries := imageEntries(dir)
 	files := resourceFiles{}
 	for i := range ws {
 		ws[i].Source = workload.SourceKustomize
 		locate(&ws[i], dir, origins[objectKey(ws[i].Kind, ws[i].Namespace, ws[i].Name)], entries, files)
 	}
-	return ws, warnings, err
+	return ws, err
 }
 
-// Build runs kustomize on dir with its default options and returns the
-// output as a YAML stream, and the deprecation warnings kustomize gave on
-// the kustomization files (see the package doc).
-func Build(dir string) ([]byte, []string, error) {
-	return build(dir, false)
+// BuildOptions say how Build builds.
+type BuildOptions struct {
+	// Origins asks kustomize for origin annotations (what Workloads
+	// locates by).
+	Origins bool `json:"origins,omitempty"`
+	// AllowRemote lets kustomize fetch remote resources, bases and
+	// components with its own HTTP client and git, which nothing here
+	// bounds: set it only in a bounded process (package render). Unset, a
+	// kustomization naming one fails with ErrRemote, nothing fetched.
+	AllowRemote bool `json:"allowRemote,omitempty"`
 }
 
-// build runs kustomize on dir; origins asks for origin annotations.
-func build(dir string, origins bool) ([]byte, []string, error) {
-	fs := &fixingFS{FileSystem: filesys.MakeFsOnDisk(), origins: origins}
+// Built is the result of a build: the output as a YAML stream, and the
+// deprecation warnings kustomize gave on the kustomization files (see the
+// package doc).
+type Built struct {
+	YAML     []byte   `json:"yaml"`
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Build runs kustomize on dir in this process. The warnings are returned
+// even when the build fails.
+func Build(dir string, o BuildOptions) (Built, error) {
+	fs := &fixingFS{FileSystem: filesys.MakeFsOnDisk(), origins: o.Origins}
 	opts := krusty.MakeDefaultOptions()
 	if hasSortOptions(dir) {
 		// The file's order wins over any option; saying none would make
 		// kustomize log a warning to the process's stderr.
 		opts.Reorder = krusty.ReorderOptionUnspecified
 	}
-	if err := refuseRemote(fs.FileSystem, dir, map[string]bool{}); err != nil {
-		return nil, nil, relative(err, dir)
+	if !o.AllowRemote {
+		if err := refuseRemote(fs.FileSystem, dir, map[string]bool{}); err != nil {
+			return Built{}, relative(err, dir)
+		}
 	}
 	k := krusty.MakeKustomizer(opts)
 	m, err := k.Run(fs, dir)
 	for i, w := range fs.warnings {
 		fs.warnings[i] = relativePaths(w, dir)
 	}
+	b := Built{Warnings: fs.warnings}
 	if err != nil {
-		return nil, fs.warnings, relative(fmt.Errorf("kustomize build %s: %w", dir, err), dir)
+		return b, relative(fmt.Errorf("kustomize build %s: %w", dir, err), dir)
 	}
-	data, err := m.AsYaml()
-	if err != nil {
-		return nil, fs.warnings, fmt.Errorf("kustomize build %s: %w", dir, err)
+	if b.YAML, err = m.AsYaml(); err != nil {
+		return b, fmt.Errorf("kustomize build %s: %w", dir, err)
 	}
-	return data, fs.warnings, nil
+	return b, nil
 }
 
 // fixingFS is the disk as kustomize reads it, except that kustomization
@@ -138,8 +161,8 @@ var ErrRemote = errors.New("remote resources are not read")
 // refuseRemote fails for the first entry of the kustomization in dir, or
 // of a local base or component it names (recursively), that is not on disk
 // and names a remote resource, which kustomize would fetch with its own
-// unbounded HTTP client or git: a scan reads the files it was given,
-// nothing from the network.
+// unbounded HTTP client or git: unless remote resources are allowed, a
+// scan reads the files it was given, nothing from the network.
 func refuseRemote(fs filesys.FileSystem, dir string, seen map[string]bool) error {
 	if seen[dir] {
 		return nil
@@ -156,7 +179,11 @@ func refuseRemote(fs filesys.FileSystem, dir string, seen map[string]bool) error
 			return nil // kustomize reports it
 		}
 		k.FixKustomization()
-		for _, e := range append(slices.Clone(k.Resources), k.Components...) {
+		// Every list whose entries kustomize may load as a directory, and
+		// so clone from git; remote files anywhere else are refused by
+		// package render's child, which has no network then.
+		entries := slices.Concat(k.Resources, k.Components, k.Generators, k.Transformers, k.Validators)
+		for _, e := range entries {
 			local := filepath.Join(dir, e)
 			switch {
 			case fs.IsDir(local):
@@ -165,7 +192,7 @@ func refuseRemote(fs filesys.FileSystem, dir string, seen map[string]bool) error
 				}
 			case fs.Exists(local) || !looksRemote(e):
 			default:
-				return fmt.Errorf("%s: %q: %w (archway reads only local files; vendor the resource, or build with kustomize and scan its output)", path, e, ErrRemote)
+				return fmt.Errorf("%s: %q: %w (archway reads only local files unless --allow-remote is given; or vendor the resource)", path, e, ErrRemote)
 			}
 		}
 		return nil
@@ -173,20 +200,25 @@ func refuseRemote(fs filesys.FileSystem, dir string, seen map[string]bool) error
 	return nil
 }
 
-// looksRemote reports whether a kustomization entry is a URL or a git
-// repository spec, as kustomize's loader would fetch it.
+// looksRemote reports whether a kustomization entry is one kustomize's
+// loader would fetch: an URL with a scheme, or a git repository spec as
+// kustomize's parser takes it (a user@ prefix, a GitHub host, a ?ref=).
 func looksRemote(e string) bool {
-	lower := strings.ToLower(e)
-	if strings.Contains(lower, "://") || strings.HasPrefix(lower, "git@") || strings.HasPrefix(lower, "git::") || strings.Contains(lower, "?ref=") {
+	lower := strings.TrimPrefix(strings.ToLower(e), "git::")
+	if strings.Contains(lower, "://") || gitUser.MatchString(lower) || strings.Contains(lower, "?ref=") {
 		return true
 	}
-	for _, host := range []string{"github.com/", "gitlab.com/", "bitbucket.org/", "dev.azure.com/"} {
+	for _, host := range []string{"github.com/", "github.com:", "gitlab.com/", "bitbucket.org/", "dev.azure.com/"} {
 		if strings.HasPrefix(lower, host) {
 			return true
 		}
 	}
 	return false
 }
+
+// gitUser is the user@ prefix that makes kustomize read an entry as a git
+// repository (git@host:org/repo).
+var gitUser = regexp.MustCompile(`^[a-z][a-z0-9-]*@`)
 
 // hasSortOptions reports whether the kustomization in dir sets sortOptions.
 func hasSortOptions(dir string) bool {

@@ -113,10 +113,11 @@ func TestReadShop(t *testing.T) {
 	}
 	// The fixed kustomization builds what kustomize builds: the labels
 	// commonLabels set, on selectors too, and the patch applied.
-	out, _, err := Build("testdata/shop/overlays/prod")
+	b, err := Build("testdata/shop/overlays/prod", BuildOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	out := b.YAML
 	for _, s := range []string{"app.kubernetes.io/part-of: shop", "replicas: 6"} {
 		if !strings.Contains(string(out), s) {
 			t.Errorf("build output lacks %q:\n%s", s, out)
@@ -188,10 +189,11 @@ func TestBuildSortOptions(t *testing.T) {
 	var logged bytes.Buffer // kustomize logs through the standard logger
 	log.SetOutput(&logged)
 	defer log.SetOutput(os.Stderr)
-	out, _, err := Build(dir)
+	b, err := Build(dir, BuildOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	out := b.YAML
 	if logged.Len() > 0 {
 		t.Errorf("kustomize logged: %s", logged.String())
 	}
@@ -214,11 +216,11 @@ func TestFixedBuildsTheSame(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, _, err := Build(dir)
+			got, err := Build(dir, BuildOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(string(want), string(got)); diff != "" {
+			if diff := cmp.Diff(string(want), string(got.YAML)); diff != "" {
 				t.Errorf("build output (-as written +fixed):\n%s", diff)
 			}
 		})

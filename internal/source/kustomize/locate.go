@@ -9,6 +9,7 @@ import (
 
 	"github.com/archwaydev/archway/internal/manifest"
 	"github.com/archwaydev/archway/internal/source/kube"
+	"github.com/archwaydev/archway/internal/walk"
 	"github.com/archwaydev/archway/internal/workload"
 )
 
@@ -78,7 +79,7 @@ func imageEntries(dir string) []imageEntry {
 func kustomizationFile(dir string) (string, []byte) {
 	for _, n := range FileNames {
 		p := filepath.Join(dir, n)
-		if data, err := os.ReadFile(p); err == nil {
+		if data, err := walk.ReadFile(p); err == nil {
 			return p, data
 		}
 	}
@@ -134,7 +135,7 @@ type resourceFiles map[string][]workload.Workload
 func (r resourceFiles) read(file string) []workload.Workload {
 	ws, ok := r[file]
 	if !ok {
-		if data, err := os.ReadFile(file); err == nil {
+		if data, err := walk.ReadFile(file); err == nil {
 			ws, _ = kube.Parse(file, data)
 		}
 		r[file] = ws
