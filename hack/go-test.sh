@@ -7,13 +7,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 go test -race -count=1 -timeout 30m ./...
 
-# Fuzz targets: package and target, 10s each (53s in all with the builds, measured).
+# Fuzz targets: package and target, 10s each (203s in all with cold builds, measured).
 fuzz_targets=(
   "./internal/manifest FuzzManifest"
   "./internal/registry FuzzParseReference"
   "./internal/platform FuzzParse"
   "./internal/render FuzzHelm"
   "./internal/render FuzzKustomize"
+  "./internal/webhook FuzzAdmissionReview"
+  "./internal/rewrite FuzzRewrite"
 )
 for t in "${fuzz_targets[@]}"; do
   read -r pkg target <<<"$t"

@@ -12,6 +12,9 @@
 // added MaxAliasedNodesPerFile nodes through aliases; an object with a key written twice is malformed (Kubernetes'
 // strict decoding rejects it), and so is a pod spec that is not a mapping:
 // such an object carries its Err, and the rest of the stream is still read.
+// A document with content after its end marker ("...", past which yaml.v3
+// and kubectl read nothing) does not parse: its Err says so, and the other
+// documents are still read.
 // The search for image fields in custom resources (Object.Images) stops at
 // a depth and a count.
 //

@@ -179,6 +179,91 @@ func TestEncodeRoundTrip(t *testing.T) {
 	}
 }
 
+// TestSetKeyKeepsLineComments: a value "{}", "[]" or null that SetKey
+// fills in as a block mapping or list keeps its line comment on its key's
+// line, nested keys included (found by FuzzRewrite: yaml.v3 lost or moved
+// them).
+func TestSetKeyKeepsLineComments(t *testing.T) {
+	in := "spec:\n  tolerations: [] # none yet\n  affinity: {} # empty\n  nodeSelector: ~ # null\n  deep:\n    inner: {} # inner\n"
+	s := Parse("f", []byte(in))
+	spec := Get(s.Docs[0].Root.Content[0], "spec")
+	for key, value := range map[string]any{
+		"tolerations":  []map[string]string{{"key": "arm"}},
+		"affinity":     map[string]any{"nodeAffinity": map[string]string{"a": "b"}},
+		"nodeSelector": map[string]string{"kubernetes.io/arch": "arm64"},
+		"deep":         map[string]any{"inner": map[string]string{"x": "y"}},
+	} {
+		n, err := ToNode(value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		SetKey(spec, key, n)
+	}
+	checkEncoded(t, s, "spec:\n  tolerations: # none yet\n  - key: arm\n  affinity: # empty\n    nodeAffinity:\n      a: b\n  nodeSelector: # null\n    kubernetes.io/arch: arm64\n  deep:\n    inner: # inner\n      x: y\n")
+
+	// With an anchor or a tag, which must follow the key on its line, the
+	// comment goes above the first entry (on the key, yaml.v3 writes it
+	// before the anchor, which does not parse).
+	s = Parse("f", []byte("spec:\n  tolerations: &t [] # shared\n  affinity: !!map {} # tagged\n  copy: *t\n"))
+	spec = Get(s.Docs[0].Root.Content[0], "spec")
+	tol, _ := ToNode([]map[string]string{{"key": "arm"}})
+	aff, _ := ToNode(map[string]string{"a": "b"})
+	SetKey(spec, "tolerations", tol)
+	SetKey(spec, "affinity", aff)
+	checkEncoded(t, s, "spec:\n  tolerations: &t\n  # shared\n  - key: arm\n  affinity: !!map\n    # tagged\n    a: b\n  copy: *t\n")
+}
+
+// TestDocumentEndMarker: content after a "..." line, which yaml.v3 and
+// kubectl do not read, makes the document fail with its line, not vanish;
+// comments after it are kept when the document is written back (found by
+// FuzzRewrite: place dropped the bytes after the marker).
+func TestDocumentEndMarker(t *testing.T) {
+	s := Parse("f", []byte("kind: ConfigMap\n---\nkind: Pod\nspec: {containers: [{image: x}]}\n...\n# after\nkind: Job\n"))
+	if len(s.Docs) != 2 || s.Docs[0].Err != nil {
+		t.Fatalf("docs %d, first %v", len(s.Docs), s.Docs[0].Err)
+	}
+	want := `f: line 5: content after the document end marker "...": kubectl ignores it; start it with a "---" line`
+	if err := s.Docs[1].Err; err == nil || err.Error() != want {
+		t.Errorf("error %v, want %s", err, want)
+	}
+
+	in := "kind: Pod\nspec: {containers: [{image: x}]}\n... # end\n# after the end\n\n"
+	s = Parse("f", []byte(in))
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+	SetKey(s.Docs[0].Root.Content[0], "metadata", &yamlNodeName)
+	checkEncoded(t, s, "kind: Pod\nspec: {containers: [{image: x}]}\nmetadata: n\n... # end\n# after the end\n\n")
+}
+
+// TestEncodeKeepsKeyComments: a comment after a key whose value is on the
+// next line survives re-encoding, which writes the value on the key's
+// line; yaml.v3 dropped it when the value had a comment of its own or was
+// a flow collection or an alias (found by FuzzRewrite).
+func TestEncodeKeepsKeyComments(t *testing.T) {
+	in := "a: &a # ka\n  va\nb: # kb\n  vb # vb\nc: # kc\n  [1, 2]\nd: # kd\n  {x: 1} # vd\ne: # ke\n  - 1\ng: # kg\n  *a\n"
+	checkEncoded(t, Parse("f", []byte(in)), "a: &a va # ka\nb: vb # kb # vb\nc: [1, 2] # kc\nd: {x: 1} # kd # vd\ne: # ke\n  - 1\ng: *a # kg\n")
+}
+
+// checkEncoded re-encodes every document of s and checks that the result
+// is want and parses.
+func checkEncoded(t *testing.T, s *Stream, want string) {
+	t.Helper()
+	for _, d := range s.Docs {
+		d.Changed = d.Root != nil
+	}
+	out, err := s.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(out) != want {
+		t.Errorf("got\n%s\nwant\n%s", out, want)
+	}
+	if err := Parse("f", out).Err(); err != nil {
+		t.Errorf("the output does not parse: %v", err)
+	}
+}
+
 var yamlNodeName = func() yaml.Node {
 	n, _ := ToNode("n")
 	return *n

@@ -155,10 +155,50 @@ func parseDocument(name string, d *Document) {
 		d.Err = yamlError(name, d.Line, err)
 		return
 	}
+	if at, ok := endMarker(d.text); ok && !onlyComments(d.text[at:]) {
+		// yaml.Unmarshal reads up to "..." and kubectl too: what follows
+		// would be neither read nor, when the document is written back, kept.
+		line := d.Line + bytes.Count(d.text[:at], []byte("\n"))
+		d.Err = &Error{File: name, Line: line, Err: errors.New(`content after the document end marker "...": kubectl ignores it; start it with a "---" line`)}
+		return
+	}
 	if n.Kind != 0 && len(n.Content) > 0 {
 		shiftLines(&n, d.Line-1)
 		d.Root = &n
 	}
+}
+
+// endMarker returns the offset in text of its first document end marker
+// line ("..." alone or followed by white space or a comment).
+func endMarker(text []byte) (int, bool) {
+	if !bytes.Contains(text, []byte("...")) {
+		return 0, false // the common case, found fast
+	}
+	for at := 0; at < len(text); {
+		line := text[at:]
+		if i := bytes.IndexByte(line, '\n'); i >= 0 {
+			line = line[:i+1]
+		}
+		if rest, ok := bytes.CutPrefix(line, []byte("...")); ok && (len(rest) == 0 || strings.ContainsRune(" \t\r\n", rune(rest[0]))) {
+			return at, true
+		}
+		at += len(line)
+	}
+	return 0, false
+}
+
+// onlyComments reports whether the lines of tail past its first are blank
+// or comments, and its first line ends after "..." with at most a comment.
+func onlyComments(tail []byte) bool {
+	for i, l := range strings.Split(string(tail), "\n") {
+		if i == 0 {
+			l = l[len("..."):]
+		}
+		if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "#") {
+			return false
+		}
+	}
+	return true
 }
 
 // parallel runs f(0) … f(n-1) on up to GOMAXPROCS goroutines.
@@ -288,8 +328,12 @@ func encodeYAML(docs []*Document) ([]byte, error) {
 				out.Write(bom)
 			}
 		}
+		var tail []byte // the end marker and the comments after it, which yaml.v3 does not keep
+		if at, ok := endMarker(text); ok {
+			text, tail = text[:at], text[at:]
+		}
 		style := detectYAMLStyle(text)
-		untagMergeKeys(d.Root)
+		beforeEncode(d.Root)
 		var buf bytes.Buffer
 		enc := yaml.NewEncoder(&buf)
 		enc.SetIndent(style.indent)
@@ -313,6 +357,7 @@ func encodeYAML(docs []*Document) ([]byte, error) {
 		}
 		out.WriteString(d.sep)
 		out.Write(body)
+		out.Write(tail)
 	}
 	return out.Bytes(), nil
 }
@@ -450,9 +495,19 @@ func splitLines(s string) []string {
 	return lines
 }
 
-// untagMergeKeys clears the explicit !!merge tag yaml.v3 gives "<<" keys,
-// which its encoder would otherwise write out ("!!merge <<: *base").
-func untagMergeKeys(n *yaml.Node) {
+// beforeEncode works around habits of yaml.v3's encoder that lose or
+// break things: it clears the explicit !!merge tag yaml.v3 gives "<<" keys,
+// which the encoder would write out ("!!merge <<: *base"), and it moves
+// line comments to where the encoder writes them right:
+//   - a key's ("key: # c" with the value on the next line) goes to a value
+//     written on the key's line (a scalar, an alias, a flow or empty
+//     collection), where the encoder drops a key's comment;
+//   - a block mapping's or list's own (a "key: {} # c" placement filled in,
+//     "key: &anchor [] # c") goes to its key, written "key: # c", or above
+//     its first entry when an anchor or a tag must follow "key:" on that
+//     line; the encoder wrote it on a later line, lost it, or put it
+//     before such an anchor, which no longer parsed.
+func beforeEncode(n *yaml.Node) {
 	seen := map[*yaml.Node]bool{}
 	var walk func(*yaml.Node)
 	walk = func(n *yaml.Node) {
@@ -462,9 +517,11 @@ func untagMergeKeys(n *yaml.Node) {
 		seen[n] = true
 		if n.Kind == yaml.MappingNode {
 			for i := 0; i+1 < len(n.Content); i += 2 {
-				if k := n.Content[i]; k.Kind == yaml.ScalarNode && k.Tag == "!!merge" && k.Value == "<<" {
+				k, v := n.Content[i], n.Content[i+1]
+				if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" && k.Value == "<<" {
 					k.Tag = ""
 				}
+				moveLineComment(k, v)
 			}
 		}
 		for _, c := range n.Content {
@@ -472,6 +529,25 @@ func untagMergeKeys(n *yaml.Node) {
 		}
 	}
 	walk(n)
+}
+
+// moveLineComment moves the line comments of a mapping pair as beforeEncode
+// says.
+func moveLineComment(k, v *yaml.Node) {
+	block := (v.Kind == yaml.MappingNode || v.Kind == yaml.SequenceNode) && v.Style&yaml.FlowStyle == 0 && len(v.Content) > 0
+	switch {
+	case !block && k.LineComment != "":
+		v.LineComment = strings.TrimSuffix(k.LineComment+" "+v.LineComment, " ")
+		k.LineComment = ""
+	case block && v.LineComment != "":
+		if v.Anchor != "" || v.Style&yaml.TaggedStyle != 0 || v.Tag != "" && v.Tag != "!!map" && v.Tag != "!!seq" {
+			first := v.Content[0]
+			first.HeadComment = strings.TrimSuffix(v.LineComment+"\n"+first.HeadComment, "\n")
+		} else {
+			k.LineComment = strings.TrimPrefix(k.LineComment+" "+v.LineComment, " ")
+		}
+		v.LineComment = ""
+	}
 }
 
 // sameYAML reports whether two texts decode to the same value.

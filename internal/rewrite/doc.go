@@ -28,7 +28,8 @@
 //     lines move by two columns; comments at unusual
 //     places (between a key and its value, after the last item of a block)
 //     may move to the neighbouring line; a long plain scalar is kept on one
-//     line; "---" document-end markers ("...") are not written.
+//     line. A document end marker ("...") and the comments after it are
+//     kept.
 //   - An alias (*name) whose content must change is expanded into a copy
 //     first, and aliases elsewhere in the document that point into a
 //     changed subtree are expanded too, so a change never leaks to another

@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 
 	admissionv1 "k8s.io/api/admission/v1"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
 )
 
 // DefaultMaxRequestBytes is the default cap on an AdmissionReview body.
@@ -109,7 +110,7 @@ func (wh *Webhook) decode(w http.ResponseWriter, r *http.Request) (*admissionv1.
 		return nil, http.StatusBadRequest, errors.New("request body is empty")
 	}
 	var review admissionv1.AdmissionReview
-	if err := json.Unmarshal(body, &review); err != nil {
+	if err := utiljson.Unmarshal(body, &review); err != nil { // case-sensitive, as the API server writes it
 		return nil, http.StatusBadRequest, fmt.Errorf("decode AdmissionReview: %w", err)
 	}
 	if gvk := review.GroupVersionKind(); gvk != admissionv1.SchemeGroupVersion.WithKind("AdmissionReview") {

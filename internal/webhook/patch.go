@@ -10,6 +10,7 @@ import (
 
 	"gomodules.xyz/jsonpatch/v2"
 	corev1 "k8s.io/api/core/v1"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
 
 	"github.com/archwaydev/archway/internal/workload"
 )
@@ -97,6 +98,7 @@ func revert(spec *corev1.PodSpec, a *added) (corev1.PodSpec, bool) {
 		changed = true
 	}
 	na := nodeAffinity(&out)
+	affinity := false // archway's node affinity taken out
 	if a.Required != nil && na != nil && na.RequiredDuringSchedulingIgnoredDuringExecution != nil {
 		sel := na.RequiredDuringSchedulingIgnoredDuringExecution
 		var terms []corev1.NodeSelectorTerm
@@ -109,7 +111,7 @@ func revert(spec *corev1.PodSpec, a *added) (corev1.PodSpec, bool) {
 				terms = append(terms, term)
 				continue
 			}
-			changed = true
+			changed, affinity = true, true
 			if len(term.MatchExpressions) == 0 {
 				term.MatchExpressions = nil
 			}
@@ -117,23 +119,25 @@ func revert(spec *corev1.PodSpec, a *added) (corev1.PodSpec, bool) {
 				terms = append(terms, term) // a term archway emptied goes: archway made it
 			}
 		}
-		sel.NodeSelectorTerms = terms
-		if len(terms) == 0 {
-			na.RequiredDuringSchedulingIgnoredDuringExecution = nil
+		if affinity {
+			sel.NodeSelectorTerms = terms
+			if len(terms) == 0 {
+				na.RequiredDuringSchedulingIgnoredDuringExecution = nil
+			}
 		}
 	}
 	if len(a.Preferred) > 0 && na != nil {
 		for _, pref := range a.Preferred {
 			if i := slices.IndexFunc(na.PreferredDuringSchedulingIgnoredDuringExecution, func(t corev1.PreferredSchedulingTerm) bool { return reflect.DeepEqual(t, pref) }); i >= 0 {
 				na.PreferredDuringSchedulingIgnoredDuringExecution = slices.Delete(na.PreferredDuringSchedulingIgnoredDuringExecution, i, i+1)
-				changed = true
+				changed, affinity = true, true
 			}
 		}
 		if len(na.PreferredDuringSchedulingIgnoredDuringExecution) == 0 {
 			na.PreferredDuringSchedulingIgnoredDuringExecution = nil
 		}
 	}
-	if changed && na != nil && reflect.DeepEqual(*na, corev1.NodeAffinity{}) {
+	if affinity && reflect.DeepEqual(*na, corev1.NodeAffinity{}) { // archway emptied it: it made it
 		out.Affinity.NodeAffinity = nil
 		if reflect.DeepEqual(*out.Affinity, corev1.Affinity{}) {
 			out.Affinity = nil
@@ -178,11 +182,13 @@ type change struct {
 	keepAdded bool
 }
 
-// patch returns the JSON patch that makes ch on the raw object pod was
+// patch returns the JSON patch that makes ch on raw, the object pod was
 // decoded from. It addresses only spec.affinity, spec.tolerations,
 // spec.nodeSelector and archway's annotations, so every other field of the
-// raw object, known to this build or not, is left as it was.
-func (ch change) patch(pod *corev1.Pod) ([]jsonpatch.Operation, error) {
+// raw object, known to this build or not, is left as it was. Where raw has
+// no spec or metadata object (absent or null), the patch adds one holding
+// the new fields, since a JSON patch cannot add below a missing member.
+func (ch change) patch(pod *corev1.Pod, raw []byte) ([]jsonpatch.Operation, error) {
 	var ops []jsonpatch.Operation
 	affinity, err := affinityOps(pod.Spec.Affinity, ch.spec.Affinity)
 	if err != nil {
@@ -210,7 +216,47 @@ func (ch change) patch(pod *corev1.Pod) ([]jsonpatch.Operation, error) {
 		}
 	}
 	ops = append(ops, mapOps("/metadata/annotations", pod.Annotations, want)...)
+	members := objectMembers(raw)
+	ops = underMissing(ops, "/spec", members["spec"])
+	ops = underMissing(ops, "/metadata", members["metadata"])
 	return ops, nil
+}
+
+// objectMembers returns which members of the JSON object raw are objects
+// themselves, read as the API server reads them (keys case-sensitive, the
+// last of duplicates).
+func objectMembers(raw []byte) map[string]bool {
+	var members map[string]json.RawMessage
+	if err := utiljson.Unmarshal(raw, &members); err != nil {
+		return nil
+	}
+	out := make(map[string]bool, len(members))
+	for k, v := range members {
+		out[k] = len(v) > 0 && v[0] == '{'
+	}
+	return out
+}
+
+// underMissing folds the operations below parent, a member the object does
+// not have, into one that adds it. They are all adds of its direct
+// children: with no parent the pod's fields there were empty.
+func underMissing(ops []jsonpatch.Operation, parent string, present bool) []jsonpatch.Operation {
+	if present {
+		return ops
+	}
+	value := map[string]any{}
+	out := ops[:0:0]
+	for _, op := range ops {
+		if child, ok := strings.CutPrefix(op.Path, parent+"/"); ok && op.Operation == "add" {
+			value[unescape(child)] = op.Value
+			continue
+		}
+		out = append(out, op)
+	}
+	if len(value) == 0 {
+		return ops
+	}
+	return append(out, jsonpatch.NewOperation("add", parent, value))
 }
 
 // affinityOps patches spec.affinity from before to after.
@@ -302,4 +348,9 @@ func mapOps(path string, before, after map[string]string) []jsonpatch.Operation 
 // escape escapes a JSON pointer token (RFC 6901).
 func escape(s string) string {
 	return strings.NewReplacer("~", "~0", "/", "~1").Replace(s)
+}
+
+// unescape undoes escape.
+func unescape(s string) string {
+	return strings.NewReplacer("~1", "/", "~0", "~").Replace(s)
 }

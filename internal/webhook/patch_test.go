@@ -14,6 +14,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/archwaydev/archway/internal/placement"
+	"github.com/archwaydev/archway/internal/registry"
 	"github.com/archwaydev/archway/internal/webhook"
 )
 
@@ -131,6 +133,43 @@ func TestPatchTouchesOnlyPlacement(t *testing.T) {
 			}
 			if _, ok := after["status"]; ok {
 				t.Error("patch adds status")
+			}
+		})
+	}
+}
+
+// TestPatchMissingMembers: the patch applies to objects without a spec or
+// metadata object (absent or null), which a JSON patch cannot add below, and
+// the pod is read as the API server reads it, keys case-sensitive, so a
+// "SPEC" is no spec (found by FuzzAdmissionReview).
+func TestPatchMissingMembers(t *testing.T) {
+	tests := []struct {
+		name, raw string
+		want      []string // "op path"
+	}{
+		{name: "no metadata", raw: `{"spec": {"containers": [{"image": "` + amd64Only + `"}]}}`,
+			want: []string{"add /spec/affinity", "add /metadata"}},
+		{name: "null metadata", raw: `{"metadata": null, "spec": {"containers": [{"image": "` + amd64Only + `"}]}}`,
+			want: []string{"add /spec/affinity", "add /metadata"}},
+		{name: "null annotations", raw: `{"metadata": {"annotations": null}, "spec": {"containers": [{"image": "` + amd64Only + `"}]}}`,
+			want: []string{"add /spec/affinity", "add /metadata/annotations"}},
+		{name: "keys in other cases are not the pod's: no containers, nothing to do",
+			raw: `{"metadata": {"Name": "p"}, "SPEC": {"Containers": [{"Image": "` + amd64Only + `"}]}}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, _ := newPlacer(t, webhook.ModeEnforce, time.Second, webhook.StaticLookups((&scripted{}).lookup))
+			req := rawRequest(t, tc.raw)
+			resp := p.Handle(context.Background(), req)
+			var got []string
+			for _, op := range resp.Patches {
+				got = append(got, op.Operation+" "+op.Path)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("patch operations (-want +got):\n%s", diff)
+			}
+			if after := applied(t, req, resp); len(tc.want) > 0 && after.Annotations[webhook.AnnotationKey] == "" {
+				t.Errorf("annotations %v, want archway's", after.Annotations)
 			}
 		})
 	}
@@ -254,5 +293,41 @@ func TestPatchKeepsUnknownFieldsInAffinity(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, na.Required.Terms[0].Exprs); diff != "" {
 		t.Errorf("term (-want +got):\n%s", diff)
+	}
+}
+
+// TestReinvocationKeepsOwnAffinity: taking back archway's nodeSelector on
+// a reinvocation leaves the pod's own node affinity alone, even when this
+// build sees it empty (its fields unknown); it was removed (found by
+// FuzzAdmissionReview).
+func TestReinvocationKeepsOwnAffinity(t *testing.T) {
+	raw := `{"metadata": {"name": "p", "annotations": {"archway.dev/placement-added": "{\"nodeSelector\":\"amd64\"}"}},
+  "spec": {"affinity": {"nodeAffinity": {"futureAffinityField": 1}}, "nodeSelector": {"kubernetes.io/arch": "amd64"},
+    "containers": [{"image": "` + amd64Only + `"}]}}`
+	p, err := webhook.NewPodPlacer(webhook.PodPlacerOptions{
+		Cache:     registry.NewMemCache(registry.MemCacheOptions{}),
+		Lookups:   webhook.StaticLookups((&scripted{}).lookup),
+		Placement: placement.Options{Style: placement.StyleNodeSelector},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := p.Handle(context.Background(), rawRequest(t, raw))
+	for _, op := range resp.Patches {
+		if strings.HasPrefix(op.Path, "/spec/affinity") {
+			t.Errorf("patch %s %s, want the affinity left alone", op.Operation, op.Path)
+		}
+	}
+	var got struct {
+		Spec struct {
+			Affinity     map[string]map[string]int `json:"affinity"`
+			NodeSelector map[string]string         `json:"nodeSelector"`
+		} `json:"spec"`
+	}
+	if err := json.Unmarshal(applyRaw(t, []byte(raw), resp), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Spec.Affinity["nodeAffinity"]["futureAffinityField"] != 1 || got.Spec.NodeSelector["kubernetes.io/arch"] != "amd64" {
+		t.Errorf("spec %+v, want the affinity kept and the nodeSelector placed again", got.Spec)
 	}
 }

@@ -2,7 +2,6 @@ package webhook
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +11,7 @@ import (
 	"golang.org/x/sync/errgroup"
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
 
 	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/archwaydev/archway/internal/placement"
@@ -127,9 +127,11 @@ func (p *PodPlacer) Handle(ctx context.Context, req Request) Response {
 		p.count(OutcomeIgnored, "")
 		return Allowed("not a pod creation")
 	}
-	// The typed pod is only read: the patch is made against the raw object.
+	// The typed pod is only read: the patch is made against the raw object,
+	// decoded as the API server decodes it (keys case-sensitive), so that
+	// the patch's paths are the fields the pod has.
 	var pod corev1.Pod
-	if err := json.Unmarshal(req.Object.Raw, &pod); err != nil {
+	if err := utiljson.Unmarshal(req.Object.Raw, &pod); err != nil {
 		p.count(OutcomeSkipped, "bad object")
 		p.log.Warn("admission skipped", "uid", req.UID, "reason", "bad object", "err", err)
 		r := Allowed("archway: cannot decode the pod: " + err.Error())
@@ -190,7 +192,7 @@ func (p *PodPlacer) Handle(ctx context.Context, req Request) Response {
 
 // respond admits the pod with the patch that makes ch.
 func (p *PodPlacer) respond(req Request, pod *corev1.Pod, ch change, warnings []string) Response {
-	patches, err := ch.patch(pod)
+	patches, err := ch.patch(pod, req.Object.Raw)
 	if err != nil {
 		p.log.Error("compute patch", "uid", req.UID, "err", err)
 		return Allowed("archway: compute patch: " + err.Error())
@@ -238,7 +240,7 @@ func (p *PodPlacer) lookupAll(ctx context.Context, namespace string, spec *corev
 func (p *PodPlacer) Recover(req Request, v any) Response {
 	p.count(OutcomeSkipped, "internal error")
 	var pod corev1.Pod
-	if err := json.Unmarshal(req.Object.Raw, &pod); err != nil || req.Kind.Kind != "Pod" {
+	if err := utiljson.Unmarshal(req.Object.Raw, &pod); err != nil || req.Kind.Kind != "Pod" {
 		return Allowed("archway: internal error")
 	}
 	ch := change{spec: pod.Spec, annotation: "skipped (internal error)", keepAdded: true}

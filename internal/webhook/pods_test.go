@@ -299,6 +299,7 @@ func TestWebhookHTTP(t *testing.T) {
 		{name: "oversize body", handler: good, body: bytes.Repeat([]byte(" "), 4<<20+1), wantStatus: 413, wantError: "request body larger than 4194304 bytes"},
 		{name: "bad JSON", handler: good, body: []byte(`{"kind":`), wantStatus: 400, wantError: "decode AdmissionReview"},
 		{name: "no request", handler: good, body: []byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}`), wantStatus: 400, wantError: "has no request"},
+		{name: "keys are case-sensitive, as the API server writes them", handler: good, body: bytes.Replace(review(t, req), []byte(`"request"`), []byte(`"Request"`), 1), wantStatus: 400, wantError: "has no request"},
 		{name: "v1beta1 refused", handler: good, body: []byte(`{"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","request":{}}`), wantStatus: 400, wantError: "want admission.k8s.io/v1 AdmissionReview"},
 		{name: "wrong content type", handler: good, body: review(t, req), contentType: "text/plain", wantStatus: 415, wantError: "want application/json"},
 		{name: "empty body", handler: good, body: nil, wantStatus: 400, wantError: "request body is empty"},
