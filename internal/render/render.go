@@ -139,8 +139,9 @@ func run(ctx context.Context, req request, lim Limits) (response, []string, erro
 }
 
 // outOfMemory matches the Go runtime's fatal errors when an allocation
-// fails (the child past its bound), and the race detector's.
-var outOfMemory = regexp.MustCompile(`(?m)^(fatal error: (runtime: )?(out of memory|cannot allocate memory)|==\d+==ERROR: ThreadSanitizer.*(failed to allocate|out of memory))`)
+// fails (the child past its bound): for the heap, for a new thread's stack
+// (with and without cgo), and the race detector's.
+var outOfMemory = regexp.MustCompile(`(?m)^(fatal error: (runtime: )?(out of memory|cannot allocate memory)|runtime/cgo: pthread_create failed: Resource temporarily unavailable|runtime: failed to create new OS thread|==\d+==ERROR: ThreadSanitizer.*(failed to allocate|out of memory))`)
 
 // logPrefix is the date and time the standard log package writes.
 var logPrefix = regexp.MustCompile(`^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d `)
