@@ -1,7 +1,11 @@
 package manifest
 
 import (
+	"bytes"
 	"errors"
+	"io"
+
+	yaml "go.yaml.in/yaml/v3"
 )
 
 // chunkDocs is how many documents one goroutine of Map takes at a time.
@@ -34,8 +38,9 @@ func Map[T any](name string, data []byte, f func(Object) T) ([]T, error) {
 	parallel(len(chunks), workersFor(len(docs)), func(c int) {
 		m := &chunks[c]
 		var objs []Object
-		for _, d := range docs[c*chunkDocs : min((c+1)*chunkDocs, len(docs))] {
-			parseDocument(name, d)
+		chunk := docs[c*chunkDocs : min((c+1)*chunkDocs, len(docs))]
+		parseChunk(name, data, chunk)
+		for _, d := range chunk {
 			d.text = nil
 			if d.Root != nil && d.aliased {
 				m.ends = append(m.ends, -1) // waits for the file's budget
@@ -49,7 +54,10 @@ func Map[T any](name string, data []byte, f func(Object) T) ([]T, error) {
 	for _, m := range chunks {
 		n += len(m.out)
 	}
-	out := make([]T, 0, n)
+	var out []T
+	if n > 0 {
+		out = make([]T, 0, n)
+	}
 	var errs []error
 	budget := newAliasBudget()
 	var objs []Object
@@ -96,4 +104,92 @@ func mapDocument[T any](s *Stream, d *Document, f func(Object) T, objs []Object,
 	}
 	d.Root = nil
 	return objs, out
+}
+
+// parseChunk parses consecutive documents of a stream as parseDocument
+// does each, but with one parser for them all (a parser costs more to set
+// up than a small document to parse), when that is sure to give the same
+// trees: the parser's documents fall one to each document that has content
+// (an empty one, which it reads as a null, is left out; a directive or an
+// end marker is content), no alias names an anchor of another document,
+// no document has content on its marker line, and nothing fails.
+// Otherwise each is parsed on its own.
+// Comments at the edges of a document may hang on other nodes than
+// parseDocument puts them on: Map does not keep them.
+func parseChunk(name string, data []byte, docs []*Document) {
+	if !parseTogether(data, docs) {
+		for _, d := range docs {
+			d.Root, d.aliased = nil, false
+			parseDocument(name, d)
+		}
+	}
+}
+
+// parseTogether is parseChunk's one parser; false when the documents must
+// be parsed one by one.
+func parseTogether(data []byte, docs []*Document) bool {
+	for _, d := range docs {
+		if !d.padded && d.sep != "" {
+			return false // content on the marker line, which parseDocument reads after spaces instead
+		}
+	}
+	last := docs[len(docs)-1]
+	dec := yaml.NewDecoder(bytes.NewReader(data[docs[0].at : last.at+len(last.raw)]))
+	delta := docs[0].Line - 1
+	i := 0 // the document the parser is in
+	for {
+		n := new(yaml.Node)
+		if err := dec.Decode(n); err == io.EOF {
+			break
+		} else if err != nil || n.Kind != yaml.DocumentNode || len(n.Content) != 1 {
+			return false
+		}
+		c := n.Content[0]
+		if c.Kind == yaml.ScalarNode && c.Tag == "!!null" && c.Value == "" && c.Style == 0 && c.Anchor == "" {
+			continue // an empty document: no objects, as parseDocument finds none
+		}
+		line := c.Line + delta
+		for i+1 < len(docs) && docs[i+1].Line <= line {
+			i++
+		}
+		d := docs[i]
+		if d.Root != nil || !d.content {
+			return false
+		}
+		nodes, alias := shiftLines(n, delta)
+		n.Line, n.Column = c.Line, c.Column // as parseDocument's implicit document
+		if alias && !ownAnchors(n, d.Line, endLine(docs, i)) {
+			return false
+		}
+		d.Root, d.aliased = n, alias || nodes > MaxExpandedNodes
+	}
+	for _, d := range docs {
+		if d.content && d.Root == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// endLine is the line where the document after docs[i] starts; a line past
+// any for the last.
+func endLine(docs []*Document, i int) int {
+	if i+1 < len(docs) {
+		return docs[i+1].Line
+	}
+	return int(^uint(0) >> 1)
+}
+
+// ownAnchors reports whether every alias under n names a node on the lines
+// [from, to): of n's own document.
+func ownAnchors(n *yaml.Node, from, to int) bool {
+	if n.Kind == yaml.AliasNode && (n.Alias == nil || n.Alias.Line < from || n.Alias.Line >= to) {
+		return false
+	}
+	for _, c := range n.Content {
+		if !ownAnchors(c, from, to) {
+			return false
+		}
+	}
+	return true
 }

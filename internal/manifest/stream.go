@@ -37,6 +37,8 @@ type Document struct {
 	text    []byte // the document's own text, parsed into Root
 	padded  bool   // text starts with a newline standing for the separator line
 	aliased bool   // Root has an alias or more than MaxExpandedNodes nodes: checkAliases decides
+	at      int    // where raw starts in the stream
+	content bool   // some line of text is neither blank nor a comment
 }
 
 // NewDocument returns a document holding root (a mapping or list), to be
@@ -200,13 +202,13 @@ func parallel(n, workers int, f func(i int)) {
 // its text copied.
 func cutYAML(data []byte) []*Document {
 	var docs []*Document
-	cur, start := &Document{Line: 1}, 0 // start: where cur's bytes begin in data
-	textAt := 0                         // where cur's text begins in data (after "   " for content on the marker line)
+	cur := &Document{Line: 1}
+	textAt := 0 // where cur's text begins in data (after "   " for content on the marker line)
 	flush := func(end int) {
-		if end == start {
+		if end == cur.at {
 			return // nothing before the first marker
 		}
-		cur.raw = data[start:end:end]
+		cur.raw = data[cur.at:end:end]
 		switch {
 		case !cur.padded && cur.sep != "": // content on the marker line
 			cur.text = append([]byte("   "), data[textAt:end]...)
@@ -224,27 +226,40 @@ func cutYAML(data []byte) []*Document {
 		if i := bytes.IndexByte(data[at:], '\n'); i >= 0 {
 			end = at + i + 1
 		}
-		if line := data[at:end]; isSeparator(line) {
-			flush(at)
-			cur, start = &Document{Line: lineNo}, at
-			after := strings.TrimSpace(string(line[3:]))
-			if after == "" || strings.HasPrefix(after, "#") {
+		line := data[at:end]
+		if !isSeparator(line) {
+			cur.content = cur.content || !blankOrComment(line)
+			at = end
+			continue
+		}
+		flush(at)
+		cur = &Document{Line: lineNo, at: at}
+		switch after := bytes.TrimSpace(line[3:]); {
+		case len(after) > 0 && after[0] != '#':
+			// Content on the marker line ("--- {a: 1}") belongs to the document.
+			cur.sep, cur.content = "---\n", true
+			textAt = at + 3
+		case line[len(line)-1] != '\n': // a marker ending the file
+			cur.sep, cur.padded = string(line)+"\n", true
+			textAt = end
+		default:
+			cur.sep, cur.padded = "---\n", true
+			if len(line) != len("---\n") {
 				cur.sep = strings.TrimRight(string(line), "\r\n") + "\n"
-				cur.padded = true
-				textAt = end - 1 // the marker's newline keeps line numbers aligned
-				if line[len(line)-1] != '\n' {
-					textAt = end
-				}
-			} else {
-				// Content on the marker line ("--- {a: 1}") belongs to the document.
-				cur.sep = "---\n"
-				textAt = at + 3
 			}
+			textAt = end - 1 // the marker's newline keeps line numbers aligned
 		}
 		at = end
 	}
 	flush(len(data))
 	return docs
+}
+
+// blankOrComment reports whether line holds nothing but white space
+// (Unicode's, as parseDocument trims it) or a comment.
+func blankOrComment(line []byte) bool {
+	t := bytes.TrimLeft(line, " \t")
+	return len(t) == 0 || t[0] == '#' || len(bytes.TrimSpace(t)) == 0
 }
 
 // isSeparator reports whether line is a document start marker: "---" alone
