@@ -205,7 +205,6 @@ func toJSON(r assess.Report, o options) JSONReport {
 	return out
 }
 
-
 func jsonCounts(c assess.Counts) JSONCounts {
 	return JSONCounts{
 		Total: c.Total, Ready: c.Ready, NotReady: c.NotReady, Unknown: c.Unknown,
