@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -19,18 +20,61 @@ import (
 // as JSON straight from its nodes, the keys sorted as encoding/json sorts
 // a map's; any other is decoded by workload.DecodePodSpec. The result is
 // the same either way.
+//
+// The objects of one Map share what they decoded: a spec written as the
+// same JSON as one decoded before is a deep copy of it (a chart rendered
+// at scale repeats one pod spec many times over).
 func (o Object) PodSpec() (*corev1.PodSpec, error) {
 	if o.Spec == nil {
 		return nil, nil
 	}
-	if data, ok := appendJSON(nil, o.Spec); ok {
-		var spec corev1.PodSpec
-		if err := json.Unmarshal(data, &spec); err != nil {
-			return nil, err
-		}
-		return &spec, nil
+	data, ok := appendJSON(nil, o.Spec)
+	if !ok {
+		return workload.DecodePodSpec(o.Spec.Decode)
 	}
-	return workload.DecodePodSpec(o.Spec.Decode)
+	if spec := o.specs.get(data); spec != nil {
+		return spec, nil
+	}
+	var spec corev1.PodSpec
+	if err := json.Unmarshal(data, &spec); err != nil {
+		return nil, err
+	}
+	o.specs.put(data, &spec)
+	return &spec, nil
+}
+
+// maxCachedSpecs bounds the distinct specs one Map remembers.
+const maxCachedSpecs = 1024
+
+// specCache is the pod specs decoded by the objects of one Map, by their
+// JSON; safe for concurrent use, and a nil cache remembers nothing.
+type specCache struct {
+	mu sync.Mutex
+	m  map[string]*corev1.PodSpec
+}
+
+// get returns a copy of the spec decoded from data, or nil.
+func (c *specCache) get(data []byte) *corev1.PodSpec {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	spec := c.m[string(data)]
+	c.mu.Unlock()
+	return spec.DeepCopy() // nil for nil
+}
+
+// put remembers a copy of spec (the caller keeps spec) while there is room.
+func (c *specCache) put(data []byte, spec *corev1.PodSpec) {
+	if c == nil {
+		return
+	}
+	own := spec.DeepCopy()
+	c.mu.Lock()
+	if len(c.m) < maxCachedSpecs {
+		c.m[string(data)] = own
+	}
+	c.mu.Unlock()
 }
 
 // appendJSON appends n as JSON to b, as yaml.v3 decoding n into an any and

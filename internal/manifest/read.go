@@ -6,6 +6,7 @@ import (
 	"io"
 
 	yaml "go.yaml.in/yaml/v3"
+	corev1 "k8s.io/api/core/v1"
 )
 
 // chunkDocs is how many documents one goroutine of Map takes at a time.
@@ -33,6 +34,7 @@ func Map[T any](name string, data []byte, f func(Object) T) ([]T, error) {
 		return out, s.Err()
 	}
 	s := &Stream{Name: name}
+	specs := &specCache{m: map[string]*corev1.PodSpec{}}
 	docs := cutYAML(data)
 	chunks := make([]mapped[T], (len(docs)+chunkDocs-1)/chunkDocs)
 	parallel(len(chunks), workersFor(len(docs)), func(c int) {
@@ -46,7 +48,7 @@ func Map[T any](name string, data []byte, f func(Object) T) ([]T, error) {
 				m.ends = append(m.ends, -1) // waits for the file's budget
 				continue
 			}
-			objs, m.out = mapDocument(s, d, f, objs, m.out)
+			objs, m.out = mapDocument(s, d, specs, f, objs, m.out)
 			m.ends = append(m.ends, len(m.out))
 		}
 	})
@@ -69,7 +71,7 @@ func Map[T any](name string, data []byte, f func(Object) T) ([]T, error) {
 				if err := checkAliases(name, d.Root, budget); err != nil {
 					d.Root, d.Err = nil, err
 				}
-				objs, out = mapDocument(s, d, f, objs, out)
+				objs, out = mapDocument(s, d, specs, f, objs, out)
 			} else {
 				out = append(out, m.out[from:end]...)
 				from = end
@@ -93,12 +95,13 @@ type mapped[T any] struct {
 
 // mapDocument appends f of the objects of d to out, then drops d's tree;
 // objs is scratch space, returned for reuse.
-func mapDocument[T any](s *Stream, d *Document, f func(Object) T, objs []Object, out []T) ([]Object, []T) {
+func mapDocument[T any](s *Stream, d *Document, specs *specCache, f func(Object) T, objs []Object, out []T) ([]Object, []T) {
 	if d.Root == nil {
 		return objs, out
 	}
 	objs = s.object(objs[:0], d, nil, "", "")
 	for i, o := range objs {
+		o.specs = specs
 		out = append(out, f(o))
 		objs[i] = Object{}
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	yaml "go.yaml.in/yaml/v3"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/archwaydev/archway/internal/workload"
 )
@@ -180,5 +181,33 @@ func TestPodSpecFastPath(t *testing.T) {
 	}
 	if _, ok := appendJSON(nil, Parse("f", []byte("a: [1, true, null, x]\n")).Docs[0].Root.Content[0]); !ok {
 		t.Error("a plain mapping is not written straight as JSON")
+	}
+}
+
+// TestMapPodSpecCopies: the objects of one Map with the same pod spec get
+// equal specs, each its own: a reader changing one changes no other.
+func TestMapPodSpecCopies(t *testing.T) {
+	doc := "---\nkind: Pod\nspec: {containers: [{name: c, image: x}], tolerations: [{key: k, operator: Exists}]}\n"
+	want, err := workload.DecodePodSpec(Parse("f.yaml", []byte(doc)).Objects()[0].Spec.Decode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	specs, err := Map("f.yaml", []byte(strings.Repeat(doc, 40)), func(o Object) *corev1.PodSpec {
+		spec, err := o.PodSpec()
+		if err != nil {
+			t.Error(err)
+			return nil
+		}
+		got := spec.DeepCopy()
+		spec.Tolerations[0].Key, spec.Containers[0].Name = "changed", "changed"
+		return got
+	})
+	if err != nil || len(specs) != 40 {
+		t.Fatalf("%d specs, %v", len(specs), err)
+	}
+	for i, spec := range specs {
+		if d := cmp.Diff(want, spec); d != "" {
+			t.Fatalf("spec %d, after the ones before were changed (-want +got):\n%s", i, d)
+		}
 	}
 }
