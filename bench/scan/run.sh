@@ -17,7 +17,8 @@
 # Then the scale case: PODS Pods in one file, all using three images (the
 # shape of a chart rendered at scale), at PODS/4, PODS/2 and PODS:
 #   parse + assess: bench/scan/parsetime -assess (no lookups), each size
-#   scan: archway scan --no-cache of the PODS file (its three lookups too)
+#   scan: archway scan --no-cache -o json of the PODS file (its three
+#         lookups and the rendering too), wall and CPU seconds
 # Target: linear growth (PODS vs PODS/4 within 5× in CPU time, not 16×), and
 # PODS = 100,000 parsed and assessed in under 5 s. CPU seconds are printed
 # beside the wall time: on a shared machine the wall time also measures
@@ -117,8 +118,13 @@ for n in $((PODS / 4)) $((PODS / 2)) "$PODS"; do
   log "$n pods: read $s_read ms, read + assess $s_both ms, $cpu CPU s per run"
   printf '%d\t%d\t%d\t%s\n' "$n" "$s_read" "$s_both" "$cpu" >>"$scale"
 done
-run_scale() { "$work/archway" scan "$work/pods-$PODS.yaml" -q -o json --fail-on never --no-cache --jobs "$JOBS" >"$work/scale.json"; }
-measure "archway scan --no-cache ($PODS pods, one file)" run_scale
+run_scale() { # CPU seconds of each run appended to scale-cpu.txt
+  /usr/bin/env time -f '%U %S' -a -o "$work/scale-cpu.txt" \
+    "$work/archway" scan "$work/pods-$PODS.yaml" -q -o json --fail-on never --no-cache --jobs "$JOBS" >"$work/scale.json"
+}
+: >"$work/scale-cpu.txt"
+measure "archway scan --no-cache -o json ($PODS pods, one file)" run_scale
+scan_cpu=$(awk '{ if (min == "" || $1 + $2 < min) min = $1 + $2 } END { printf "%.2f", min }' "$work/scale-cpu.txt")
 tail -1 "$results" >"$work/scale-scan.tsv" # not a run to compare with the floor
 sed -i '$d' "$results"
 if ! grep -q "\"total\": $PODS" "$work/scale.json"; then
@@ -152,4 +158,4 @@ awk -F'\t' -v runs="$RUNS" '
     printf "\ngrowth from %d to %d pods: %.1f× in CPU time, %.1f× in wall time (linear: 4×, quadratic: 16×): %s\n", n[1], n[NR], g, both[NR] / both[1], (g <= 5 ? "linear" : "NOT linear")
     printf "target: %d pods parsed and assessed under 5 s: %s (%.2fs wall, %.2fs CPU; load average %s)\n", n[NR], (both[NR] <= 5000 ? "met" : "NOT met"), both[NR] / 1000, cpu[NR], load
   }' load="$(cut -d' ' -f1 /proc/loadavg)" "$scale"
-awk -F'\t' '{printf "%s: %.2fs, %d requests\n", $1, $2 / 1000, $3}' "$work/scale-scan.tsv"
+awk -F'\t' -v cpu="$scan_cpu" '{printf "%s: %.2fs wall (%ss CPU, the least of the runs), %d requests\n", $1, $2 / 1000, cpu, $3}' "$work/scale-scan.tsv"

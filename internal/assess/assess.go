@@ -141,7 +141,7 @@ type Binaries map[string]string
 // target judged Unsupported when bins says its binaries do not.
 func AssessDeep(ws []workload.Workload, images map[string]lookup.Result, target platform.Platform, bins Binaries) Report {
 	target = platform.Normalize(target)
-	j := judger{images: images, bins: bins, target: target}
+	j := judger{images: images, bins: bins, target: target, memo: map[judgeKey]judged{}}
 	r := Report{Target: target, Workloads: make([]WorkloadResult, 0, len(ws))}
 	for _, w := range ws {
 		r.Workloads = append(r.Workloads, assessWorkload(w, j, target))
@@ -157,6 +157,33 @@ type judger struct {
 	images map[string]lookup.Result
 	bins   Binaries          // judged against target only
 	target platform.Platform // the report's
+	memo   map[judgeKey]judged
+}
+
+// judgeKey is one image reference against one platform.
+type judgeKey struct {
+	ref string
+	p   platform.Platform
+}
+
+// judged is what judge said, with the platforms of the lookup.
+type judged struct {
+	img       lookup.Result
+	verdict   Verdict
+	reason    string
+	platforms platform.Set
+}
+
+// judgeOnce is judge remembered: a fleet names a few images many times.
+func (j judger) judgeOnce(ref string, p platform.Platform) judged {
+	k := judgeKey{ref, p}
+	if r, ok := j.memo[k]; ok {
+		return r
+	}
+	img, v, reason := j.judge(ref, p)
+	r := judged{img: img, verdict: v, reason: reason, platforms: img.Platforms()}
+	j.memo[k] = r
+	return r
 }
 
 // judge returns the verdict of an image reference against p.
@@ -180,9 +207,10 @@ func assessContainer(c workload.Container, j judger, target platform.Platform) C
 	if !c.Platform.IsZero() {
 		cr.Platform, cr.Pinned = platform.Normalize(c.Platform), true
 	}
-	img, v, reason := j.judge(c.Image, cr.Platform)
-	cr.Verdict, cr.Reason = v, reason
-	cr.Digest, cr.Platforms = img.Digest, img.Platforms()
+	jd := j.judgeOnce(c.Image, cr.Platform)
+	img := jd.img
+	cr.Verdict, cr.Reason = jd.verdict, jd.reason
+	cr.Digest, cr.Platforms = img.Digest, jd.platforms
 	if img.Err != nil {
 		cr.Err, cr.Cause = img.Err, lookup.CauseOf(img.Err)
 		cr.Platforms = platform.Set{}
@@ -218,12 +246,12 @@ func assessWorkload(w workload.Workload, j judger, target platform.Platform) Wor
 			continue
 		}
 		counted++
-		line := fmt.Sprintf("%s %s (%s): %s", c.Kind, c.Name, c.Image, cr.Reason)
+		line := func() string { return fmt.Sprintf("%s %s (%s): %s", c.Kind, c.Name, c.Image, cr.Reason) }
 		switch cr.Verdict {
 		case Unsupported:
-			notReady = append(notReady, line)
+			notReady = append(notReady, line())
 		case Unknown:
-			unknown = append(unknown, line)
+			unknown = append(unknown, line())
 		}
 		if cr.Platforms.Len() == 0 {
 			allKnown = false

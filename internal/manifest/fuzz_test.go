@@ -3,7 +3,11 @@ package manifest
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"reflect"
 	"testing"
+
+	"github.com/archwaydev/archway/internal/workload"
 )
 
 // FuzzManifest: Parse, Objects and Encode never panic; every problem is an
@@ -16,6 +20,7 @@ func FuzzManifest(f *testing.F) {
 	f.Add([]byte(`{"kind": "Pod", "spec": {"containers": [{"image": "x"}]}, "spec": {}}`))
 	f.Add([]byte("a: &a [1, 2]\nb: [*a, *a]\nkind: Pod\nspec: {containers: *a}\n"))
 	f.Add([]byte("\xef\xbb\xbfkind: Pod\r\nspec:\r\n  containers:\r\n  - image: x\r\n"))
+	f.Add([]byte("---\n# c\n---\nkind: Pod\nx: &a {image: x, ports: [{containerPort: 80}]}\nspec: {containers: [*a]}\n--- {kind: Pod, spec: {containers: [*a]}}\n...\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s := Parse("fuzz.yaml", data)
 		objs := s.Objects()
@@ -25,6 +30,7 @@ func FuzzManifest(f *testing.F) {
 			}
 		}
 		var workloads int
+		var want []seen
 		for _, o := range objs {
 			var me *Error
 			if o.Err != nil && !errors.As(o.Err, &me) {
@@ -32,7 +38,17 @@ func FuzzManifest(f *testing.F) {
 			}
 			if o.Err == nil && o.Spec != nil {
 				workloads++
+				spec, err := o.PodSpec()
+				wantSpec, wantErr := workload.DecodePodSpec(o.Spec.Decode)
+				if fmt.Sprint(err) != fmt.Sprint(wantErr) || !reflect.DeepEqual(spec, wantSpec) {
+					t.Errorf("%s: PodSpec %+v, %v; DecodePodSpec %+v, %v", o.ID(), spec, err, wantSpec, wantErr)
+				}
 			}
+			want = append(want, seenOf(o))
+		}
+		got, err := Map("fuzz.yaml", data, seenOf)
+		if !reflect.DeepEqual(got, want) || fmt.Sprint(err) != fmt.Sprint(s.Err()) {
+			t.Errorf("Map gives %+v, %v; Parse and Objects %+v, %v", got, err, want, s.Err())
 		}
 		out, err := s.Encode()
 		if !s.JSON && (err != nil || !bytes.Equal(out, data)) {

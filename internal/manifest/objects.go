@@ -37,6 +37,8 @@ type Object struct {
 	// Err is set when the object is malformed (no mapping, a pod spec that
 	// is not a mapping, a duplicate key): it is neither judged nor placed.
 	Err error
+
+	specs *specCache // PodSpec's decoded specs, for the objects of one Map
 }
 
 // ID is a short human name: "Kind name" (or just the kind).

@@ -32,10 +32,13 @@ type Document struct {
 	// byte for byte.
 	Changed bool
 
-	raw    []byte // the original bytes: separator line (if any) and text
-	sep    string // the separator written before a re-encoded document
-	text   []byte // the document's own text, parsed into Root
-	padded bool   // text starts with a newline standing for the separator line
+	raw     []byte // the original bytes: separator line (if any) and text
+	sep     string // the separator written before a re-encoded document
+	text    []byte // the document's own text, parsed into Root
+	padded  bool   // text starts with a newline standing for the separator line
+	aliased bool   // Root has an alias or more than MaxExpandedNodes nodes: checkAliases decides
+	at      int    // where raw starts in the stream
+	content bool   // some line of text is neither blank nor a comment
 }
 
 // NewDocument returns a document holding root (a mapping or list), to be
@@ -87,8 +90,7 @@ func (e *Error) Unwrap() error { return e.Err }
 // reads it. Lines of the nodes are absolute (1-based) in data.
 func Parse(name string, data []byte) *Stream {
 	s := &Stream{Name: name}
-	trimmed := bytes.TrimLeft(bytes.TrimPrefix(data, bom), " \t\r\n")
-	if len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') {
+	if isJSON(data) {
 		s.JSON, s.jsonStyle = true, detectJSONStyle(data)
 		d := &Document{raw: data, Line: 1}
 		d.Root, d.Err = parseJSON(name, data)
@@ -100,6 +102,13 @@ func Parse(name string, data []byte) *Stream {
 	}
 	s.Docs = splitYAML(name, data)
 	return s
+}
+
+// isJSON reports whether data is a JSON file: its first character, past a
+// byte order mark and white space, opens an object or an array.
+func isJSON(data []byte) bool {
+	trimmed := bytes.TrimLeft(bytes.TrimPrefix(data, bom), " \t\r\n")
+	return len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[')
 }
 
 // Err joins the parse errors of the documents; nil when all parsed.
@@ -132,10 +141,10 @@ func (s *Stream) Encode() ([]byte, error) {
 // their aliases in file order against the file's budget.
 func splitYAML(name string, data []byte) []*Document {
 	docs := cutYAML(data)
-	parallel(len(docs), func(i int) { parseDocument(name, docs[i]) })
+	parallel(len(docs), workersFor(len(docs)), func(i int) { parseDocument(name, docs[i]) })
 	budget := newAliasBudget()
 	for _, d := range docs {
-		if d.Root != nil {
+		if d.Root != nil && d.aliased {
 			if err := checkAliases(name, d.Root, budget); err != nil {
 				d.Root, d.Err = nil, err
 			}
@@ -145,7 +154,8 @@ func splitYAML(name string, data []byte) []*Document {
 }
 
 // parseDocument parses d's text into d.Root, lines made absolute, or sets
-// d.Err.
+// d.Err. It notes whether the document needs checkAliases: it has an alias
+// or more nodes than one may expand to.
 func parseDocument(name string, d *Document) {
 	if len(bytes.TrimSpace(bytes.TrimPrefix(d.text, bom))) == 0 {
 		return
@@ -163,8 +173,8 @@ func parseDocument(name string, d *Document) {
 		return
 	}
 	if n.Kind != 0 && len(n.Content) > 0 {
-		shiftLines(&n, d.Line-1)
-		d.Root = &n
+		nodes, alias := shiftLines(&n, d.Line-1)
+		d.Root, d.aliased = &n, alias || nodes > MaxExpandedNodes
 	}
 }
 
@@ -201,9 +211,13 @@ func onlyComments(tail []byte) bool {
 	return true
 }
 
-// parallel runs f(0) … f(n-1) on up to GOMAXPROCS goroutines.
-func parallel(n int, f func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), n/16) // small streams: not worth a goroutine
+// workersFor is how many goroutines parse a stream of n documents: up to
+// GOMAXPROCS, none for a small stream (not worth a goroutine).
+func workersFor(n int) int { return min(runtime.GOMAXPROCS(0), n/16) }
+
+// parallel runs f(0) … f(n-1) on the given number of goroutines (in order
+// on this one when it is 1 or less).
+func parallel(n, workers int, f func(i int)) {
 	if workers <= 1 {
 		for i := range n {
 			f(i)
@@ -222,45 +236,70 @@ func parallel(n int, f func(i int)) {
 	wg.Wait()
 }
 
-// cutYAML cuts a stream at "---" lines into unparsed documents.
+// cutYAML cuts a stream at "---" lines into unparsed documents. Their raw
+// bytes and text are slices of data (capacity capped, so that nothing
+// appends into data); only a document with content on its marker line has
+// its text copied.
 func cutYAML(data []byte) []*Document {
 	var docs []*Document
 	cur := &Document{Line: 1}
-	lineNo := 0
-	flush := func() {
-		if len(cur.raw) > 0 {
-			docs = append(docs, cur)
+	textAt := 0 // where cur's text begins in data (after "   " for content on the marker line)
+	flush := func(end int) {
+		if end == cur.at {
+			return // nothing before the first marker
 		}
+		cur.raw = data[cur.at:end:end]
+		switch {
+		case !cur.padded && cur.sep != "": // content on the marker line
+			cur.text = append([]byte("   "), data[textAt:end]...)
+		case textAt < end:
+			cur.text = data[textAt:end:end]
+		default:
+			cur.text = []byte("\n") // a marker ending the file
+		}
+		docs = append(docs, cur)
 	}
-	rest := data
-	for len(rest) > 0 {
+	lineNo := 0
+	for at := 0; at < len(data); {
 		lineNo++
-		line := rest
-		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
-			line, rest = rest[:i+1], rest[i+1:]
-		} else {
-			rest = nil
+		end := len(data)
+		if i := bytes.IndexByte(data[at:], '\n'); i >= 0 {
+			end = at + i + 1
 		}
-		if isSeparator(line) {
-			flush()
-			cur = &Document{raw: bytes.Clone(line), Line: lineNo}
-			after := strings.TrimSpace(string(line[3:]))
-			if after == "" || strings.HasPrefix(after, "#") {
-				cur.sep = strings.TrimRight(string(line), "\r\n") + "\n"
-				cur.text = []byte("\n") // keeps line numbers aligned
-				cur.padded = true
-			} else {
-				// Content on the marker line ("--- {a: 1}") belongs to the document.
-				cur.sep = "---\n"
-				cur.text = append([]byte("   "), line[3:]...)
-			}
+		line := data[at:end]
+		if !isSeparator(line) {
+			cur.content = cur.content || !blankOrComment(line)
+			at = end
 			continue
 		}
-		cur.raw = append(cur.raw, line...)
-		cur.text = append(cur.text, line...)
+		flush(at)
+		cur = &Document{Line: lineNo, at: at}
+		switch after := bytes.TrimSpace(line[3:]); {
+		case len(after) > 0 && after[0] != '#':
+			// Content on the marker line ("--- {a: 1}") belongs to the document.
+			cur.sep, cur.content = "---\n", true
+			textAt = at + 3
+		case line[len(line)-1] != '\n': // a marker ending the file
+			cur.sep, cur.padded = string(line)+"\n", true
+			textAt = end
+		default:
+			cur.sep, cur.padded = "---\n", true
+			if len(line) != len("---\n") {
+				cur.sep = strings.TrimRight(string(line), "\r\n") + "\n"
+			}
+			textAt = end - 1 // the marker's newline keeps line numbers aligned
+		}
+		at = end
 	}
-	flush()
+	flush(len(data))
 	return docs
+}
+
+// blankOrComment reports whether line holds nothing but white space
+// (Unicode's, as parseDocument trims it) or a comment.
+func blankOrComment(line []byte) bool {
+	t := bytes.TrimLeft(line, " \t")
+	return len(t) == 0 || t[0] == '#' || len(bytes.TrimSpace(t)) == 0
 }
 
 // isSeparator reports whether line is a document start marker: "---" alone
@@ -289,21 +328,18 @@ func yamlError(name string, start int, err error) error {
 	return &Error{File: name, Line: line, Err: errors.New(msg)}
 }
 
-// shiftLines adds delta to the line of n and every node below it.
-func shiftLines(n *yaml.Node, delta int) {
-	seen := map[*yaml.Node]bool{}
-	var walk func(*yaml.Node)
-	walk = func(n *yaml.Node) {
-		if n == nil || seen[n] {
-			return
-		}
-		seen[n] = true
-		n.Line += delta
-		for _, c := range n.Content {
-			walk(c)
-		}
+// shiftLines adds delta to the line of n and every node below it, and
+// counts them, noting whether one is an alias. A parsed tree shares no
+// nodes (an alias points at its anchor but has no content), so each is
+// met once.
+func shiftLines(n *yaml.Node, delta int) (nodes int, alias bool) {
+	n.Line += delta
+	nodes, alias = 1, n.Kind == yaml.AliasNode
+	for _, c := range n.Content {
+		k, a := shiftLines(c, delta)
+		nodes, alias = nodes+k, alias || a
 	}
-	walk(n)
+	return nodes, alias
 }
 
 // encodeYAML writes the documents back: unchanged ones byte for byte,

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -91,10 +92,19 @@ func scrubMessage(msg string) string {
 }
 
 // scrubbed is an error whose message is scrubMessage of its cause's; the
-// cause stays reachable with errors.As and errors.Is.
-type scrubbed struct{ err error }
+// cause stays reachable with errors.As and errors.Is. The message is made
+// once: a report of 100,000 workloads asks the error of their image for it
+// 100,000 times.
+type scrubbed struct {
+	err  error
+	once sync.Once
+	msg  string
+}
 
-func (e *scrubbed) Error() string { return scrubMessage(e.err.Error()) }
+func (e *scrubbed) Error() string {
+	e.once.Do(func() { e.msg = scrubMessage(e.err.Error()) })
+	return e.msg
+}
 func (e *scrubbed) Unwrap() error { return e.err }
 
 // scrub wraps err so that its message quotes no secret and no long body.

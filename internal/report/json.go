@@ -1,8 +1,6 @@
 package report
 
 import (
-	"encoding/json"
-	"io"
 	"math"
 
 	"github.com/archwaydev/archway/internal/assess"
@@ -205,13 +203,6 @@ func toJSON(r assess.Report, o options) JSONReport {
 		out.Images = append(out.Images, ji)
 	}
 	return out
-}
-
-func renderJSON(w io.Writer, r assess.Report, o options) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(toJSON(r, o))
 }
 
 func jsonCounts(c assess.Counts) JSONCounts {

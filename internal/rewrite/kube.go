@@ -11,7 +11,6 @@ import (
 	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/archwaydev/archway/internal/manifest"
 	"github.com/archwaydev/archway/internal/placement"
-	"github.com/archwaydev/archway/internal/workload"
 )
 
 // kubeFile is a Kubernetes manifest stream.
@@ -57,7 +56,7 @@ func (k *kubeFile) find() {
 		t := Target{Kind: o.Kind, Namespace: o.Namespace, Name: o.Name, Line: o.Line, Err: o.Err}
 		p := &podTarget{doc: o.Doc, steps: o.SpecSteps(), specPath: o.SpecPath, apiVersion: o.APIVersion}
 		if t.Err == nil {
-			spec, err := workload.DecodePodSpec(o.Spec.Decode)
+			spec, err := o.PodSpec()
 			if err != nil {
 				t.Err = &manifest.Error{File: k.stream.Name, Line: o.Spec.Line, Err: fmt.Errorf("%s: %s: %w", o.ID(), strings.Join(o.SpecPath, "."), err)}
 			} else {

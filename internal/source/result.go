@@ -62,6 +62,13 @@ func (r *Result) add(o Result) {
 // dropped and listed in Skipped.
 func Merge(rs ...Result) Result {
 	var all Result
+	n := 0
+	for _, r := range rs {
+		n += len(r.Workloads)
+	}
+	if n > 0 {
+		all.Workloads = make([]workload.Workload, 0, n) // one copy, however large the fleet
+	}
 	for _, r := range rs {
 		all.add(r)
 	}
@@ -77,17 +84,20 @@ func Merge(rs ...Result) Result {
 	for _, p := range all.walkedDockerfiles {
 		walked[filepath.Clean(p)] = true
 	}
-	kept := all.Workloads[:0:0]
-	for _, w := range all.Workloads {
-		file := filepath.Clean(w.Location.File)
-		if svc, ok := builtBy[file]; ok && w.Source == workload.SourceDockerfile && walked[file] {
-			all.Skipped = append(all.Skipped, Skip{Path: w.Location.File, Why: fmt.Sprintf(whyBuilt, svc)})
-			all.Read--
-			continue
+	if len(builtBy) > 0 && len(walked) > 0 {
+		kept := all.Workloads[:0] // all.Workloads is this function's own copy
+		for _, w := range all.Workloads {
+			file := filepath.Clean(w.Location.File)
+			if svc, ok := builtBy[file]; ok && w.Source == workload.SourceDockerfile && walked[file] {
+				all.Skipped = append(all.Skipped, Skip{Path: w.Location.File, Why: fmt.Sprintf(whyBuilt, svc)})
+				all.Read--
+				continue
+			}
+			kept = append(kept, w)
 		}
-		kept = append(kept, w)
+		clear(all.Workloads[len(kept):]) // no workload kept alive past the end
+		all.Workloads = kept
 	}
-	all.Workloads = kept
 	all.walkedDockerfiles = nil
 	all.Notes = uniqueFirst(all.Notes)
 	return all

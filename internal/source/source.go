@@ -134,7 +134,11 @@ func (r *Result) read(ctx context.Context, path string, opts Options, walked boo
 		r.walkedDockerfiles = append(r.walkedDockerfiles, path)
 	}
 	ws, err := r.readKind(ctx, path, kind, data, opts)
-	r.Workloads = append(r.Workloads, ws...)
+	if r.Workloads == nil {
+		r.Workloads = ws // the reader's own slice: no copy of a large file's workloads
+	} else {
+		r.Workloads = append(r.Workloads, ws...)
+	}
 	r.Errs = append(r.Errs, kube.Errors(err)...)
 }
 

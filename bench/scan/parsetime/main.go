@@ -2,7 +2,7 @@
 // source: detection, then the matching reader) without looking any image
 // up, and prints how long that took, for the scan benchmark:
 //
-//	parsetime [-runs 3] [-assess] PATH...
+//	parsetime [-runs 3] [-assess] [-cpuprofile FILE] PATH...
 //
 // It prints one line: workloads, distinct images, and the best wall time
 // of -runs reads in milliseconds, tab-separated. With -assess each run
@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -41,9 +42,21 @@ func main() {
 func run(ctx context.Context) error {
 	runs := flag.Int("runs", 3, "reads to make; the fastest counts")
 	judge := flag.Bool("assess", false, "also assess the workloads, and time both")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the runs to this file")
 	flag.Parse()
 	if flag.NArg() == 0 || *runs < 1 {
-		return errors.New("usage: parsetime [-runs N] [-assess] PATH")
+		return errors.New("usage: parsetime [-runs N] [-assess] [-cpuprofile FILE] PATH")
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	var bestRead, bestBoth time.Duration
 	var workloads, images int

@@ -86,18 +86,35 @@ func ReadWithin(path string, within []string) ([]workload.Workload, error) {
 
 // Parse reads the workloads of one YAML or JSON stream; name is the file
 // name (or any display name, such as a Helm template's) used in locations
-// and errors.
+// and errors. It goes through manifest.Map: no document's tree outlives
+// the reading of its workloads, and a large stream is read in parallel.
 func Parse(name string, data []byte) ([]workload.Workload, error) {
-	s := manifest.Parse(name, data)
-	errs := []error{s.Err()}
-	var out []workload.Workload
-	for _, o := range s.Objects() {
+	type read struct {
+		w   workload.Workload
+		ok  bool
+		err error
+	}
+	rs, err := manifest.Map(name, data, func(o manifest.Object) read {
 		w, ok, err := workloadOf(name, o)
-		if err != nil {
-			errs = append(errs, err)
+		return read{w, ok, err}
+	})
+	errs := []error{err}
+	n := 0
+	for _, r := range rs {
+		if r.ok {
+			n++
 		}
-		if ok {
-			out = append(out, w)
+	}
+	var out []workload.Workload
+	if n > 0 {
+		out = make([]workload.Workload, 0, n)
+	}
+	for _, r := range rs {
+		if r.err != nil {
+			errs = append(errs, r.err)
+		}
+		if r.ok {
+			out = append(out, r.w)
 		}
 	}
 	return out, errors.Join(errs...)

@@ -21,7 +21,7 @@ func workloadOf(file string, o manifest.Object) (w workload.Workload, ok bool, e
 		return customResource(file, o)
 	}
 	specPath := strings.Join(o.SpecPath, ".")
-	podSpec, err := workload.DecodePodSpec(o.Spec.Decode)
+	podSpec, err := o.PodSpec()
 	if err != nil {
 		return w, false, &Error{File: file, Line: o.Spec.Line, Err: fmt.Errorf("%s: %s: %w", o.ID(), specPath, err)}
 	}
