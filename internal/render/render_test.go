@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/archwaydev/archway/internal/registrytest"
 	"github.com/archwaydev/archway/internal/source/helm"
 	"github.com/archwaydev/archway/internal/source/kustomize"
 )
@@ -345,5 +347,51 @@ func TestKustomizeOffline(t *testing.T) {
 	}
 	if n := requests.Load(); n != 0 {
 		t.Errorf("%d requests reached the server", n)
+	}
+}
+
+// TestKustomizeRemoteGitKilled: a remote base that kustomize clones with
+// git from a server that never answers is stopped at the deadline, git
+// with it (the child's process group is killed).
+func TestKustomizeRemoteGitKilled(t *testing.T) {
+	registrytest.NeedBinary(t, "git", "git") // kustomize clones remote bases with it
+	stop := make(chan struct{})
+	var clones atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.Contains(r.URL.Path, "info/refs") {
+			http.NotFound(w, r) // kustomize's plain GET fails: it clones instead
+			return
+		}
+		clones.Add(1)
+		select {
+		case <-stop:
+		case <-r.Context().Done():
+		}
+	}))
+	defer func() { close(stop); srv.Close() }()
+	url := srv.URL + "/org/repo.git"
+	dir := writeFiles(t, map[string]string{"kustomization.yaml": "resources:\n- " + url + "\n"})
+	start := time.Now()
+	_, err := Kustomize(context.Background(), dir, kustomize.BuildOptions{AllowRemote: true}, Limits{Timeout: 3 * time.Second})
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("err = %v, want ErrTimeout", err)
+	}
+	if clones.Load() == 0 {
+		t.Fatal("git never asked the server: the test did not test the clone")
+	}
+	if took := time.Since(start); took > 20*time.Second {
+		t.Errorf("took %v for a 3s timeout", took)
+	}
+	// No git process still holds the URL.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		out, _ := exec.Command("pgrep", "-f", strings.TrimPrefix(srv.URL, "http://")).Output()
+		if len(strings.TrimSpace(string(out))) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("git outlived its child: pids %s", out)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
