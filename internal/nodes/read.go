@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -17,6 +16,7 @@ import (
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/archwaydev/archway/internal/manifest"
+	"github.com/archwaydev/archway/internal/walk"
 )
 
 // MaxInputBytes bounds one input file.
@@ -77,14 +77,9 @@ func (in *Inputs) ReadPath(path string) error {
 
 // ReadFile adds the input file at path (see Add).
 func (in *Inputs) ReadFile(path string) error {
-	f, err := os.Open(path)
+	data, err := walk.ReadFile(path)
 	if err != nil {
 		return err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxInputBytes+1))
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
 	}
 	if len(data) > MaxInputBytes {
 		return fmt.Errorf("%s: larger than %d MiB", path, MaxInputBytes>>20)

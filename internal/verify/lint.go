@@ -3,7 +3,6 @@ package verify
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"path"
 	"regexp"
 	"slices"
@@ -12,6 +11,8 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+
+	"github.com/archwaydev/archway/internal/walk"
 )
 
 // Rules of LintDockerfile.
@@ -126,7 +127,7 @@ func LintDockerfile(name string, data []byte) (out []LintFinding, err error) {
 // LintDockerfileFile reads the Dockerfile at path and lints it; see
 // [LintDockerfile].
 func LintDockerfileFile(path string) ([]LintFinding, error) {
-	data, err := os.ReadFile(path)
+	data, err := walk.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}

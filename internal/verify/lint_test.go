@@ -1,6 +1,7 @@
 package verify_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -57,5 +58,13 @@ COPY lib/libsqlite.so.3 /usr/lib/
 	}
 	if _, err := verify.LintDockerfile("bad", []byte("RUN echo no FROM\n")); err == nil {
 		t.Error("a Dockerfile without FROM should be an error")
+	}
+}
+
+// TestLintDockerfileFileDevice: a device given as the Dockerfile is
+// refused at once, not read without end.
+func TestLintDockerfileFileDevice(t *testing.T) {
+	if _, err := verify.LintDockerfileFile("/dev/zero"); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("err = %v, want /dev/zero refused", err)
 	}
 }
