@@ -4,10 +4,11 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/archwaydev/archway/internal/walk"
 )
 
 //go:embed ecosystem.yaml
@@ -61,7 +62,7 @@ func LoadEcosystem(files ...string) (*Ecosystem, error) {
 		return nil, err
 	}
 	for _, f := range files {
-		b, err := os.ReadFile(f)
+		b, err := walk.ReadFile(f)
 		if err != nil {
 			return nil, fmt.Errorf("ecosystem file: %w", err)
 		}

@@ -13,6 +13,8 @@ import (
 
 	"github.com/BurntSushi/toml"
 	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/archwaydev/archway/internal/walk"
 )
 
 // mirror is a registry that serves another registry's repositories under
@@ -94,7 +96,7 @@ func WithMirror(origin, mirrorURL string) Option {
 // does not exist is skipped; one that does not parse is an error.
 func WithDockerDaemonConfig(path string) Option {
 	return func(o *options) error {
-		b, err := os.ReadFile(path)
+		b, err := walk.ReadFile(path)
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil
 		}
