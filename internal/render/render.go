@@ -54,9 +54,13 @@ var (
 )
 
 // Helm renders the chart at path with opts in a child process (see the
-// package doc) and returns the render, and the child's notes.
+// package doc) and returns the render, and the child's notes, each naming
+// the chart.
 func Helm(ctx context.Context, path string, opts helm.Options, lim Limits) (helm.Rendered, []string, error) {
 	resp, notes, err := run(ctx, request{Job: jobHelm, Path: path, Helm: opts}, lim)
+	for i, n := range notes {
+		notes[i] = "helm: chart " + path + ": " + n
+	}
 	if err != nil {
 		return helm.Rendered{}, notes, fmt.Errorf("helm: chart %s: %w", path, err)
 	}

@@ -395,3 +395,25 @@ func TestKustomizeRemoteGitKilled(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestHelmNotes: what Helm logs while loading a chart (here, that it
+// follows a symbolic link) comes back as a note naming the chart.
+func TestHelmNotes(t *testing.T) {
+	dir := chart(t, podTemplate)
+	if err := os.Symlink(filepath.Join(dir, "templates", "pod.yaml"), filepath.Join(dir, "templates", "link.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	_, notes, err := Helm(context.Background(), dir, helm.Options{}, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("notes: %q", notes)
+	if len(notes) == 0 {
+		t.Fatal("no notes")
+	}
+	for _, n := range notes {
+		if !strings.HasPrefix(n, "helm: chart "+dir+": ") || !strings.Contains(n, "symbolic link") {
+			t.Errorf("note %q does not name the chart or say what Helm said", n)
+		}
+	}
+}
