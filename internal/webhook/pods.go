@@ -12,6 +12,7 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
+	sigsjson "sigs.k8s.io/json"
 
 	"github.com/archwaydev/archway/internal/lookup"
 	"github.com/archwaydev/archway/internal/placement"
@@ -129,9 +130,11 @@ func (p *PodPlacer) Handle(ctx context.Context, req Request) Response {
 	}
 	// The typed pod is only read: the patch is made against the raw object,
 	// decoded as the API server decodes it (keys case-sensitive), so that
-	// the patch's paths are the fields the pod has.
+	// the patch's paths are the fields the pod has. A duplicate field, which
+	// the API server never writes, would make the typed pod (fields merged)
+	// and the raw object (the last one kept) two different pods.
 	var pod corev1.Pod
-	if err := utiljson.Unmarshal(req.Object.Raw, &pod); err != nil {
+	if err := decodePod(req.Object.Raw, &pod); err != nil {
 		p.count(OutcomeSkipped, "bad object")
 		p.log.Warn("admission skipped", "uid", req.UID, "reason", "bad object", "err", err)
 		r := Allowed("archway: cannot decode the pod: " + err.Error())
@@ -188,6 +191,15 @@ func (p *PodPlacer) Handle(ctx context.Context, req Request) Response {
 	log.Info("admission", "outcome", OutcomePlaced, "placed", out.Summary)
 	p.count(OutcomePlaced, "")
 	return p.respond(req, &pod, ch, prefixed("archway: ", out.Findings))
+}
+
+// decodePod reads raw as the API server does, refusing duplicate fields.
+func decodePod(raw []byte, pod *corev1.Pod) error {
+	strict, err := sigsjson.UnmarshalStrict(raw, pod, sigsjson.DisallowDuplicateFields)
+	if err != nil {
+		return err
+	}
+	return errors.Join(strict...)
 }
 
 // respond admits the pod with the patch that makes ch.
