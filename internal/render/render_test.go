@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -385,12 +384,12 @@ func TestKustomizeRemoteGitKilled(t *testing.T) {
 	// No git process still holds the URL.
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		out, _ := exec.Command("pgrep", "-f", strings.TrimPrefix(srv.URL, "http://")).Output()
-		if len(strings.TrimSpace(string(out))) == 0 {
+		left := processesWith(t, strings.TrimPrefix(srv.URL, "http://"))
+		if len(left) == 0 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("git outlived its child: pids %s", out)
+			t.Fatalf("git outlived its child: %q", left)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -416,4 +415,21 @@ func TestHelmNotes(t *testing.T) {
 			t.Errorf("note %q does not name the chart or say what Helm said", n)
 		}
 	}
+}
+
+// processesWith lists the command lines, from /proc, that contain s.
+func processesWith(t *testing.T, s string) []string {
+	t.Helper()
+	cmdlines, err := filepath.Glob("/proc/[0-9]*/cmdline")
+	if err != nil || len(cmdlines) == 0 {
+		t.Fatalf("reading /proc: %v", err)
+	}
+	var out []string
+	for _, f := range cmdlines {
+		b, err := os.ReadFile(f)
+		if err == nil && strings.Contains(string(b), s) {
+			out = append(out, strings.ReplaceAll(string(b), "\x00", " "))
+		}
+	}
+	return out
 }
