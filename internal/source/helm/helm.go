@@ -55,17 +55,6 @@ type Options struct {
 	APIVersions []string
 }
 
-// Read renders the chart at path (a directory or a .tgz) and returns the
-// workloads of its templates and its subcharts' templates, with Source set
-// to workload.SourceHelm: RenderChart, then Workloads, in this process.
-func Read(ctx context.Context, path string, opts Options) ([]workload.Workload, error) {
-	r, err := RenderChart(path, opts)
-	if err != nil {
-		return nil, err
-	}
-	return Workloads(ctx, r)
-}
-
 // Rendered is a chart rendered: each manifest template's output, and the
 // source of each template (for locations).
 type Rendered struct {

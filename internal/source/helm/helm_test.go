@@ -311,3 +311,15 @@ func TestReadRenderErrorNamesFile(t *testing.T) {
 		t.Errorf("error = %v, want it to name %s:2", err, tpl)
 	}
 }
+
+// Read renders the chart at path (a directory or a .tgz) in this test's
+// process and returns the
+// workloads of its templates and its subcharts' templates, with Source set
+// to workload.SourceHelm: RenderChart, then Workloads, in this process.
+func Read(ctx context.Context, path string, opts Options) ([]workload.Workload, error) {
+	r, err := RenderChart(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	return Workloads(ctx, r)
+}

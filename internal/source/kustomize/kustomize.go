@@ -31,17 +31,6 @@ func DisplayName(dir string) string { return "kustomize build " + dir }
 // the build came from (with buildMetadata: [originAnnotations]).
 const originAnnotation = "config.kubernetes.io/origin"
 
-// Read builds the kustomization in dir in this process and returns the
-// workloads of the output: Build with origins, then Workloads.
-func Read(dir string) ([]workload.Workload, []string, error) {
-	b, err := Build(dir, BuildOptions{Origins: true})
-	if err != nil {
-		return nil, b.Warnings, err
-	}
-	ws, err := Workloads(dir, b.YAML)
-	return ws, b.Warnings, err
-}
-
 // Workloads reads the workloads of the build output of the kustomization
 // in dir (built with origins), with Source set to
 // workload.SourceKustomize, each located in the resource file that holds it

@@ -226,3 +226,14 @@ func TestFixedBuildsTheSame(t *testing.T) {
 		})
 	}
 }
+
+// Read builds the kustomization in dir in this process and returns the
+// workloads of the output: Build with origins, then Workloads.
+func Read(dir string) ([]workload.Workload, []string, error) {
+	b, err := Build(dir, BuildOptions{Origins: true})
+	if err != nil {
+		return nil, b.Warnings, err
+	}
+	ws, err := Workloads(dir, b.YAML)
+	return ws, b.Warnings, err
+}
