@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/resource"
+
 	"github.com/archwaydev/archway/internal/source/helm"
 	"github.com/archwaydev/archway/internal/source/kustomize"
 )
@@ -169,18 +171,8 @@ func firstLine(b []byte) string {
 	return "no message"
 }
 
-// size writes n bytes with a binary unit, as --render-memory takes it.
-func size(n int64) string {
-	for _, u := range []struct {
-		unit  string
-		shift uint
-	}{{"Gi", 30}, {"Mi", 20}, {"Ki", 10}} {
-		if n >= 1<<u.shift && n%(1<<u.shift) == 0 {
-			return strconv.FormatInt(n>>u.shift, 10) + u.unit
-		}
-	}
-	return strconv.FormatInt(n, 10) + " bytes"
-}
+// size writes n bytes as --render-memory takes it ("1Gi", "512Mi").
+func size(n int64) string { return resource.NewQuantity(n, resource.BinarySI).String() }
 
 // capped keeps what is written up to max bytes; past that it fails the
 // write, which ends the child's output.

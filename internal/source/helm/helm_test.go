@@ -312,8 +312,7 @@ func TestReadRenderErrorNamesFile(t *testing.T) {
 	}
 }
 
-// Read renders the chart at path (a directory or a .tgz) in this test's
-// process and returns the
+// Read renders the chart at path (a directory or a .tgz) and returns the
 // workloads of its templates and its subcharts' templates, with Source set
 // to workload.SourceHelm: RenderChart, then Workloads, in this process.
 func Read(ctx context.Context, path string, opts Options) ([]workload.Workload, error) {
